@@ -1,0 +1,250 @@
+//! Events: the only way anything changes in Changegate.
+//!
+//! A command is decided by the core into [`DomainEvent`]s; the store wraps each in an
+//! [`EventEnvelope`] (global sequence, stream, actor, time, schema version) and appends it. The
+//! envelope's [`EventEnvelope::leaf_bytes`] are what the audit ledger hashes, so their form is
+//! fixed and documented here.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::canonical::to_canonical_string;
+use crate::domain::{ChangeId, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
+use crate::time::Timestamp;
+
+/// The version of the event payload schemas this build writes. Readers upgrade older versions.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The stream an event belongs to: one per aggregate, plus `access` for denials.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StreamId {
+    Change(ChangeId),
+    Service(Name),
+    Team(Name),
+    User(Name),
+    Incident(IncidentId),
+    Access,
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamId::Change(id) => write!(formatter, "change/{id}"),
+            StreamId::Service(name) => write!(formatter, "service/{name}"),
+            StreamId::Team(name) => write!(formatter, "team/{name}"),
+            StreamId::User(name) => write!(formatter, "user/{name}"),
+            StreamId::Incident(id) => write!(formatter, "incident/{id}"),
+            StreamId::Access => formatter.write_str("access"),
+        }
+    }
+}
+
+/// Something that happened. Serialised as `{"type": "...", "data": {...}}`; the store keeps the
+/// type and the data in separate columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DomainEvent {
+    TeamCreated {
+        name: Name,
+        #[serde(default)]
+        description: String,
+    },
+    UserCreated {
+        name: Name,
+        roles: Vec<Role>,
+        #[serde(default)]
+        team: Option<Name>,
+    },
+    /// A new API token for `user`. Only the SHA-256 of the token is recorded.
+    TokenIssued {
+        user: Name,
+        token_id: String,
+        token_sha256: String,
+    },
+    ServiceRegistered {
+        name: Name,
+        team: Name,
+        tier: Tier,
+        scopes: Vec<Name>,
+        depends_on: Vec<Name>,
+    },
+    ChangeCreated {
+        id: ChangeId,
+        title: String,
+        description: String,
+        change_type: ChangeType,
+        service: Name,
+        environment: Name,
+        requester: Name,
+        implementation_plan: Option<String>,
+        rollback_plan: Option<String>,
+        planned_start: Option<Timestamp>,
+        planned_end: Option<Timestamp>,
+        links: Vec<String>,
+    },
+    ChangeSubmitted {
+        comment: Option<String>,
+    },
+    /// The interim assessment rule (see `lifecycle::assess`) until policy and risk land.
+    ChangeAssessed {
+        risk_class: RiskClass,
+        approvals_required: u32,
+        rule: String,
+        reasons: Vec<String>,
+    },
+    ChangeAutoApproved {
+        rule: String,
+    },
+    ChangeApproved {
+        approver: Name,
+        comment: Option<String>,
+        retrospective: bool,
+    },
+    ChangeRejected {
+        approver: Name,
+        comment: Option<String>,
+    },
+    ChangeScheduled {
+        planned_start: Timestamp,
+        planned_end: Option<Timestamp>,
+        comment: Option<String>,
+    },
+    ChangeStarted {
+        comment: Option<String>,
+    },
+    ChangeCompleted {
+        comment: Option<String>,
+    },
+    ChangeVerified {
+        comment: Option<String>,
+    },
+    ChangeFailed {
+        comment: Option<String>,
+    },
+    ChangeRolledBack {
+        comment: Option<String>,
+    },
+    /// A post-implementation review (PIR).
+    ChangeReviewed {
+        reviewer: Name,
+        root_cause: Option<String>,
+        comment: Option<String>,
+    },
+    ChangeClosed {
+        comment: Option<String>,
+    },
+    ChangeCancelled {
+        comment: Option<String>,
+    },
+    IncidentOpened {
+        id: IncidentId,
+        title: String,
+        service: Name,
+        severity: Severity,
+        detected_at: Timestamp,
+        caused_by: Option<ChangeId>,
+    },
+    IncidentResolved {
+        resolved_at: Timestamp,
+        comment: Option<String>,
+    },
+    /// An authenticated user tried something their roles do not allow.
+    AccessDenied {
+        action: String,
+        target: String,
+        reason: String,
+    },
+}
+
+impl DomainEvent {
+    /// Splits the event into its type name and its data, as the store keeps them.
+    pub fn to_parts(&self) -> (String, Value) {
+        let mut tagged = serde_json::to_value(self).expect("events always serialise");
+        let event_type = tagged["type"].as_str().expect("events are tagged").to_owned();
+        let data = tagged.get_mut("data").map(Value::take).unwrap_or_else(|| json!({}));
+        (event_type, data)
+    }
+
+    /// Rebuilds an event from the store's type and data columns.
+    pub fn from_parts(event_type: &str, data: &Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(json!({"type": event_type, "data": data}))
+    }
+}
+
+/// An event as stored: the decided [`DomainEvent`] plus where and when it was recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Global position, starting at 1. The ledger leaf index is `sequence - 1`.
+    pub sequence: u64,
+    pub stream: String,
+    /// Position within the stream, starting at 1.
+    pub stream_version: u64,
+    pub event_type: String,
+    pub actor: String,
+    pub time: Timestamp,
+    pub schema_version: u32,
+    /// Canonical JSON text of the event data.
+    pub payload: String,
+}
+
+impl EventEnvelope {
+    /// The bytes the audit ledger hashes for this event: canonical JSON (sorted keys, no
+    /// whitespace) of `{actor, payload, schema_version, sequence, stream, stream_version, time,
+    /// type}`, where `payload` is the parsed data and `time` is integer Unix milliseconds.
+    /// The same event gives the same bytes on every backend.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        let payload: Value = serde_json::from_str(&self.payload).unwrap_or(Value::String(self.payload.clone()));
+        let leaf = json!({
+            "actor": self.actor,
+            "payload": payload,
+            "schema_version": self.schema_version,
+            "sequence": self.sequence,
+            "stream": self.stream,
+            "stream_version": self.stream_version,
+            "time": self.time.unix_ms(),
+            "type": self.event_type,
+        });
+        to_canonical_string(&leaf).into_bytes()
+    }
+
+    pub fn domain_event(&self) -> Result<DomainEvent, serde_json::Error> {
+        let data: Value = serde_json::from_str(&self.payload)?;
+        DomainEvent::from_parts(&self.event_type, &data)
+    }
+}
+
+/// Canonical payload text for an event's data.
+pub fn canonical_payload(data: &Value) -> String {
+    to_canonical_string(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_round_trip() {
+        let event = DomainEvent::ChangeFailed { comment: Some("disk full".into()) };
+        let (event_type, data) = event.to_parts();
+        assert_eq!(event_type, "change_failed");
+        assert_eq!(DomainEvent::from_parts(&event_type, &data).unwrap(), event);
+    }
+
+    #[test]
+    fn leaf_bytes_are_canonical() {
+        let envelope = EventEnvelope {
+            sequence: 7,
+            stream: "change/CHG-000001".into(),
+            stream_version: 2,
+            event_type: "change_submitted".into(),
+            actor: "alice".into(),
+            time: Timestamp::from_unix_ms(1_000),
+            schema_version: 1,
+            payload: r#"{"comment":null}"#.into(),
+        };
+        expect_test::expect![[r#"{"actor":"alice","payload":{"comment":null},"schema_version":1,"sequence":7,"stream":"change/CHG-000001","stream_version":2,"time":1000,"type":"change_submitted"}"#]]
+            .assert_eq(std::str::from_utf8(&envelope.leaf_bytes()).unwrap());
+    }
+}

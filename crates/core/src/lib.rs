@@ -1,0 +1,24 @@
+//! Changegate's pure core: the domain types, the change lifecycle, the events and the
+//! projections folded from them.
+//!
+//! Why a crate of its own: everything that decides (may this action happen, what does it record,
+//! what is the state afterwards) lives here with no I/O and no clock, so it can be tested
+//! exhaustively and replayed from the event log. Time comes in as a [`Timestamp`] argument,
+//! read by the edges from a [`Clock`].
+
+pub mod canonical;
+pub mod clock;
+pub mod domain;
+pub mod error;
+pub mod event;
+pub mod lifecycle;
+pub mod projection;
+pub mod time;
+
+pub use clock::{Clock, ManualClock};
+pub use domain::*;
+pub use error::{DomainError, FieldError};
+pub use event::{DomainEvent, EventEnvelope, StreamId};
+pub use lifecycle::{Action, ActionInput, Actor};
+pub use projection::{ChangeRecord, IncidentRecord, ServiceRecord, TeamRecord, UserRecord};
+pub use time::Timestamp;

@@ -1,0 +1,365 @@
+//! The change lifecycle: which action may happen in which state, who may take it, and which
+//! events it records.
+//!
+//! ```text
+//! draft → submitted → assessed → approved | rejected → scheduled → implementing → implemented
+//!       → verified | failed → rolled_back → closed
+//! ```
+//! Submitting records the submission and the assessment together, so a change never rests in
+//! `submitted`. `cancel` works from every state before implementation starts. An emergency change
+//! may `start` straight from `assessed`; it then needs a retrospective approval and a
+//! post-implementation review (`review`) before it closes. A failed or rolled-back change needs a
+//! review with a root cause before it closes.
+//!
+//! Interim assessment rule (until policy-as-code and the risk model land), see [`assess`]:
+//! the risk class follows from the change type and the service tier, and every change except a
+//! low-risk standard one needs one approval from someone who is not the requester.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ChangeState, ChangeType, Name, RiskClass, Role, TEXT_LENGTH_MAX, Tier, check_text};
+use crate::error::DomainError;
+use crate::event::DomainEvent;
+use crate::projection::ChangeRecord;
+use crate::time::Timestamp;
+
+/// The actions a user can take on a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Submit,
+    Approve,
+    Reject,
+    Schedule,
+    Start,
+    Complete,
+    Verify,
+    Fail,
+    Rollback,
+    Review,
+    Close,
+    Cancel,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::Submit,
+        Action::Approve,
+        Action::Reject,
+        Action::Schedule,
+        Action::Start,
+        Action::Complete,
+        Action::Verify,
+        Action::Fail,
+        Action::Rollback,
+        Action::Review,
+        Action::Close,
+        Action::Cancel,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Schedule => "schedule",
+            Action::Start => "start",
+            Action::Complete => "complete",
+            Action::Verify => "verify",
+            Action::Fail => "fail",
+            Action::Rollback => "rollback",
+            Action::Review => "review",
+            Action::Close => "close",
+            Action::Cancel => "cancel",
+        }
+    }
+
+    /// Approving and rejecting are decisions; every other action is the requester's work.
+    pub const fn is_decision(self) -> bool {
+        matches!(self, Action::Approve | Action::Reject)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Action::ALL.into_iter().find(|action| action.as_str() == text).ok_or_else(|| {
+            let names: Vec<&str> = Action::ALL.iter().map(|action| action.as_str()).collect();
+            format!("`{text}` is not an action; use one of: {}", names.join(", "))
+        })
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who is acting: a user name and the roles they hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub name: Name,
+    pub roles: Vec<Role>,
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|role| self.has_role(*role))
+    }
+}
+
+/// The optional details an action carries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActionInput {
+    pub comment: Option<String>,
+    /// For `review`: the root cause found by the post-implementation review.
+    pub root_cause: Option<String>,
+    /// For `schedule`: the window; defaults to the change's planned window, else now.
+    pub planned_start: Option<Timestamp>,
+    pub planned_end: Option<Timestamp>,
+}
+
+/// Roles that may approve or reject.
+pub const DECISION_ROLES: [Role; 4] = [Role::Approver, Role::Cab, Role::Security, Role::Admin];
+
+/// May `actor` take `action` on `change` at all? Independent of the state: a refusal here is a
+/// denial (recorded as an event), a refusal by [`decide`] is an illegal transition.
+pub fn authorize(actor: &Actor, action: Action, change: &ChangeRecord) -> Result<(), String> {
+    if action.is_decision() {
+        if !actor.has_any_role(&DECISION_ROLES) {
+            return Err(format!("{action} needs one of the roles approver, cab, security or admin"));
+        }
+        if actor.name == change.requester {
+            return Err(format!("separation of duties: {} requested {} and cannot {action} it", actor.name, change.id));
+        }
+        return Ok(());
+    }
+    let is_requester = actor.name == change.requester && actor.has_role(Role::Requester);
+    if is_requester || actor.has_role(Role::Admin) {
+        return Ok(());
+    }
+    if actor.has_role(Role::Requester) && action != Action::Cancel {
+        // Any requester may carry a change through implementation (the SRE on call runs
+        // someone else's change); only its own requester or an admin may cancel it.
+        return Ok(());
+    }
+    Err(format!("{action} on {} needs the requester role (or admin; cancel only by its requester)", change.id))
+}
+
+/// The interim assessment rule: risk class from type and tier, approvals required.
+pub fn assess(change_type: ChangeType, tier: Tier) -> DomainEvent {
+    let tier_value = tier.value();
+    let (risk_class, reason) = match change_type {
+        ChangeType::Emergency if tier_value == 1 => (RiskClass::Critical, "emergency change on a tier-1 service"),
+        ChangeType::Emergency => (RiskClass::High, "emergency change"),
+        ChangeType::Normal => match tier_value {
+            1 => (RiskClass::High, "normal change on a tier-1 service"),
+            2 => (RiskClass::Medium, "normal change on a tier-2 service"),
+            _ => (RiskClass::Low, "normal change on a tier-3 or tier-4 service"),
+        },
+        ChangeType::Standard if tier_value == 1 => (RiskClass::Medium, "standard change on a tier-1 service"),
+        ChangeType::Standard => (RiskClass::Low, "standard change from a pre-approved template"),
+    };
+    let pre_approved = change_type == ChangeType::Standard && risk_class == RiskClass::Low;
+    let approvals_required = if pre_approved { 0 } else { 1 };
+    let approval_reason = if pre_approved {
+        "low-risk standard change: pre-approved".to_owned()
+    } else {
+        "one approval from an approver, cab, security or admin who is not the requester".to_owned()
+    };
+    DomainEvent::ChangeAssessed {
+        risk_class,
+        approvals_required,
+        rule: "interim-tier-type-v1".to_owned(),
+        reasons: vec![reason.to_owned(), approval_reason],
+    }
+}
+
+fn check_comment(input: &ActionInput) -> Result<(), DomainError> {
+    if let Some(comment) = &input.comment {
+        check_text("comment", comment, TEXT_LENGTH_MAX)?;
+    }
+    if let Some(root_cause) = &input.root_cause {
+        check_text("root_cause", root_cause, TEXT_LENGTH_MAX)?;
+    }
+    Ok(())
+}
+
+fn illegal(action: Action, state: ChangeState, hint: Option<&str>) -> DomainError {
+    DomainError::IllegalTransition { action, state, hint: hint.map(str::to_owned) }
+}
+
+/// Decides the events `action` records on `change`, or refuses. `tier` is the tier of the
+/// change's service (used by the assessment on submit). Authorization is checked separately by
+/// [`authorize`]; this only knows the lifecycle.
+pub fn decide(
+    change: &ChangeRecord,
+    actor: &Actor,
+    action: Action,
+    input: &ActionInput,
+    tier: Tier,
+    now: Timestamp,
+) -> Result<Vec<DomainEvent>, DomainError> {
+    use ChangeState as S;
+    check_comment(input)?;
+    let state = change.state;
+    let comment = input.comment.clone();
+    if state.is_terminal() {
+        return Err(illegal(action, state, Some("the change is finished")));
+    }
+    if input.root_cause.is_some() && action != Action::Review {
+        return Err(DomainError::invalid("root_cause", "only the review action takes a root cause"));
+    }
+    if (input.planned_start.is_some() || input.planned_end.is_some()) && action != Action::Schedule {
+        return Err(DomainError::invalid("planned_start", "only the schedule action takes a window"));
+    }
+    let emergency = change.change_type == ChangeType::Emergency;
+    let events = match action {
+        Action::Submit => {
+            if state != S::Draft {
+                return Err(illegal(action, state, Some("only a draft can be submitted")));
+            }
+            let assessment = assess(change.change_type, tier);
+            let pre_approved = matches!(assessment, DomainEvent::ChangeAssessed { approvals_required: 0, .. });
+            let mut events = vec![DomainEvent::ChangeSubmitted { comment }, assessment];
+            if pre_approved {
+                events.push(DomainEvent::ChangeAutoApproved { rule: "interim-tier-type-v1".to_owned() });
+            }
+            events
+        }
+        Action::Approve => {
+            let retrospective = emergency
+                && matches!(state, S::Implementing | S::Implemented | S::Verified | S::Failed | S::RolledBack);
+            if state != S::Assessed && !retrospective {
+                return Err(illegal(action, state, Some("approval is given to an assessed change (or, for an emergency change, after it started)")));
+            }
+            if change.is_approved() {
+                return Err(illegal(action, state, Some("the change already has every approval it needs")));
+            }
+            if change.approvals.iter().any(|approval| approval.approver == actor.name) {
+                return Err(DomainError::Conflict(format!("{} already approved {}", actor.name, change.id)));
+            }
+            vec![DomainEvent::ChangeApproved { approver: actor.name.clone(), comment, retrospective }]
+        }
+        Action::Reject => {
+            if state != S::Assessed {
+                return Err(illegal(action, state, Some("only an assessed change awaiting approval can be rejected")));
+            }
+            vec![DomainEvent::ChangeRejected { approver: actor.name.clone(), comment }]
+        }
+        Action::Schedule => {
+            if state != S::Approved {
+                return Err(illegal(action, state, Some("only an approved change can be scheduled")));
+            }
+            let planned_start = input.planned_start.or(change.planned_start).unwrap_or(now);
+            let planned_end = input.planned_end.or(change.planned_end);
+            if let Some(end) = planned_end
+                && end < planned_start
+            {
+                return Err(DomainError::invalid("planned_end", "must not be before planned_start"));
+            }
+            vec![DomainEvent::ChangeScheduled { planned_start, planned_end, comment }]
+        }
+        Action::Start => {
+            let emergency_start = emergency && state == S::Assessed;
+            if state != S::Scheduled && !emergency_start {
+                return Err(illegal(action, state, Some("a change starts once scheduled (an emergency change may start once assessed)")));
+            }
+            vec![DomainEvent::ChangeStarted { comment }]
+        }
+        Action::Complete => {
+            if state != S::Implementing {
+                return Err(illegal(action, state, Some("only a change being implemented can be completed")));
+            }
+            vec![DomainEvent::ChangeCompleted { comment }]
+        }
+        Action::Verify => {
+            if state != S::Implemented {
+                return Err(illegal(action, state, Some("only an implemented change can be verified")));
+            }
+            vec![DomainEvent::ChangeVerified { comment }]
+        }
+        Action::Fail => {
+            if !matches!(state, S::Implementing | S::Implemented) {
+                return Err(illegal(action, state, Some("only a change being implemented or awaiting verification can fail")));
+            }
+            vec![DomainEvent::ChangeFailed { comment }]
+        }
+        Action::Rollback => {
+            if state != S::Failed {
+                return Err(illegal(action, state, Some("only a failed change can be rolled back")));
+            }
+            vec![DomainEvent::ChangeRolledBack { comment }]
+        }
+        Action::Review => {
+            if !matches!(state, S::Implemented | S::Verified | S::Failed | S::RolledBack) {
+                return Err(illegal(action, state, Some("a post-implementation review follows implementation")));
+            }
+            let root_cause = input.root_cause.clone().filter(|text| !text.trim().is_empty());
+            if matches!(state, S::Failed | S::RolledBack) && root_cause.is_none() {
+                return Err(DomainError::invalid("root_cause", "the review of a failed change must name its root cause"));
+            }
+            vec![DomainEvent::ChangeReviewed { reviewer: actor.name.clone(), root_cause, comment }]
+        }
+        Action::Close => {
+            if !matches!(state, S::Verified | S::Failed | S::RolledBack) {
+                return Err(illegal(action, state, Some("a change closes once verified, failed or rolled back")));
+            }
+            let failed = matches!(state, S::Failed | S::RolledBack);
+            let has_root_cause = change.review.as_ref().is_some_and(|review| review.root_cause.is_some());
+            if failed && !has_root_cause {
+                return Err(illegal(action, state, Some("a failed change needs a review with a root cause before it closes")));
+            }
+            if emergency && !change.is_approved() {
+                return Err(illegal(action, state, Some("an emergency change needs its retrospective approval before it closes")));
+            }
+            if emergency && change.review.is_none() {
+                return Err(illegal(action, state, Some("an emergency change needs a post-implementation review before it closes")));
+            }
+            vec![DomainEvent::ChangeClosed { comment }]
+        }
+        Action::Cancel => {
+            if !matches!(state, S::Draft | S::Submitted | S::Assessed | S::Approved | S::Scheduled) {
+                return Err(illegal(action, state, Some("a change can be cancelled only before implementation starts")));
+            }
+            vec![DomainEvent::ChangeCancelled { comment }]
+        }
+    };
+    Ok(events)
+}
+
+/// The actions that `decide` would accept now for this change and actor (for UIs).
+pub fn available_actions(change: &ChangeRecord, actor: &Actor, tier: Tier, now: Timestamp) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|action| authorize(actor, *action, change).is_ok())
+        .filter(|action| {
+            let input = ActionInput {
+                root_cause: (*action == Action::Review).then(|| "placeholder".to_owned()),
+                ..ActionInput::default()
+            };
+            decide(change, actor, *action, &input, tier, now).is_ok()
+        })
+        .collect()
+}

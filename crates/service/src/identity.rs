@@ -1,0 +1,86 @@
+//! Tokens, callers and idempotency keys.
+//!
+//! A token is 256 random bits, shown once as `cg_` + 64 hex digits. Only its SHA-256 is stored:
+//! the token has full entropy, so a slow password hash would add nothing but latency to every
+//! request.
+
+use changegate_core::{Actor, Name, Role, UserRecord};
+use sha2::{Digest, Sha256};
+
+use crate::{Service, ServiceError};
+
+const TOKEN_PREFIX: &str = "cg_";
+/// Longest idempotency key we accept.
+pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
+
+/// An authenticated user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Caller {
+    pub user: UserRecord,
+}
+
+impl Caller {
+    pub fn name(&self) -> &Name {
+        &self.user.name
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor { name: self.user.name.clone(), roles: self.user.roles.clone() }
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.user.has_role(role)
+    }
+
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|role| self.has_role(*role))
+    }
+}
+
+/// A new random token and its id (a short public handle derived from its hash).
+pub fn generate_token() -> Result<(String, String), ServiceError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+    let token_id = format!("tok_{}", &token_sha256(&token)[..12]);
+    Ok((token, token_id))
+}
+
+/// SHA-256 of a token, in hex: what the store keeps.
+pub fn token_sha256(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A validated `Idempotency-Key` with the fingerprint of the request that carried it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl IdempotencyKey {
+    /// `request` is any stable description of the request (method, path, body).
+    pub fn new(key: &str, request: &[u8]) -> Result<Self, ServiceError> {
+        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ServiceError::invalid(
+                "Idempotency-Key",
+                format!("must be 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters"),
+            ));
+        }
+        Ok(IdempotencyKey { key: key.to_owned(), fingerprint: hex::encode(Sha256::digest(request)) })
+    }
+}
+
+impl Service {
+    /// The user a bearer token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, ServiceError> {
+        let token = token.trim();
+        if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
+            return Err(ServiceError::Unauthenticated);
+        }
+        match self.store().user_by_token_sha256(&token_sha256(token)).await? {
+            Some(user) => Ok(Caller { user }),
+            None => Err(ServiceError::Unauthenticated),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Reading: projections, events and ledger nodes. Reads never take the write lock.
+
+use std::collections::HashMap;
+
+use changegate_core::event::EventEnvelope;
+use changegate_core::{
+    ChangeId, ChangeRecord, ChangeState, DomainEvent, IncidentId, IncidentRecord, Name, ServiceRecord, Timestamp,
+    TeamRecord, UserRecord,
+};
+use changegate_ledger::{Hash, SubtreeId};
+use serde::de::DeserializeOwned;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+use crate::{PAGE_SIZE_MAX, Store, StoreError};
+
+/// Filters for listing changes, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeFilter {
+    pub state: Option<ChangeState>,
+    pub service: Option<Name>,
+    pub requester: Option<Name>,
+    /// Only changes with an id below this one (the cursor of the previous page).
+    pub before_id: Option<ChangeId>,
+    pub limit: u32,
+}
+
+/// One page of changes and the cursor of the next page, if there is one.
+#[derive(Clone, Debug)]
+pub struct ChangePage {
+    pub changes: Vec<ChangeRecord>,
+    pub next_before_id: Option<ChangeId>,
+}
+
+/// How many changes are in one state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateCount {
+    pub state: ChangeState,
+    pub count: u64,
+}
+
+/// The ledger's current size and root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerHead {
+    pub size: u64,
+    pub root: Hash,
+}
+
+pub(crate) fn decode_record<T: DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError> {
+    let text: String = row.try_get("record")?;
+    serde_json::from_str(&text).map_err(|error| StoreError::Corrupt(format!("unreadable record: {error}")))
+}
+
+pub(crate) async fn fetch_change<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: ChangeId,
+) -> Result<Option<ChangeRecord>, StoreError> {
+    let row = sqlx::query("SELECT record FROM changes WHERE id = $1")
+        .bind(id.number() as i64)
+        .fetch_optional(executor)
+        .await?;
+    row.map(|row| decode_record(&row)).transpose()
+}
+
+pub(crate) async fn fetch_incident<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: IncidentId,
+) -> Result<Option<IncidentRecord>, StoreError> {
+    let row = sqlx::query("SELECT record FROM incidents WHERE id = $1")
+        .bind(id.number() as i64)
+        .fetch_optional(executor)
+        .await?;
+    row.map(|row| decode_record(&row)).transpose()
+}
+
+fn event_from_row(row: &AnyRow) -> Result<EventEnvelope, StoreError> {
+    Ok(EventEnvelope {
+        sequence: row.try_get::<i64, _>("sequence")? as u64,
+        stream: row.try_get("stream")?,
+        stream_version: row.try_get::<i64, _>("stream_version")? as u64,
+        event_type: row.try_get("event_type")?,
+        actor: row.try_get("actor")?,
+        time: Timestamp::from_unix_ms(row.try_get("time_ms")?),
+        schema_version: row.try_get::<i64, _>("schema_version")? as u32,
+        payload: row.try_get("payload")?,
+    })
+}
+
+const EVENT_COLUMNS: &str = "sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload";
+
+impl Store {
+    pub async fn change(&self, id: ChangeId) -> Result<Option<ChangeRecord>, StoreError> {
+        fetch_change(self.pool(), id).await
+    }
+
+    pub async fn incident(&self, id: IncidentId) -> Result<Option<IncidentRecord>, StoreError> {
+        fetch_incident(self.pool(), id).await
+    }
+
+    /// A page of changes, newest first.
+    pub async fn list_changes(&self, filter: &ChangeFilter) -> Result<ChangePage, StoreError> {
+        let limit = filter.limit.clamp(1, PAGE_SIZE_MAX);
+        let mut conditions: Vec<String> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        if let Some(state) = filter.state {
+            texts.push(state.as_str().to_owned());
+            conditions.push(format!("state = ${}", texts.len()));
+        }
+        if let Some(service) = &filter.service {
+            texts.push(service.as_str().to_owned());
+            conditions.push(format!("service = ${}", texts.len()));
+        }
+        if let Some(requester) = &filter.requester {
+            texts.push(requester.as_str().to_owned());
+            conditions.push(format!("requester = ${}", texts.len()));
+        }
+        if let Some(before) = filter.before_id {
+            conditions.push(format!("id < {}", before.number()));
+        }
+        let where_clause =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        // The limit is a clamped integer and the id a parsed number: neither can carry SQL.
+        let sql = format!("SELECT record FROM changes {where_clause} ORDER BY id DESC LIMIT {}", limit + 1);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for text in texts {
+            query = query.bind(text);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        let mut changes: Vec<ChangeRecord> = rows.iter().map(decode_record).collect::<Result<_, _>>()?;
+        let next_before_id = if changes.len() > limit as usize {
+            changes.truncate(limit as usize);
+            changes.last().map(|change| change.id)
+        } else {
+            None
+        };
+        Ok(ChangePage { changes, next_before_id })
+    }
+
+    /// How many changes are in each state (states with none are left out).
+    pub async fn count_changes_by_state(&self) -> Result<Vec<StateCount>, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM changes GROUP BY state").fetch_all(self.pool()).await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let state: String = row.try_get(0)?;
+            let count: i64 = row.try_get(1)?;
+            let state = state.parse().map_err(StoreError::Corrupt)?;
+            counts.push(StateCount { state, count: count as u64 });
+        }
+        counts.sort_by_key(|count| count.state);
+        Ok(counts)
+    }
+
+    /// The events of one stream, in order.
+    pub async fn stream_events(&self, stream: &str) -> Result<Vec<EventEnvelope>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream = $1 ORDER BY stream_version");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(stream).fetch_all(self.pool()).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Up to `limit` events with a sequence above `after`, in order.
+    pub async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+        let limit = limit.clamp(1, 10_000);
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 ORDER BY sequence LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after as i64).fetch_all(self.pool()).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// The most recent events, newest first.
+    pub async fn recent_events(&self, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+        let limit = limit.clamp(1, PAGE_SIZE_MAX);
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY sequence DESC LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    pub async fn services(&self) -> Result<Vec<ServiceRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM services ORDER BY name").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    pub async fn service(&self, name: &Name) -> Result<Option<ServiceRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT record FROM services WHERE name = $1").bind(name.as_str()).fetch_optional(self.pool()).await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    pub async fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM teams ORDER BY name").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM users ORDER BY name").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    pub async fn user(&self, name: &Name) -> Result<Option<UserRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT record FROM users WHERE name = $1").bind(name.as_str()).fetch_optional(self.pool()).await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// The user a token (by its SHA-256, hex) belongs to.
+    pub async fn user_by_token_sha256(&self, token_sha256: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT users.record FROM tokens JOIN users ON users.name = tokens.user_name WHERE tokens.token_sha256 = $1",
+        )
+        .bind(token_sha256)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            let text: String = row.try_get(0)?;
+            serde_json::from_str(&text).map_err(|error| StoreError::Corrupt(format!("unreadable user: {error}")))
+        })
+        .transpose()
+    }
+
+    /// Incidents, newest first.
+    pub async fn incidents(&self, limit: u32) -> Result<Vec<IncidentRecord>, StoreError> {
+        let limit = limit.clamp(1, PAGE_SIZE_MAX);
+        let sql = format!("SELECT record FROM incidents ORDER BY id DESC LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Number of events (= ledger size).
+    pub async fn event_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM events").fetch_one(self.pool()).await?.try_get(0)?;
+        Ok(count as u64)
+    }
+
+    /// The committed ledger head.
+    pub async fn ledger_head(&self) -> Result<LedgerHead, StoreError> {
+        let row = sqlx::query("SELECT size, frontier FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;
+        let frontier_bytes: Vec<u8> = row.try_get(1)?;
+        let frontier = changegate_ledger::Frontier::from_bytes(&frontier_bytes)?;
+        Ok(LedgerHead { size: frontier.size(), root: frontier.root() })
+    }
+
+    /// Stored hashes of the given perfect subtrees.
+    pub async fn subtree_hashes(&self, subtrees: &[SubtreeId]) -> Result<HashMap<SubtreeId, Hash>, StoreError> {
+        let mut hashes = HashMap::with_capacity(subtrees.len());
+        for subtree in subtrees {
+            let row = sqlx::query("SELECT hash FROM ledger_nodes WHERE level = $1 AND node_index = $2")
+                .bind(i64::from(subtree.level))
+                .bind(subtree.index as i64)
+                .fetch_optional(self.pool())
+                .await?;
+            if let Some(row) = row {
+                let bytes: Vec<u8> = row.try_get(0)?;
+                let hash: Hash = bytes
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt(format!("ledger node {subtree:?} is not 32 bytes")))?;
+                hashes.insert(*subtree, hash);
+            }
+        }
+        Ok(hashes)
+    }
+
+    /// Rebuilds every change projection from the events and returns the ids whose stored
+    /// projection differs from the fold (empty when the projections are sound).
+    pub async fn verify_change_projections(&self) -> Result<Vec<ChangeId>, StoreError> {
+        let mut folded: HashMap<ChangeId, ChangeRecord> = HashMap::new();
+        let mut after = 0;
+        loop {
+            let events = self.events_after(after, 5_000).await?;
+            let Some(last) = events.last() else { break };
+            after = last.sequence;
+            for envelope in &events {
+                let Some(id_text) = envelope.stream.strip_prefix("change/") else { continue };
+                let id: ChangeId = id_text.parse().map_err(StoreError::Corrupt)?;
+                let event: DomainEvent = envelope
+                    .domain_event()
+                    .map_err(|error| StoreError::Corrupt(format!("event {}: {error}", envelope.sequence)))?;
+                match folded.get_mut(&id) {
+                    Some(record) => record.apply(&event, envelope.time),
+                    None => {
+                        let record = ChangeRecord::create(&event, envelope.time).ok_or_else(|| {
+                            StoreError::Corrupt(format!("change {id} does not start with its creation"))
+                        })?;
+                        folded.insert(id, record);
+                    }
+                }
+            }
+        }
+        let rows = sqlx::query("SELECT id, record FROM changes").fetch_all(self.pool()).await?;
+        let mut differing = Vec::new();
+        let mut seen = 0;
+        for row in &rows {
+            let record: ChangeRecord = decode_record(row)?;
+            seen += 1;
+            if folded.get(&record.id) != Some(&record) {
+                differing.push(record.id);
+            }
+        }
+        if seen != folded.len() {
+            differing.extend(folded.keys().filter(|id| !rows.iter().any(|row| {
+                row.try_get::<i64, _>(0).is_ok_and(|stored| stored as u64 == id.number())
+            })));
+        }
+        differing.sort();
+        Ok(differing)
+    }
+}
