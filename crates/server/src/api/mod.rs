@@ -1,0 +1,93 @@
+//! The JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
+
+pub mod health;
+pub mod resources;
+pub mod views;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::AppState;
+use crate::error::{ErrorBody, ErrorDetail, FieldErrorBody};
+use views::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Changegate API",
+        description = "Change management for DevSecOps teams: changes, their lifecycle, services, users and the event log. \
+                       Authenticate with `Authorization: Bearer <token>`. Errors are `{\"error\":{\"code\",\"message\"}}` \
+                       with a stable code. POST endpoints accept an `Idempotency-Key` header: a retry with the same key and \
+                       body returns the first result and writes nothing new."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        resources::create_change,
+        resources::list_changes,
+        resources::get_change,
+        resources::change_action,
+        resources::create_service,
+        resources::list_services,
+        resources::create_user,
+        resources::list_users,
+        resources::create_incident,
+        resources::list_incidents,
+        resources::resolve_incident,
+        resources::list_events,
+    ),
+    components(schemas(
+        ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
+        CreateUserRequest, CreateIncidentRequest, ResolveIncidentRequest, ChangeView, ChangeDetailView,
+        ChangePageView, EventView, EventPageView, ServiceView, UserView, CreatedUserView, IncidentView,
+        AssessmentView, ApprovalView, ReviewView, HealthView
+    )),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "changes", description = "Changes and their lifecycle"),
+        (name = "services", description = "Services (configuration items)"),
+        (name = "users", description = "Users, roles and tokens"),
+        (name = "incidents", description = "Incidents and the changes that caused them"),
+        (name = "events", description = "The append-only event log"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("cg_<64 hex>").build()),
+        );
+    }
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Routes under `/api`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/v1/changes", post(resources::create_change).get(resources::list_changes))
+        .route("/v1/changes/{id}", get(resources::get_change))
+        .route("/v1/changes/{id}/actions/{action}", post(resources::change_action))
+        .route("/v1/services", post(resources::create_service).get(resources::list_services))
+        .route("/v1/users", post(resources::create_user).get(resources::list_users))
+        .route("/v1/incidents", post(resources::create_incident).get(resources::list_incidents))
+        .route("/v1/incidents/{id}/resolve", post(resources::resolve_incident))
+        .route("/v1/events", get(resources::list_events))
+        .fallback(api_not_found)
+}
+
+async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {
+    crate::ApiError::not_found(format!("no API endpoint at {}; see /api/openapi.json", uri.path()))
+}

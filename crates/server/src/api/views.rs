@@ -1,0 +1,359 @@
+//! API data shapes (requests and responses), with their OpenAPI schemas. Core types stay free of
+//! HTTP and schema concerns; these mirror them for the wire.
+
+use changegate_core::event::EventEnvelope;
+use changegate_core::{ChangeRecord, IncidentRecord, ServiceRecord, UserRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /api/v1/changes`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChangeRequest {
+    #[schema(example = "Bump openssl to 3.0.15 in payments-api")]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// `standard`, `normal` or `emergency`.
+    #[serde(rename = "type")]
+    #[schema(example = "normal")]
+    pub change_type: String,
+    #[schema(example = "payments-api")]
+    pub service: String,
+    #[schema(example = "production")]
+    pub environment: String,
+    pub implementation_plan: Option<String>,
+    pub rollback_plan: Option<String>,
+    /// RFC 3339, e.g. `2026-12-01T22:00:00Z`.
+    pub planned_start: Option<String>,
+    pub planned_end: Option<String>,
+    #[serde(default)]
+    pub links: Vec<String>,
+}
+
+/// Body of `POST /api/v1/changes/{id}/actions/{action}` (all fields optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    pub comment: Option<String>,
+    /// For `review`: the root cause (required when the change failed).
+    pub root_cause: Option<String>,
+    /// For `schedule`: RFC 3339 window.
+    pub planned_start: Option<String>,
+    pub planned_end: Option<String>,
+}
+
+/// `POST /api/v1/services`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServiceRequest {
+    #[schema(example = "payments-api")]
+    pub name: String,
+    #[schema(example = "payments")]
+    pub team: String,
+    /// Criticality: 1 (most critical) to 4.
+    #[schema(example = 1)]
+    pub tier: i64,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+/// `POST /api/v1/users`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    #[schema(example = "maria.garcia")]
+    pub name: String,
+    /// Any of requester, approver, security, cab, auditor, admin.
+    pub roles: Vec<String>,
+    pub team: Option<String>,
+}
+
+/// `POST /api/v1/incidents`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIncidentRequest {
+    pub title: String,
+    pub service: String,
+    /// sev1 (worst) to sev4.
+    pub severity: String,
+    pub detected_at: Option<String>,
+    /// The change that caused it, e.g. `CHG-000042`.
+    pub caused_by: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/resolve`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveIncidentRequest {
+    pub resolved_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalView {
+    pub approver: String,
+    pub at: String,
+    pub comment: Option<String>,
+    pub retrospective: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub reviewer: String,
+    pub at: String,
+    pub root_cause: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentView {
+    /// low, medium, high or critical.
+    pub risk_class: String,
+    pub approvals_required: u32,
+    pub rule: String,
+    pub reasons: Vec<String>,
+    pub at: String,
+}
+
+/// A change as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeView {
+    #[schema(example = "CHG-000001")]
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub change_type: String,
+    pub service: String,
+    pub environment: String,
+    pub requester: String,
+    #[schema(example = "draft")]
+    pub state: String,
+    pub implementation_plan: Option<String>,
+    pub rollback_plan: Option<String>,
+    pub planned_start: Option<String>,
+    pub planned_end: Option<String>,
+    pub links: Vec<String>,
+    pub assessment: Option<AssessmentView>,
+    pub auto_approved: bool,
+    pub approvals: Vec<ApprovalView>,
+    pub rejected_by: Option<String>,
+    pub review: Option<ReviewView>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub submitted_at: Option<String>,
+    pub approved_at: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub verified_at: Option<String>,
+    pub failed_at: Option<String>,
+    pub rolled_back_at: Option<String>,
+    pub closed_at: Option<String>,
+    /// Number of events in the change's stream.
+    pub version: u64,
+}
+
+fn time(value: Option<changegate_core::Timestamp>) -> Option<String> {
+    value.map(|time| time.to_rfc3339())
+}
+
+impl From<&ChangeRecord> for ChangeView {
+    fn from(change: &ChangeRecord) -> Self {
+        ChangeView {
+            id: change.id.to_string(),
+            title: change.title.clone(),
+            description: change.description.clone(),
+            change_type: change.change_type.to_string(),
+            service: change.service.to_string(),
+            environment: change.environment.to_string(),
+            requester: change.requester.to_string(),
+            state: change.state.to_string(),
+            implementation_plan: change.implementation_plan.clone(),
+            rollback_plan: change.rollback_plan.clone(),
+            planned_start: time(change.planned_start),
+            planned_end: time(change.planned_end),
+            links: change.links.clone(),
+            assessment: change.assessment.as_ref().map(|assessment| AssessmentView {
+                risk_class: assessment.risk_class.to_string(),
+                approvals_required: assessment.approvals_required,
+                rule: assessment.rule.clone(),
+                reasons: assessment.reasons.clone(),
+                at: assessment.at.to_rfc3339(),
+            }),
+            auto_approved: change.auto_approved,
+            approvals: change
+                .approvals
+                .iter()
+                .map(|approval| ApprovalView {
+                    approver: approval.approver.to_string(),
+                    at: approval.at.to_rfc3339(),
+                    comment: approval.comment.clone(),
+                    retrospective: approval.retrospective,
+                })
+                .collect(),
+            rejected_by: change.rejected_by.as_ref().map(ToString::to_string),
+            review: change.review.as_ref().map(|review| ReviewView {
+                reviewer: review.reviewer.to_string(),
+                at: review.at.to_rfc3339(),
+                root_cause: review.root_cause.clone(),
+                comment: review.comment.clone(),
+            }),
+            created_at: change.created_at.to_rfc3339(),
+            updated_at: change.updated_at.to_rfc3339(),
+            submitted_at: time(change.submitted_at),
+            approved_at: time(change.approved_at),
+            started_at: time(change.started_at),
+            completed_at: time(change.completed_at),
+            verified_at: time(change.verified_at),
+            failed_at: time(change.failed_at),
+            rolled_back_at: time(change.rolled_back_at),
+            closed_at: time(change.closed_at),
+            version: change.version,
+        }
+    }
+}
+
+/// One stored event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Global position, from 1; the ledger leaf index is `sequence - 1`.
+    pub sequence: u64,
+    pub stream: String,
+    pub stream_version: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor: String,
+    pub time: String,
+    pub schema_version: u32,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<&EventEnvelope> for EventView {
+    fn from(event: &EventEnvelope) -> Self {
+        EventView {
+            sequence: event.sequence,
+            stream: event.stream.clone(),
+            stream_version: event.stream_version,
+            event_type: event.event_type.clone(),
+            actor: event.actor.clone(),
+            time: event.time.to_rfc3339(),
+            schema_version: event.schema_version,
+            data: serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// A change with its event history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeDetailView {
+    #[serde(flatten)]
+    pub change: ChangeView,
+    pub events: Vec<EventView>,
+    /// The actions the caller may take now.
+    pub available_actions: Vec<String>,
+}
+
+/// A page of changes; pass `next_cursor` as `cursor` for the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangePageView {
+    pub items: Vec<ChangeView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPageView {
+    pub items: Vec<EventView>,
+    /// Pass as `after` to continue; absent when there were no events.
+    pub next_after: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceView {
+    pub name: String,
+    pub team: String,
+    pub tier: u8,
+    pub scopes: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub created_at: String,
+}
+
+impl From<&ServiceRecord> for ServiceView {
+    fn from(service: &ServiceRecord) -> Self {
+        ServiceView {
+            name: service.name.to_string(),
+            team: service.team.to_string(),
+            tier: service.tier.value(),
+            scopes: service.scopes.iter().map(ToString::to_string).collect(),
+            depends_on: service.depends_on.iter().map(ToString::to_string).collect(),
+            created_at: service.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub team: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(user: &UserRecord) -> Self {
+        UserView {
+            name: user.name.to_string(),
+            roles: user.roles.iter().map(ToString::to_string).collect(),
+            team: user.team.as_ref().map(ToString::to_string),
+            created_at: user.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A new user and their API token. The token is shown only here, once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUserView {
+    pub user: UserView,
+    pub token: String,
+    pub token_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentView {
+    pub id: String,
+    pub title: String,
+    pub service: String,
+    pub severity: String,
+    pub detected_at: String,
+    pub resolved_at: Option<String>,
+    pub caused_by: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&IncidentRecord> for IncidentView {
+    fn from(incident: &IncidentRecord) -> Self {
+        IncidentView {
+            id: incident.id.to_string(),
+            title: incident.title.clone(),
+            service: incident.service.to_string(),
+            severity: incident.severity.to_string(),
+            detected_at: incident.detected_at.to_rfc3339(),
+            resolved_at: time(incident.resolved_at),
+            caused_by: incident.caused_by.map(|id| id.to_string()),
+            created_at: incident.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListView<T: ToSchema> {
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    /// `ok` when healthy.
+    pub status: String,
+}

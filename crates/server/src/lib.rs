@@ -1,0 +1,130 @@
+//! Changegate's HTTP faces over the service layer: the JSON API under `/api/v1` (described by the
+//! OpenAPI document at `/api/openapi.json`), the server-rendered web pages at `/`, and the
+//! health probes.
+//!
+//! Handlers only translate: they parse HTTP into service inputs and service results into HTTP.
+//! Authorization, validation and every decision happen in the service and the core.
+
+pub mod api;
+mod error;
+mod extract;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use changegate_service::Service;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, ErrorBody};
+
+/// Largest request body accepted, in bytes.
+pub const BODY_SIZE_MAX_BYTES: usize = 64 * 1024;
+
+/// How the server is set up.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Mark the session cookie `Secure` (set when served over HTTPS behind a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), secure_cookies: false }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub config: ServerConfig,
+    /// Requests refused for lack of a valid token. Counted, never written as events, so that
+    /// nobody can grow the store without a token.
+    pub unauthenticated_requests: Arc<AtomicU64>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+}
+
+impl AppState {
+    pub fn new(service: Service, config: ServerConfig) -> Self {
+        AppState {
+            service,
+            config,
+            unauthenticated_requests: Arc::default(),
+            templates: Arc::new(web::templates()),
+        }
+    }
+
+    pub fn count_unauthenticated(&self) -> u64 {
+        self.unauthenticated_requests.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// The whole application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .route("/readyz", get(api::health::readyz))
+        .nest("/api", api::routes())
+        .merge(web::routes())
+        .layer(DefaultBodyLimit::max(BODY_SIZE_MAX_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds the listen address (port 0 picks a free port).
+    pub async fn build(service: Service, config: ServerConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let router = router(AppState::new(service, config));
+        Ok(Application { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+
+    /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
