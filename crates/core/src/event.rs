@@ -44,7 +44,12 @@ impl fmt::Display for StreamId {
 /// Something that happened. Serialised as `{"type": "...", "data": {...}}`; the store keeps the
 /// type and the data in separate columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum DomainEvent {
     TeamCreated {
         name: Name,
@@ -162,8 +167,14 @@ impl DomainEvent {
     /// Splits the event into its type name and its data, as the store keeps them.
     pub fn to_parts(&self) -> (String, Value) {
         let mut tagged = serde_json::to_value(self).expect("events always serialise");
-        let event_type = tagged["type"].as_str().expect("events are tagged").to_owned();
-        let data = tagged.get_mut("data").map(Value::take).unwrap_or_else(|| json!({}));
+        let event_type = tagged["type"]
+            .as_str()
+            .expect("events are tagged")
+            .to_owned();
+        let data = tagged
+            .get_mut("data")
+            .map(Value::take)
+            .unwrap_or_else(|| json!({}));
         (event_type, data)
     }
 
@@ -195,7 +206,8 @@ impl EventEnvelope {
     /// type}`, where `payload` is the parsed data and `time` is integer Unix milliseconds.
     /// The same event gives the same bytes on every backend.
     pub fn leaf_bytes(&self) -> Vec<u8> {
-        let payload: Value = serde_json::from_str(&self.payload).unwrap_or(Value::String(self.payload.clone()));
+        let payload: Value =
+            serde_json::from_str(&self.payload).unwrap_or(Value::String(self.payload.clone()));
         let leaf = json!({
             "actor": self.actor,
             "payload": payload,
@@ -226,7 +238,9 @@ mod tests {
 
     #[test]
     fn parts_round_trip() {
-        let event = DomainEvent::ChangeFailed { comment: Some("disk full".into()) };
+        let event = DomainEvent::ChangeFailed {
+            comment: Some("disk full".into()),
+        };
         let (event_type, data) = event.to_parts();
         assert_eq!(event_type, "change_failed");
         assert_eq!(DomainEvent::from_parts(&event_type, &data).unwrap(), event);

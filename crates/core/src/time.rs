@@ -31,7 +31,9 @@ impl Timestamp {
 
     pub fn to_rfc3339(self) -> String {
         match jiff::Timestamp::from_millisecond(self.0) {
-            Ok(timestamp) => format!("{timestamp:.0}"),
+            // Whole seconds print without a fraction; otherwise milliseconds, so text round-trips.
+            Ok(timestamp) if self.0.rem_euclid(1000) == 0 => format!("{timestamp:.0}"),
+            Ok(timestamp) => format!("{timestamp:.3}"),
             Err(_) => format!("@{}ms", self.0),
         }
     }

@@ -25,7 +25,10 @@ impl Caller {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { name: self.user.name.clone(), roles: self.user.roles.clone() }
+        Actor {
+            name: self.user.name.clone(),
+            roles: self.user.roles.clone(),
+        }
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -40,7 +43,8 @@ impl Caller {
 /// A new random token and its id (a short public handle derived from its hash).
 pub fn generate_token() -> Result<(String, String), ServiceError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
     let token_id = format!("tok_{}", &token_sha256(&token)[..12]);
     Ok((token, token_id))
@@ -61,13 +65,19 @@ pub struct IdempotencyKey {
 impl IdempotencyKey {
     /// `request` is any stable description of the request (method, path, body).
     pub fn new(key: &str, request: &[u8]) -> Result<Self, ServiceError> {
-        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        if key.is_empty()
+            || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX
+            || !key.bytes().all(|b| b.is_ascii_graphic())
+        {
             return Err(ServiceError::invalid(
                 "Idempotency-Key",
                 format!("must be 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters"),
             ));
         }
-        Ok(IdempotencyKey { key: key.to_owned(), fingerprint: hex::encode(Sha256::digest(request)) })
+        Ok(IdempotencyKey {
+            key: key.to_owned(),
+            fingerprint: hex::encode(Sha256::digest(request)),
+        })
     }
 }
 
@@ -78,7 +88,11 @@ impl Service {
         if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
             return Err(ServiceError::Unauthenticated);
         }
-        match self.store().user_by_token_sha256(&token_sha256(token)).await? {
+        match self
+            .store()
+            .user_by_token_sha256(&token_sha256(token))
+            .await?
+        {
             Some(user) => Ok(Caller { user }),
             None => Err(ServiceError::Unauthenticated),
         }

@@ -16,7 +16,8 @@ use changegate_core::{Clock, Timestamp};
 use changegate_store::Store;
 
 pub use commands::{
-    ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, NewChange, NewIncident, NewService, NewUser, Outcome, Produced,
+    ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, NewChange, NewIncident, NewService,
+    NewUser, Outcome, Produced,
 };
 pub use error::ServiceError;
 pub use identity::{Caller, IdempotencyKey, generate_token, token_sha256};

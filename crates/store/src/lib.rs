@@ -12,6 +12,7 @@
 
 mod migrations;
 mod read;
+pub mod testing;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -94,7 +95,10 @@ impl Store {
         let store = match location {
             StoreLocation::DataDir(dir) => {
                 std::fs::create_dir_all(dir).map_err(|error| {
-                    StoreError::Config(format!("cannot create data directory {}: {error}", dir.display()))
+                    StoreError::Config(format!(
+                        "cannot create data directory {}: {error}",
+                        dir.display()
+                    ))
                 })?;
                 let path = std::path::absolute(dir.join(SQLITE_FILE_NAME))
                     .map_err(|error| StoreError::Config(format!("bad data directory: {error}")))?;
@@ -114,7 +118,11 @@ impl Store {
                     })
                     .connect(&url)
                     .await?;
-                Store { pool, backend: Backend::Sqlite, write_lock: Arc::default() }
+                Store {
+                    pool,
+                    backend: Backend::Sqlite,
+                    write_lock: Arc::default(),
+                }
             }
             StoreLocation::Postgres(url) => {
                 let pool = AnyPoolOptions::new()
@@ -122,7 +130,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
-                Store { pool, backend: Backend::Postgres, write_lock: Arc::default() }
+                Store {
+                    pool,
+                    backend: Backend::Postgres,
+                    write_lock: Arc::default(),
+                }
             }
         };
         migrations::migrate(&store).await?;

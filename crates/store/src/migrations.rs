@@ -119,7 +119,9 @@ const MIGRATIONS: &[Migration] = &[Migration {
 /// The statement's text for `backend`, or `None` when it is for the other dialect.
 fn render(statement: &Statement, backend: Backend) -> Option<String> {
     let text = match (statement, backend) {
-        (Portable(text), _) | (Sqlite(text), Backend::Sqlite) | (Postgres(text), Backend::Postgres) => *text,
+        (Portable(text), _)
+        | (Sqlite(text), Backend::Sqlite)
+        | (Postgres(text), Backend::Postgres) => *text,
         _ => return None,
     };
     let (blob, int) = match backend {
@@ -135,22 +137,33 @@ const MIGRATION_LOCK_KEY: i64 = 0x6367_6d67;
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {
     let mut connection = store.pool().acquire().await?;
     if store.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut *connection)
+            .await?;
     }
     let result = migrate_locked(store.backend(), &mut connection).await;
     if store.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut *connection)
+            .await?;
     }
     result
 }
 
-async fn migrate_locked(backend: Backend, connection: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+async fn migrate_locked(
+    backend: Backend,
+    connection: &mut sqlx::AnyConnection,
+) -> Result<(), StoreError> {
     let create = render(
         &Portable("CREATE TABLE IF NOT EXISTS schema_migrations (version {int} PRIMARY KEY, name TEXT NOT NULL)"),
         backend,
     )
     .expect("portable statements render on every backend");
-    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut *connection).await?;
+    sqlx::query(sqlx::AssertSqlSafe(create))
+        .execute(&mut *connection)
+        .await?;
     let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
         .fetch_all(&mut *connection)
         .await?
@@ -161,10 +174,20 @@ async fn migrate_locked(backend: Backend, connection: &mut sqlx::AnyConnection) 
         if applied.contains(&migration.version) {
             continue;
         }
-        tracing::info!(version = migration.version, name = migration.name, "applying migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applying migration"
+        );
         let mut transaction = connection.begin().await?;
-        for text in migration.statements.iter().filter_map(|statement| render(statement, backend)) {
-            sqlx::query(sqlx::AssertSqlSafe(text)).execute(&mut *transaction).await?;
+        for text in migration
+            .statements
+            .iter()
+            .filter_map(|statement| render(statement, backend))
+        {
+            sqlx::query(sqlx::AssertSqlSafe(text))
+                .execute(&mut *transaction)
+                .await?;
         }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(migration.version)

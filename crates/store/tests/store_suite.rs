@@ -1,0 +1,508 @@
+//! The store suite: the same tests on SQLite and (when reachable) PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use changegate_core::lifecycle::Action;
+use changegate_core::{ChangeState, DomainEvent, ManualClock, Name, StreamId, Timestamp};
+use changegate_ledger::{
+    SubtreeId, inclusion_proof, inclusion_proof_subtrees, leaf_hash, root_from_leaf_hashes,
+    verify_inclusion,
+};
+use changegate_service::{
+    ActionRequest, Caller, NewChange, NewService, NewUser, Service, ServiceError,
+};
+use changegate_store::testing::{TestStore, every_backend};
+use changegate_store::{Backend, ChangeFilter, Store, StoreError};
+
+const START: Timestamp = Timestamp::from_unix_ms(1_790_000_000_000);
+
+struct World {
+    service: Service,
+    clock: Arc<ManualClock>,
+    admin: Caller,
+    alice: Caller,
+    bob: Caller,
+}
+
+async fn world(test_store: &TestStore) -> World {
+    let clock = Arc::new(ManualClock::new(START));
+    let service = Service::new(test_store.store.clone(), clock.clone());
+    let admin = Caller {
+        user: service.bootstrap_admin("admin").await.unwrap().user,
+    };
+    let add = |name: &str, role: &str| NewUser {
+        name: name.into(),
+        roles: vec![role.into()],
+        team: None,
+    };
+    let alice = Caller {
+        user: service
+            .add_user_locally(&add("alice", "requester"))
+            .await
+            .unwrap()
+            .user,
+    };
+    let bob = Caller {
+        user: service
+            .add_user_locally(&add("bob", "approver"))
+            .await
+            .unwrap()
+            .user,
+    };
+    let new_service = |name: &str, tier: i64| NewService {
+        name: name.into(),
+        team: "payments".into(),
+        tier,
+        scopes: vec!["pci".into()],
+        depends_on: vec![],
+    };
+    service
+        .register_service(&admin, new_service("payments-api", 2), None)
+        .await
+        .unwrap();
+    service
+        .register_service(&admin, new_service("ledger-db", 1), None)
+        .await
+        .unwrap();
+    World {
+        service,
+        clock,
+        admin,
+        alice,
+        bob,
+    }
+}
+
+fn new_change(title: &str, service: &str) -> NewChange {
+    NewChange {
+        title: title.into(),
+        change_type: "normal".into(),
+        service: service.into(),
+        environment: "production".into(),
+        ..NewChange::default()
+    }
+}
+
+async fn run_lifecycle(world: &World, title: &str) -> changegate_core::ChangeId {
+    let change = world
+        .service
+        .create_change(&world.alice, new_change(title, "payments-api"), None)
+        .await
+        .unwrap()
+        .value;
+    for (caller, action) in [
+        (&world.alice, Action::Submit),
+        (&world.bob, Action::Approve),
+        (&world.alice, Action::Schedule),
+        (&world.alice, Action::Start),
+        (&world.alice, Action::Complete),
+        (&world.alice, Action::Verify),
+        (&world.alice, Action::Close),
+    ] {
+        world.clock.advance_ms(60_000);
+        world
+            .service
+            .act(caller, change.id, action, ActionRequest::default(), None)
+            .await
+            .unwrap();
+    }
+    change.id
+}
+
+#[tokio::test]
+async fn opening_twice_migrates_once() {
+    for test_store in every_backend().await {
+        let again = Store::open(&test_store.location).await.unwrap();
+        assert_eq!(
+            again.event_count().await.unwrap(),
+            0,
+            "{:?}",
+            test_store.backend()
+        );
+        again.close().await;
+    }
+}
+
+#[tokio::test]
+async fn events_are_contiguous_and_projections_follow() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let id = run_lifecycle(&world, "Bump openssl").await;
+        let store = &test_store.store;
+        let change = store.change(id).await.unwrap().unwrap();
+        assert_eq!(change.state, ChangeState::Closed);
+        let events = store.events_after(0, 10_000).await.unwrap();
+        for (position, event) in events.iter().enumerate() {
+            assert_eq!(event.sequence, position as u64 + 1, "gap-free sequence");
+        }
+        let stream = store.stream_events(&format!("change/{id}")).await.unwrap();
+        let versions: Vec<u64> = stream.iter().map(|event| event.stream_version).collect();
+        assert_eq!(versions, (1..=stream.len() as u64).collect::<Vec<_>>());
+        assert_eq!(change.version, stream.len() as u64);
+        assert!(
+            store.verify_change_projections().await.unwrap().is_empty(),
+            "{:?}",
+            test_store.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_update_or_delete_events() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        run_lifecycle(&world, "Rotate certificates").await;
+        let store = &test_store.store;
+        let count = store.event_count().await.unwrap();
+        let pool = raw_pool(&test_store).await;
+        let update = sqlx::query("UPDATE events SET actor = 'mallory' WHERE sequence = 1")
+            .execute(&pool)
+            .await;
+        assert!(
+            update.is_err(),
+            "UPDATE must be refused on {:?}",
+            test_store.backend()
+        );
+        let delete = sqlx::query("DELETE FROM events WHERE sequence = 2")
+            .execute(&pool)
+            .await;
+        assert!(
+            delete.is_err(),
+            "DELETE must be refused on {:?}",
+            test_store.backend()
+        );
+        let node_delete = sqlx::query("DELETE FROM ledger_nodes").execute(&pool).await;
+        assert!(
+            node_delete.is_err(),
+            "ledger nodes are append-only on {:?}",
+            test_store.backend()
+        );
+        if test_store.backend() == Backend::Postgres {
+            assert!(
+                sqlx::query("TRUNCATE events").execute(&pool).await.is_err(),
+                "TRUNCATE must be refused"
+            );
+        }
+        assert_eq!(store.event_count().await.unwrap(), count);
+        assert_eq!(store.events_after(0, 1).await.unwrap()[0].actor, "system");
+    }
+}
+
+async fn raw_pool(test_store: &TestStore) -> sqlx::AnyPool {
+    let url = match &test_store.location {
+        changegate_store::StoreLocation::DataDir(dir) => {
+            format!("sqlite://{}", dir.join("changegate.db").display())
+        }
+        changegate_store::StoreLocation::Postgres(url) => url.clone(),
+    };
+    sqlx::AnyPool::connect(&url).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_write_leaves_nothing_behind() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let store = &test_store.store;
+        let count = store.event_count().await.unwrap();
+        let head = store.ledger_head().await.unwrap();
+        let result: Result<(), StoreError> = store
+            .write(async |tx| {
+                let event = DomainEvent::TeamCreated {
+                    name: Name::parse("ghosts").unwrap(),
+                    description: String::new(),
+                };
+                tx.append(
+                    &StreamId::Team(Name::parse("ghosts").unwrap()),
+                    "admin",
+                    START,
+                    &event,
+                )
+                .await?;
+                Err(StoreError::Conflict("the body changed its mind".into()))
+            })
+            .await;
+        assert!(result.is_err());
+        assert_eq!(store.event_count().await.unwrap(), count);
+        assert_eq!(store.ledger_head().await.unwrap(), head);
+        assert!(
+            store
+                .teams()
+                .await
+                .unwrap()
+                .iter()
+                .all(|team| team.name.as_str() != "ghosts")
+        );
+        // And the store still works afterwards.
+        run_lifecycle(&world, "After a rollback").await;
+    }
+}
+
+#[tokio::test]
+async fn the_ledger_root_covers_every_event_and_proofs_verify() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        for number in 0..5 {
+            run_lifecycle(&world, &format!("Change {number}")).await;
+        }
+        let store = &test_store.store;
+        let events = store.events_after(0, 10_000).await.unwrap();
+        let leaves: Vec<_> = events
+            .iter()
+            .map(|event| leaf_hash(&event.leaf_bytes()))
+            .collect();
+        let head = store.ledger_head().await.unwrap();
+        assert_eq!(head.size, events.len() as u64);
+        assert_eq!(
+            head.root,
+            root_from_leaf_hashes(&leaves),
+            "{:?}",
+            test_store.backend()
+        );
+        for index in [0, 1, head.size / 2, head.size - 1] {
+            let needed: Vec<SubtreeId> = inclusion_proof_subtrees(index, head.size).unwrap();
+            let hashes: HashMap<_, _> = store.subtree_hashes(&needed).await.unwrap();
+            let proof = inclusion_proof(index, head.size, &hashes).unwrap();
+            verify_inclusion(
+                &leaves[index as usize],
+                index,
+                head.size,
+                &proof,
+                &head.root,
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn listing_filters_and_pages() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        for number in 0..7 {
+            let service = if number % 2 == 0 {
+                "payments-api"
+            } else {
+                "ledger-db"
+            };
+            world
+                .service
+                .create_change(
+                    &world.alice,
+                    new_change(&format!("Change {number}"), service),
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        let store = &test_store.store;
+        let mut filter = ChangeFilter {
+            limit: 3,
+            ..ChangeFilter::default()
+        };
+        let mut seen = Vec::new();
+        loop {
+            let page = store.list_changes(&filter).await.unwrap();
+            seen.extend(page.changes.iter().map(|change| change.id.number()));
+            match page.next_before_id {
+                Some(cursor) => filter.before_id = Some(cursor),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![7, 6, 5, 4, 3, 2, 1],
+            "newest first, every change once"
+        );
+        let payments = ChangeFilter {
+            service: Some(Name::parse("payments-api").unwrap()),
+            limit: 50,
+            ..ChangeFilter::default()
+        };
+        assert_eq!(
+            store.list_changes(&payments).await.unwrap().changes.len(),
+            4
+        );
+        let drafts = ChangeFilter {
+            state: Some(ChangeState::Draft),
+            limit: 50,
+            ..ChangeFilter::default()
+        };
+        assert_eq!(store.list_changes(&drafts).await.unwrap().changes.len(), 7);
+        let counts = store.count_changes_by_state().await.unwrap();
+        assert_eq!(counts.len(), 1);
+        assert_eq!(counts[0].count, 7);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_never_fork_the_log() {
+    for test_store in every_backend().await {
+        let world = Arc::new(world(&test_store).await);
+        let mut tasks = Vec::new();
+        for worker in 0..8 {
+            let world = world.clone();
+            tasks.push(tokio::spawn(async move {
+                for number in 0..5 {
+                    let change =
+                        new_change(&format!("Worker {worker} change {number}"), "payments-api");
+                    let created = world
+                        .service
+                        .create_change(&world.alice, change, None)
+                        .await
+                        .unwrap()
+                        .value;
+                    world
+                        .service
+                        .act(
+                            &world.alice,
+                            created.id,
+                            Action::Submit,
+                            ActionRequest::default(),
+                            None,
+                        )
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let store = &test_store.store;
+        let events = store.events_after(0, 10_000).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .enumerate()
+                .all(|(position, event)| event.sequence == position as u64 + 1)
+        );
+        let ids: Vec<u64> = store
+            .list_changes(&ChangeFilter {
+                limit: 500,
+                ..ChangeFilter::default()
+            })
+            .await
+            .unwrap()
+            .changes
+            .iter()
+            .map(|change| change.id.number())
+            .collect();
+        assert_eq!(
+            ids,
+            (1..=40).rev().collect::<Vec<_>>(),
+            "change ids are unique and contiguous"
+        );
+        let leaves: Vec<_> = events
+            .iter()
+            .map(|event| leaf_hash(&event.leaf_bytes()))
+            .collect();
+        assert_eq!(
+            store.ledger_head().await.unwrap().root,
+            root_from_leaf_hashes(&leaves)
+        );
+        assert!(store.verify_change_projections().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn denials_are_recorded_and_refusals_write_nothing_else() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let store = &test_store.store;
+        let change = world
+            .service
+            .create_change(&world.alice, new_change("Mine", "payments-api"), None)
+            .await
+            .unwrap()
+            .value;
+        world
+            .service
+            .act(
+                &world.alice,
+                change.id,
+                Action::Submit,
+                ActionRequest::default(),
+                None,
+            )
+            .await
+            .unwrap();
+        let before = store.event_count().await.unwrap();
+        let error = world
+            .service
+            .act(
+                &world.alice,
+                change.id,
+                Action::Approve,
+                ActionRequest::default(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ServiceError::Forbidden(_)), "{error}");
+        let events = store.events_after(before, 10).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event_type, "access_denied");
+        assert_eq!(events[0].actor, "alice");
+        // An illegal transition writes nothing at all.
+        let error = world
+            .service
+            .act(
+                &world.alice,
+                change.id,
+                Action::Close,
+                ActionRequest::default(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "illegal_transition");
+        assert_eq!(store.event_count().await.unwrap(), before + 1);
+        assert_eq!(
+            store.change(change.id).await.unwrap().unwrap().state,
+            ChangeState::Assessed
+        );
+        let _ = &world.admin;
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_and_refuse_reuse() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let store = &test_store.store;
+        let key = changegate_service::IdempotencyKey::new("pipeline-run-42", b"body one").unwrap();
+        let first = world
+            .service
+            .create_change(&world.alice, new_change("Once", "payments-api"), Some(&key))
+            .await
+            .unwrap();
+        let count = store.event_count().await.unwrap();
+        let second = world
+            .service
+            .create_change(&world.alice, new_change("Once", "payments-api"), Some(&key))
+            .await
+            .unwrap();
+        assert!(!first.replayed);
+        assert!(second.replayed);
+        assert_eq!(first.value.id, second.value.id);
+        assert_eq!(
+            store.event_count().await.unwrap(),
+            count,
+            "a replay writes nothing"
+        );
+        let other =
+            changegate_service::IdempotencyKey::new("pipeline-run-42", b"body two").unwrap();
+        let error = world
+            .service
+            .create_change(
+                &world.alice,
+                new_change("Other", "payments-api"),
+                Some(&other),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "idempotency_key_reused");
+        assert_eq!(store.event_count().await.unwrap(), count);
+    }
+}
