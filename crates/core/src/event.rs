@@ -26,6 +26,8 @@ pub enum StreamId {
     User(Name),
     Incident(IncidentId),
     Access,
+    /// The audit ledger's own history: verification results.
+    Ledger,
 }
 
 impl fmt::Display for StreamId {
@@ -37,6 +39,7 @@ impl fmt::Display for StreamId {
             StreamId::User(name) => write!(formatter, "user/{name}"),
             StreamId::Incident(id) => write!(formatter, "incident/{id}"),
             StreamId::Access => formatter.write_str("access"),
+            StreamId::Ledger => formatter.write_str("ledger"),
         }
     }
 }
@@ -154,6 +157,15 @@ pub enum DomainEvent {
     IncidentResolved {
         resolved_at: Timestamp,
         comment: Option<String>,
+    },
+    /// A full verification of the audit ledger ran; `first_bad_index` names the first leaf
+    /// that failed, when one did.
+    LedgerVerified {
+        size: u64,
+        ok: bool,
+        first_bad_index: Option<u64>,
+        checkpoints_checked: u64,
+        message: String,
     },
     /// An authenticated user tried something their roles do not allow.
     AccessDenied {

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use changegate_service::Service;
+use changegate_service::{CheckpointPolicy, Service};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -36,7 +36,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), secure_cookies: false }
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secure_cookies: false,
+        }
     }
 }
 
@@ -62,7 +65,9 @@ impl AppState {
     }
 
     pub fn count_unauthenticated(&self) -> u64 {
-        self.unauthenticated_requests.fetch_add(1, Ordering::Relaxed) + 1
+        self.unauthenticated_requests
+            .fetch_add(1, Ordering::Relaxed)
+            + 1
     }
 }
 
@@ -82,28 +87,75 @@ pub fn router(state: AppState) -> Router {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    service: Service,
+    checkpoint_policy: Option<CheckpointPolicy>,
 }
 
 impl Application {
     /// Binds the listen address (port 0 picks a free port).
     pub async fn build(service: Service, config: ServerConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let router = router(AppState::new(service, config));
-        Ok(Application { listener, router })
+        let router = router(AppState::new(service.clone(), config));
+        Ok(Application {
+            listener,
+            router,
+            service,
+            checkpoint_policy: None,
+        })
+    }
+
+    /// Signs ledger checkpoints in the background by this policy while serving.
+    pub fn with_checkpoints(mut self, policy: CheckpointPolicy) -> Self {
+        self.checkpoint_policy = Some(policy);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let checkpoints = self
+            .checkpoint_policy
+            .map(|policy| tokio::spawn(sign_checkpoints(self.service.clone(), policy)));
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Some(task) = checkpoints {
+            task.abort();
+        }
+        result
     }
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// How often the background task looks whether a checkpoint is due.
+const CHECKPOINT_POLL_INTERVAL_MS: u64 = 1_000;
+
+async fn sign_checkpoints(service: Service, policy: CheckpointPolicy) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(
+        CHECKPOINT_POLL_INTERVAL_MS,
+    ));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match service.checkpoint_if_due(policy).await {
+            Ok(Some(checkpoint)) => {
+                tracing::info!(size = checkpoint.size, "signed a ledger checkpoint")
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "could not sign a ledger checkpoint"),
+        }
     }
 }
 

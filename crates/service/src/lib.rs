@@ -8,6 +8,7 @@
 mod commands;
 mod error;
 mod identity;
+pub mod ledger;
 mod queries;
 
 use std::sync::Arc;
@@ -21,6 +22,9 @@ pub use commands::{
 };
 pub use error::ServiceError;
 pub use identity::{Caller, IdempotencyKey, generate_token, token_sha256};
+pub use ledger::{
+    CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport,
+};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 
 /// The operating system's clock: the one place Changegate reads real time.
@@ -41,11 +45,16 @@ impl Clock for SystemClock {
 pub struct Service {
     store: Store,
     clock: Arc<dyn Clock>,
+    signer: Option<Arc<changegate_ledger::NoteSigner>>,
 }
 
 impl Service {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Service { store, clock }
+        Service {
+            store,
+            clock,
+            signer: None,
+        }
     }
 
     pub fn store(&self) -> &Store {

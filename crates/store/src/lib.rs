@@ -10,6 +10,7 @@
 //! One code path serves SQLite and PostgreSQL through `sqlx::Any` with `$N` placeholders; the
 //! few places where the dialects truly differ (DDL types, triggers, row locks) are marked.
 
+mod ledger;
 mod migrations;
 mod read;
 pub mod testing;
@@ -23,6 +24,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
+pub use ledger::StoredCheckpoint;
 pub use read::{ChangeFilter, ChangePage, LedgerHead, StateCount};
 pub use write::{IdempotencyRecord, KeyedTable, WriteTx};
 

@@ -100,10 +100,24 @@ const MIGRATIONS: &[Migration] = &[Migration {
                 PRIMARY KEY (level, node_index)
             )",
         ),
+        // Signed checkpoints: one per tree size, never two roots for one size.
+        Portable(
+            "CREATE TABLE ledger_checkpoints (
+                size {int} PRIMARY KEY,
+                root {blob} NOT NULL,
+                note TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                signed_at {int} NOT NULL
+            )",
+        ),
+        // The verifier key that signs this log's checkpoints; a second key is refused.
+        Portable("CREATE TABLE ledger_signer (id {int} PRIMARY KEY, verifier_key TEXT NOT NULL)"),
         // Append-only, enforced by the database itself: the dialects truly differ here.
         Sqlite("CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END"),
         Sqlite("CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END"),
         Sqlite("CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: UPDATE refused'); END"),
+        Sqlite("CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused'); END"),
+        Sqlite("CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END"),
         Sqlite("CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: DELETE refused'); END"),
         Postgres(
             "CREATE OR REPLACE FUNCTION changegate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -112,6 +126,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
         Postgres("CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION changegate_append_only()"),
         Postgres("CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()"),
         Postgres("CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION changegate_append_only()"),
+        Postgres("CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION changegate_append_only()"),
         Postgres("CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()"),
     ],
 }];

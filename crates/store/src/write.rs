@@ -107,6 +107,20 @@ impl WriteTx {
         self.backend
     }
 
+    pub(crate) fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.transaction
+    }
+
+    /// The tree size including this transaction's appends.
+    pub fn ledger_size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// The tree root including this transaction's appends.
+    pub fn ledger_root(&self) -> changegate_ledger::Hash {
+        self.frontier.root()
+    }
+
     /// The events appended so far in this transaction.
     pub fn appended(&self) -> &[EventEnvelope] {
         &self.appended
@@ -285,6 +299,7 @@ impl WriteTx {
                 self.put_incident(&record, false).await?;
             }
             (StreamId::Access, DomainEvent::AccessDenied { .. }) => {}
+            (StreamId::Ledger, DomainEvent::LedgerVerified { .. }) => {}
             (stream, event) => {
                 return Err(StoreError::Corrupt(format!(
                     "event {} does not belong on stream {stream}",

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
 
 pub mod health;
+pub mod ledger;
 pub mod resources;
 pub mod views;
 
@@ -38,12 +39,23 @@ use views::*;
         resources::list_incidents,
         resources::resolve_incident,
         resources::list_events,
+        ledger::checkpoint,
+        ledger::sign_checkpoint,
+        ledger::public_key,
+        ledger::entries,
+        ledger::inclusion,
+        ledger::consistency,
+        ledger::status,
+        ledger::verify,
+        ledger::change_proof,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
         CreateUserRequest, CreateIncidentRequest, ResolveIncidentRequest, ChangeView, ChangeDetailView,
         ChangePageView, EventView, EventPageView, ServiceView, UserView, CreatedUserView, IncidentView,
-        AssessmentView, ApprovalView, ReviewView, HealthView
+        AssessmentView, ApprovalView, ReviewView, HealthView, ledger::CheckpointView, ledger::EntryView,
+        ledger::InclusionProofView, ledger::ConsistencyProofView, ledger::VerificationView, ledger::LedgerStatusView,
+        ledger::ChangeProofView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -52,6 +64,7 @@ use views::*;
         (name = "users", description = "Users, roles and tokens"),
         (name = "incidents", description = "Incidents and the changes that caused them"),
         (name = "events", description = "The append-only event log"),
+        (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -64,7 +77,12 @@ impl Modify for BearerSecurity {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("cg_<64 hex>").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("cg_<64 hex>")
+                    .build(),
+            ),
         );
     }
 }
@@ -77,17 +95,49 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
-        .route("/v1/changes", post(resources::create_change).get(resources::list_changes))
+        .route(
+            "/v1/changes",
+            post(resources::create_change).get(resources::list_changes),
+        )
         .route("/v1/changes/{id}", get(resources::get_change))
-        .route("/v1/changes/{id}/actions/{action}", post(resources::change_action))
-        .route("/v1/services", post(resources::create_service).get(resources::list_services))
-        .route("/v1/users", post(resources::create_user).get(resources::list_users))
-        .route("/v1/incidents", post(resources::create_incident).get(resources::list_incidents))
-        .route("/v1/incidents/{id}/resolve", post(resources::resolve_incident))
+        .route(
+            "/v1/changes/{id}/actions/{action}",
+            post(resources::change_action),
+        )
+        .route(
+            "/v1/services",
+            post(resources::create_service).get(resources::list_services),
+        )
+        .route(
+            "/v1/users",
+            post(resources::create_user).get(resources::list_users),
+        )
+        .route(
+            "/v1/incidents",
+            post(resources::create_incident).get(resources::list_incidents),
+        )
+        .route(
+            "/v1/incidents/{id}/resolve",
+            post(resources::resolve_incident),
+        )
         .route("/v1/events", get(resources::list_events))
+        .route("/v1/changes/{id}/proof", get(ledger::change_proof))
+        .route(
+            "/v1/ledger/checkpoint",
+            get(ledger::checkpoint).post(ledger::sign_checkpoint),
+        )
+        .route("/v1/ledger/public-key", get(ledger::public_key))
+        .route("/v1/ledger/entries", get(ledger::entries))
+        .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
+        .route("/v1/ledger/proof/consistency", get(ledger::consistency))
+        .route("/v1/ledger/status", get(ledger::status))
+        .route("/v1/ledger/verify", post(ledger::verify))
         .fallback(api_not_found)
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {
-    crate::ApiError::not_found(format!("no API endpoint at {}; see /api/openapi.json", uri.path()))
+    crate::ApiError::not_found(format!(
+        "no API endpoint at {}; see /api/openapi.json",
+        uri.path()
+    ))
 }

@@ -1,15 +1,149 @@
-//! Server-rendered web pages (placeholder until the pages land).
+//! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
+//! actions) and services.
+//!
+//! Pages are minijinja templates embedded in the binary and registered under names ending in
+//! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
+//! a plain form.
+//!
+//! Sessions: signing in with an API token sets the `changegate_session` cookie (HttpOnly,
+//! SameSite=Strict, `Secure` when configured) holding that token; each request authenticates it
+//! through the service like a bearer token. Every POST form of a signed-in user carries a `csrf`
+//! field derived from the session token (see [`session::csrf_token`]); the sign-in form, which has
+//! no session yet, is protected by an `Origin` check.
+
+mod pages;
+mod render;
+mod session;
+
+use std::sync::LazyLock;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
+pub use session::{SESSION_COOKIE, csrf_token};
+
+/// The stylesheet, served at `/static/app.css`.
+const APP_CSS: &str = include_str!("../../static/app.css");
+/// The favicon, served at `/static/favicon.svg`.
+const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
+
+/// A short digest of the static assets, appended to their URLs so browsers refetch after an
+/// upgrade while caching them otherwise.
+static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let digest = Sha256::new()
+        .chain_update(APP_CSS)
+        .chain_update(FAVICON_SVG)
+        .finalize();
+    hex::encode(&digest[..6])
+});
+
+/// Every template, by name. Names end in `.html`: that is what turns on HTML auto-escaping.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    (
+        "dashboard.html",
+        include_str!("../../templates/dashboard.html"),
+    ),
+    ("changes.html", include_str!("../../templates/changes.html")),
+    (
+        "change_new.html",
+        include_str!("../../templates/change_new.html"),
+    ),
+    ("change.html", include_str!("../../templates/change.html")),
+    (
+        "services.html",
+        include_str!("../../templates/services.html"),
+    ),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
 /// The page templates.
 pub fn templates() -> minijinja::Environment<'static> {
-    minijinja::Environment::new()
+    let mut environment = minijinja::Environment::new();
+    // Fail loudly on a misspelt variable instead of printing nothing; `{% if x %}` stays allowed.
+    environment.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+    for (name, source) in TEMPLATES {
+        debug_assert!(
+            name.ends_with(".html"),
+            "template {name} would not be HTML-escaped"
+        );
+        if let Err(error) = environment.add_template(name, source) {
+            // The templates are compiled in; a syntax error is a bug caught by the tests.
+            panic!("template {name} does not parse: {error:#}");
+        }
+    }
+    render::register_filters(&mut environment);
+    environment
 }
 
 /// Routes of the web pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route(
+            "/changes",
+            get(pages::list_changes).post(pages::create_change),
+        )
+        .route("/changes/new", get(pages::new_change_form))
+        .route("/changes/{id}", get(pages::change_page))
+        .route("/changes/{id}/actions/{action}", post(pages::change_action))
+        .route("/services", get(pages::services))
+        .route("/static/app.css", get(app_css))
+        .route("/static/favicon.svg", get(favicon))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+async fn app_css() -> Response {
+    static_asset("text/css; charset=utf-8", APP_CSS)
+}
+
+async fn favicon() -> Response {
+    static_asset("image/svg+xml", FAVICON_SVG)
+}
+
+fn static_asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Headers on every page: no framing, no foreign scripts or styles, no caching of pages that
+/// show a signed-in user's data.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }

@@ -1,0 +1,350 @@
+//! The command line, as close to the flags as possible. `lib.rs` turns it into actions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const ABOUT: &str =
+    "Change management for DevSecOps teams: plan, assess, approve, implement, roll back, audit.";
+
+const LONG_ABOUT: &str = "\
+Changegate takes a change from the pipeline that proposes it to the auditor who inspects it a year
+later. One binary runs the server (API and web UI) and is also the command-line client.
+
+Getting started:
+  changegate demo                      seed a realistic organisation and serve it on 127.0.0.1:8080
+  changegate init                      create an empty store in ./changegate-data and the first admin
+  changegate serve                     serve the API and web UI
+  export CHANGEGATE_TOKEN=cg_…         then talk to the server:
+  changegate change new --title \"Bump openssl\" --type normal --service payments-api --environment production
+  changegate change submit CHG-000001
+
+Storage: embedded SQLite in --data-dir by default; PostgreSQL with --database-url postgres://…
+(several `serve` instances may share one PostgreSQL database).";
+
+#[derive(Debug, Parser)]
+#[command(name = "changegate", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the store is (for commands that open it directly).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory of the embedded SQLite store.
+    #[arg(
+        long,
+        env = "CHANGEGATE_DATA_DIR",
+        default_value = "changegate-data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://user@host/db). When set, --data-dir is not used.
+    #[arg(
+        long,
+        env = "CHANGEGATE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+/// How to reach a running server (for client commands).
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Base URL of the Changegate server.
+    #[arg(
+        long,
+        env = "CHANGEGATE_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        value_name = "URL"
+    )]
+    pub server: String,
+    /// API token (from `changegate init`, `changegate user add` or an admin).
+    #[arg(
+        long,
+        env = "CHANGEGATE_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store (SQLite in --data-dir, or PostgreSQL) and its first admin; prints the admin token.
+    Init {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Name of the first admin.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
+    /// Serve the API (/api/v1, /api/openapi.json) and the web UI.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on.
+        #[arg(long, env = "CHANGEGATE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Mark the session cookie Secure (when users reach the server over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Seed a realistic demo organisation (when the store is empty), print an admin token, and serve.
+    Demo {
+        /// Directory of the demo's SQLite store.
+        #[arg(long, default_value = "changegate-demo-data", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seed of the generator: the same seed gives the same organisation and history.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Number of changes to generate.
+        #[arg(long, default_value_t = 20_000)]
+        changes: u32,
+        /// Seed only; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Manage users. Opens the store directly unless --server is given.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Register and list services (configuration items).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Create, list, show and move changes through their lifecycle.
+    #[command(subcommand)]
+    Change(ChangeCommand),
+    /// Open, list and resolve incidents.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Read the event log.
+    Events {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Events with a sequence above this.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// How many (1 to 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user and print their API token (shown once).
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// User name: lowercase letters, digits, '.', '_' and '-'.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated roles: requester, approver, security, cab, auditor, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// Team the user belongs to.
+        #[arg(long)]
+        team: Option<String>,
+        /// Add the user through this server's API (needs an admin --token) instead of the store.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// Admin token for --server.
+        #[arg(long, env = "CHANGEGATE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Register a service (admin).
+    Add {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        name: String,
+        /// Owning team (created when new).
+        #[arg(long)]
+        team: String,
+        /// Criticality tier: 1 (most critical) to 4.
+        #[arg(long)]
+        tier: i64,
+        /// Comma-separated compliance scopes, e.g. pci,sox,gdpr.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Comma-separated services this one depends on.
+        #[arg(long, value_delimiter = ',')]
+        depends_on: Vec<String>,
+    },
+    /// List services.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChangeCommand {
+    /// Create a change (it starts as a draft; `submit` it when ready).
+    New(NewChangeArgs),
+    /// List changes, newest first.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Only this state (draft, submitted, assessed, approved, rejected, scheduled, implementing,
+        /// implemented, verified, failed, rolled_back, closed, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only this requester.
+        #[arg(long)]
+        requester: Option<String>,
+        /// Page size (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Cursor from the previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Show a change with its event history.
+    Show {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Change id, e.g. CHG-000001.
+        id: String,
+    },
+    /// Submit a draft: it is assessed at once (risk class, approvals needed).
+    Submit(ActionArgs),
+    /// Approve an assessed change (not your own).
+    Approve(ActionArgs),
+    /// Reject an assessed change (not your own).
+    Reject(ActionArgs),
+    /// Schedule an approved change (--planned-start/--planned-end, else its planned window or now).
+    Schedule(ActionArgs),
+    /// Start implementing a scheduled change (an emergency change may start once assessed).
+    Start(ActionArgs),
+    /// Mark the implementation complete.
+    Complete(ActionArgs),
+    /// Confirm the implemented change works.
+    Verify(ActionArgs),
+    /// Mark the change failed.
+    Fail(ActionArgs),
+    /// Record that a failed change was rolled back.
+    Rollback(ActionArgs),
+    /// Record a post-implementation review (--root-cause required for failed changes).
+    Review(ActionArgs),
+    /// Close a verified, failed or rolled-back change.
+    Close(ActionArgs),
+    /// Cancel a change before implementation starts.
+    Cancel(ActionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewChangeArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[arg(long)]
+    pub title: String,
+    /// standard, normal or emergency.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub change_type: String,
+    #[arg(long)]
+    pub service: String,
+    #[arg(long, default_value = "production")]
+    pub environment: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[arg(long)]
+    pub implementation_plan: Option<String>,
+    #[arg(long)]
+    pub rollback_plan: Option<String>,
+    /// RFC 3339, e.g. 2026-12-01T22:00:00Z.
+    #[arg(long)]
+    pub planned_start: Option<String>,
+    #[arg(long)]
+    pub planned_end: Option<String>,
+    /// A link (commit, PR, pipeline run, ticket); repeat for several.
+    #[arg(long = "link")]
+    pub links: Vec<String>,
+    /// Retry-safe key: the same key and input never create twice (pipelines should pass their run id).
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Change id, e.g. CHG-000001.
+    pub id: String,
+    /// A comment recorded with the action.
+    #[arg(long, short = 'm')]
+    pub comment: Option<String>,
+    /// Root cause (for `review`).
+    #[arg(long)]
+    pub root_cause: Option<String>,
+    /// Window start (for `schedule`), RFC 3339.
+    #[arg(long)]
+    pub planned_start: Option<String>,
+    /// Window end (for `schedule`), RFC 3339.
+    #[arg(long)]
+    pub planned_end: Option<String>,
+    /// Retry-safe key.
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Open an incident.
+    Open {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        service: String,
+        /// sev1 (worst) to sev4.
+        #[arg(long)]
+        severity: String,
+        /// The change that caused it, e.g. CHG-000042.
+        #[arg(long)]
+        caused_by: Option<String>,
+        /// When it was detected (RFC 3339; default now).
+        #[arg(long)]
+        detected_at: Option<String>,
+    },
+    /// List incidents, newest first.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Resolve an incident.
+    Resolve {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Incident id, e.g. INC-000001.
+        id: String,
+        /// When it was resolved (RFC 3339; default now).
+        #[arg(long)]
+        resolved_at: Option<String>,
+    },
+}

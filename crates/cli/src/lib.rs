@@ -1,0 +1,45 @@
+//! The `changegate` command line: local commands that open the store (init, serve, demo,
+//! user add) and client commands that talk to a running server over its API.
+//!
+//! Errors are `anyhow` here and only here; the libraries below return typed errors.
+
+pub mod args;
+mod client;
+mod local;
+mod output;
+mod remote;
+
+use std::process::ExitCode;
+
+use args::{Cli, Command};
+
+/// Runs a parsed command line and returns the process exit code: 0 on success, 1 on failure
+/// (2 is clap's, for usage errors).
+pub fn run(cli: Cli) -> ExitCode {
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Init { .. }
+        | Command::Serve { .. }
+        | Command::Demo { .. }
+        | Command::User(args::UserCommand::Add { .. }) => local::run(cli.command, json),
+        command => remote::run(command, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if json {
+                let (code, message) = match error.downcast_ref::<client::ApiFailure>() {
+                    Some(failure) => (failure.code.clone(), failure.message.clone()),
+                    None => ("cli_error".to_owned(), format!("{error:#}")),
+                };
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"error": {"code": code, "message": message}})
+                );
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

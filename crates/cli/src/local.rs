@@ -1,0 +1,278 @@
+//! Commands that open the store themselves: `init`, `serve`, `demo` and `user add`.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use changegate_server::{Application, ServerConfig};
+use changegate_service::{NewUser, Service, SystemClock};
+use changegate_store::{Store, StoreLocation};
+use serde_json::json;
+
+use crate::args::{Command, StoreArgs, UserCommand};
+use crate::client::Client;
+use crate::output;
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Logs go to standard error; `CHANGEGATE_LOG` (e.g. `debug`, `changegate_store=trace`) overrides.
+fn init_logging(default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHANGEGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    let location = StoreLocation::from_options(&args.data_dir, args.database_url.as_deref())?;
+    let description = describe(&location);
+    Store::open(&location)
+        .await
+        .with_context(|| format!("opening the store ({description})"))
+}
+
+fn describe(location: &StoreLocation) -> String {
+    match location {
+        StoreLocation::DataDir(dir) => format!("SQLite in {}", dir.display()),
+        StoreLocation::Postgres(_) => "PostgreSQL".to_owned(),
+    }
+}
+
+pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
+    match command {
+        Command::Init { store, admin } => {
+            init_logging("warn");
+            runtime()?.block_on(init(&store, &admin, json))
+        }
+        Command::Serve {
+            store,
+            listen,
+            secure_cookies,
+        } => {
+            init_logging("info");
+            runtime()?.block_on(serve(
+                &store,
+                ServerConfig {
+                    listen,
+                    secure_cookies,
+                },
+            ))
+        }
+        Command::Demo {
+            data_dir,
+            listen,
+            seed,
+            changes,
+            no_serve,
+        } => {
+            init_logging("warn");
+            runtime()?.block_on(crate::local::demo(
+                data_dir, listen, seed, changes, no_serve, json,
+            ))
+        }
+        Command::User(UserCommand::Add {
+            store,
+            name,
+            roles,
+            team,
+            server,
+            token,
+        }) => {
+            init_logging("warn");
+            let input = NewUser { name, roles, team };
+            match server {
+                Some(server) => add_user_remotely(&server, token, &input, json),
+                None => runtime()?.block_on(add_user_locally(&store, &input, json)),
+            }
+        }
+        other => bail!("not a local command: {other:?}"),
+    }
+}
+
+async fn init(store_args: &StoreArgs, admin: &str, json: bool) -> anyhow::Result<()> {
+    let store = open_store(store_args).await?;
+    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let created = service.bootstrap_admin(admin).await?;
+    store.close().await;
+    if json {
+        println!(
+            "{}",
+            json!({"admin": created.user.name.as_str(), "admin_token": created.token, "token_id": created.token_id})
+        );
+    } else {
+        let location =
+            StoreLocation::from_options(&store_args.data_dir, store_args.database_url.as_deref())?;
+        println!(
+            "Created the store ({}) and the admin `{}`.",
+            describe(&location),
+            created.user.name
+        );
+        println!();
+        println!("Admin token (shown once; keep it safe):");
+        println!("  {}", created.token);
+        println!();
+        println!("Next:");
+        println!("  changegate serve");
+        println!("  export CHANGEGATE_TOKEN={}", created.token);
+        println!("  changegate service add --name payments-api --team payments --tier 1");
+    }
+    Ok(())
+}
+
+async fn serve(store_args: &StoreArgs, config: ServerConfig) -> anyhow::Result<()> {
+    let store = open_store(store_args).await?;
+    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let application = Application::build(service, config.clone())
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = application.local_addr();
+    tracing::info!(%address, "serving");
+    eprintln!(
+        "Changegate is listening on http://{address} (API docs: http://{address}/api/openapi.json)"
+    );
+    application.run_until_stopped().await.context("serving")?;
+    store.close().await;
+    Ok(())
+}
+
+async fn add_user_locally(
+    store_args: &StoreArgs,
+    input: &NewUser,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(store_args).await?;
+    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let created = service.add_user_locally(input).await?;
+    store.close().await;
+    let roles: Vec<String> = created.user.roles.iter().map(ToString::to_string).collect();
+    print_created_user(
+        created.user.name.as_str(),
+        &roles,
+        &created.token,
+        &created.token_id,
+        json,
+    );
+    Ok(())
+}
+
+fn add_user_remotely(
+    server: &str,
+    token: Option<String>,
+    input: &NewUser,
+    json: bool,
+) -> anyhow::Result<()> {
+    let client = Client::new(&crate::args::ClientArgs {
+        server: server.to_owned(),
+        token,
+    });
+    let body = json!({"name": input.name, "roles": input.roles, "team": input.team});
+    let answer = client.post("/api/v1/users", &body, None)?;
+    let roles: Vec<String> = answer["user"]["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(output::cell)
+        .collect();
+    print_created_user(
+        answer["user"]["name"].as_str().unwrap_or(""),
+        &roles,
+        answer["token"].as_str().unwrap_or(""),
+        answer["token_id"].as_str().unwrap_or(""),
+        json,
+    );
+    Ok(())
+}
+
+fn print_created_user(name: &str, roles: &[String], token: &str, token_id: &str, json: bool) {
+    if json {
+        println!(
+            "{}",
+            json!({"user": name, "roles": roles, "token": token, "token_id": token_id})
+        );
+    } else {
+        println!("Added {name} ({}). Token (shown once):", roles.join(", "));
+        println!("  {token}");
+    }
+}
+
+pub(crate) async fn demo(
+    data_dir: std::path::PathBuf,
+    listen: std::net::SocketAddr,
+    seed: u64,
+    changes: u32,
+    no_serve: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(&StoreArgs {
+        data_dir: data_dir.clone(),
+        database_url: None,
+    })
+    .await?;
+    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let admin_token = if store.users().await?.is_empty() {
+        let config = changegate_demo::DemoConfig {
+            seed,
+            change_count: changes,
+            months: 18,
+            end: service.now(),
+            show_progress: !json,
+        };
+        let started = std::time::Instant::now();
+        let summary = changegate_demo::seed(&service, &config)
+            .await
+            .context("seeding the demo")?;
+        if !json {
+            eprintln!(
+                "Seeded {} teams, {} services, {} users, {} changes, {} incidents ({} events) in {:.1} s.",
+                summary.teams,
+                summary.services,
+                summary.users,
+                summary.changes,
+                summary.incidents,
+                summary.events,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        summary.admin_token
+    } else {
+        if !json {
+            eprintln!(
+                "The store in {} already has data; not seeding again.",
+                data_dir.display()
+            );
+        }
+        service.issue_token_locally("admin").await?.token
+    };
+    if json {
+        println!(
+            "{}",
+            json!({"url": format!("http://{listen}"), "admin_token": admin_token, "data_dir": data_dir})
+        );
+    } else {
+        println!("Open http://{listen} and sign in with the admin token:");
+        println!("  {admin_token}");
+        println!("CLI: export CHANGEGATE_SERVER=http://{listen} CHANGEGATE_TOKEN={admin_token}");
+    }
+    if no_serve {
+        store.close().await;
+        return Ok(());
+    }
+    let application = Application::build(
+        service,
+        ServerConfig {
+            listen,
+            secure_cookies: false,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot listen on {listen}"))?;
+    application.run_until_stopped().await.context("serving")?;
+    store.close().await;
+    Ok(())
+}
