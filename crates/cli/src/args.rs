@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-const ABOUT: &str =
-    "Change management for DevSecOps teams: plan, assess, approve, implement, roll back, audit.";
+const ABOUT: &str = "Change management for DevSecOps teams: plan, assess, approve, implement, roll back, audit.";
 
 const LONG_ABOUT: &str = "\
 Changegate takes a change from the pipeline that proposes it to the auditor who inspects it a year
@@ -38,41 +37,32 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// Directory of the embedded SQLite store.
-    #[arg(
-        long,
-        env = "CHANGEGATE_DATA_DIR",
-        default_value = "changegate-data",
-        value_name = "DIR"
-    )]
+    #[arg(long, env = "CHANGEGATE_DATA_DIR", default_value = "changegate-data", value_name = "DIR")]
     pub data_dir: PathBuf,
     /// PostgreSQL URL (postgres://user@host/db). When set, --data-dir is not used.
-    #[arg(
-        long,
-        env = "CHANGEGATE_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "CHANGEGATE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
+
+/// The ledger signing key.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// File with the ledger signing key (default: <data-dir>/ledger-signing-key).
+    #[arg(long, env = "CHANGEGATE_SIGNING_KEY_FILE", value_name = "FILE")]
+    pub signing_key_file: Option<PathBuf>,
+    /// The signing key itself (PRIVATE+KEY+…); overrides the file. Give every instance the same key.
+    #[arg(long, env = "CHANGEGATE_SIGNING_KEY", hide_env_values = true, hide = true)]
+    pub signing_key: Option<String>,
 }
 
 /// How to reach a running server (for client commands).
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
     /// Base URL of the Changegate server.
-    #[arg(
-        long,
-        env = "CHANGEGATE_SERVER",
-        default_value = "http://127.0.0.1:8080",
-        value_name = "URL"
-    )]
+    #[arg(long, env = "CHANGEGATE_SERVER", default_value = "http://127.0.0.1:8080", value_name = "URL")]
     pub server: String,
     /// API token (from `changegate init`, `changegate user add` or an admin).
-    #[arg(
-        long,
-        env = "CHANGEGATE_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "CHANGEGATE_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 }
 
@@ -82,6 +72,8 @@ pub enum Command {
     Init {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// Name of the first admin.
         #[arg(long, default_value = "admin")]
         admin: String,
@@ -90,6 +82,14 @@ pub enum Command {
     Serve {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Sign a ledger checkpoint after this many new events…
+        #[arg(long, default_value_t = 1_000, value_name = "N")]
+        checkpoint_every_events: u64,
+        /// …or after this many seconds with new events, whichever comes first.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        checkpoint_interval_s: u64,
         /// Address to listen on.
         #[arg(long, env = "CHANGEGATE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -127,6 +127,9 @@ pub enum Command {
     /// Open, list and resolve incidents.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// The tamper-evident audit ledger: checkpoints, verification, proofs, export.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Read the event log.
     Events {
         #[command(flatten)]
@@ -346,5 +349,54 @@ pub enum IncidentCommand {
         /// When it was resolved (RFC 3339; default now).
         #[arg(long)]
         resolved_at: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Sign a checkpoint of the ledger now.
+    Checkpoint {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Recompute the whole Merkle tree from the stored events and check every signed checkpoint;
+    /// with --bundle, verify an exported bundle offline (no database). Exits 1 and names the
+    /// first bad index when anything fails.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// A directory written by `changegate audit export`.
+        #[arg(long, value_name = "DIR", requires = "public_key")]
+        bundle: Option<PathBuf>,
+        /// The verifier key to trust (the text `name+id+key`, or a file holding it).
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+    },
+    /// Print an inclusion proof of one ledger entry.
+    Prove {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Leaf index (event sequence - 1).
+        #[arg(long)]
+        index: u64,
+        /// Tree size to prove against (default: the newest checkpoint, else the whole log).
+        #[arg(long)]
+        tree_size: Option<u64>,
+    },
+    /// Write an offline-verifiable bundle: entries.jsonl, checkpoint, public-key.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Output directory (created).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }

@@ -21,11 +21,7 @@ pub struct ApiFailure {
 
 impl std::fmt::Display for ApiFailure {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            formatter,
-            "{} ({}, HTTP {})",
-            self.message, self.code, self.status
-        )
+        write!(formatter, "{} ({}, HTTP {})", self.message, self.code, self.status)
     }
 }
 
@@ -44,82 +40,50 @@ impl Client {
             .timeout_global(Some(Duration::from_millis(REQUEST_TIMEOUT_MS)))
             .build()
             .into();
-        Client {
-            agent,
-            base: args.server.trim_end_matches('/').to_owned(),
-            token: args.token.clone(),
-        }
+        Client { agent, base: args.server.trim_end_matches('/').to_owned(), token: args.token.clone() }
     }
 
     fn token(&self) -> anyhow::Result<&str> {
-        self.token.as_deref().ok_or_else(|| {
-            anyhow!("no API token: pass --token or set CHANGEGATE_TOKEN (from `changegate init`)")
-        })
+        self.token
+            .as_deref()
+            .ok_or_else(|| anyhow!("no API token: pass --token or set CHANGEGATE_TOKEN (from `changegate init`)"))
     }
 
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
-        let response = self
-            .agent
-            .get(&url)
-            .header("Authorization", &format!("Bearer {}", self.token()?))
-            .call()
-            .with_context(|| {
-                format!(
-                    "cannot reach the server at {} (is `changegate serve` running?)",
-                    self.base
-                )
-            })?;
+        let response =
+            self.agent.get(&url).header("Authorization", &format!("Bearer {}", self.token()?)).call().with_context(
+                || format!("cannot reach the server at {} (is `changegate serve` running?)", self.base),
+            )?;
         read(response)
     }
 
-    pub fn post(
-        &self,
-        path: &str,
-        body: &Value,
-        idempotency_key: Option<&str>,
-    ) -> anyhow::Result<Value> {
+    pub fn post(&self, path: &str, body: &Value, idempotency_key: Option<&str>) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
-        let mut request = self
-            .agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {}", self.token()?));
+        let mut request = self.agent.post(&url).header("Authorization", &format!("Bearer {}", self.token()?));
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
-        let response = request.send_json(body).with_context(|| {
-            format!(
-                "cannot reach the server at {} (is `changegate serve` running?)",
-                self.base
-            )
-        })?;
+        let response = request
+            .send_json(body)
+            .with_context(|| format!("cannot reach the server at {} (is `changegate serve` running?)", self.base))?;
         read(response)
     }
 }
 
 fn read(mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
     let status = response.status().as_u16();
-    let text = response
-        .body_mut()
-        .read_to_string()
-        .context("reading the server's answer")?;
+    let text = response.body_mut().read_to_string().context("reading the server's answer")?;
     let value: Value = if text.trim().is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(&text)
-            .with_context(|| format!("the server answered HTTP {status} with non-JSON"))?
+        serde_json::from_str(&text).with_context(|| format!("the server answered HTTP {status} with non-JSON"))?
     };
     if (200..300).contains(&status) {
         return Ok(value);
     }
-    let code = value["error"]["code"]
-        .as_str()
-        .unwrap_or("http_error")
-        .to_owned();
-    let mut message = value["error"]["message"]
-        .as_str()
-        .unwrap_or("the server refused the request")
-        .to_owned();
+    let code = value["error"]["code"].as_str().unwrap_or("http_error").to_owned();
+    let mut message = value["error"]["message"].as_str().unwrap_or("the server refused the request").to_owned();
     if let Some(fields) = value["error"]["fields"].as_array() {
         for field in fields {
             message.push_str(&format!(
@@ -132,10 +96,5 @@ fn read(mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value>
     if status == 0 {
         bail!("no answer");
     }
-    Err(ApiFailure {
-        status,
-        code,
-        message,
-    }
-    .into())
+    Err(ApiFailure { status, code, message }.into())
 }

@@ -4,7 +4,9 @@
 //! Errors are `anyhow` here and only here; the libraries below return typed errors.
 
 pub mod args;
+mod audit;
 mod client;
+mod keys;
 mod local;
 mod output;
 mod remote;
@@ -32,10 +34,7 @@ pub fn run(cli: Cli) -> ExitCode {
                     Some(failure) => (failure.code.clone(), failure.message.clone()),
                     None => ("cli_error".to_owned(), format!("{error:#}")),
                 };
-                eprintln!(
-                    "{}",
-                    serde_json::json!({"error": {"code": code, "message": message}})
-                );
+                eprintln!("{}", serde_json::json!({"error": {"code": code, "message": message}}));
             } else {
                 eprintln!("error: {error:#}");
             }

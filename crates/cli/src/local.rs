@@ -4,37 +4,29 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use changegate_server::{Application, ServerConfig};
-use changegate_service::{NewUser, Service, SystemClock};
+use changegate_service::{CheckpointPolicy, NewUser, Service, SystemClock};
 use changegate_store::{Store, StoreLocation};
 use serde_json::json;
 
-use crate::args::{Command, StoreArgs, UserCommand};
+use crate::args::{Command, KeyArgs, StoreArgs, UserCommand};
 use crate::client::Client;
-use crate::output;
+use crate::{keys, output};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
 /// Logs go to standard error; `CHANGEGATE_LOG` (e.g. `debug`, `changegate_store=trace`) overrides.
 fn init_logging(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHANGEGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
-async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
     let location = StoreLocation::from_options(&args.data_dir, args.database_url.as_deref())?;
     let description = describe(&location);
-    Store::open(&location)
-        .await
-        .with_context(|| format!("opening the store ({description})"))
+    Store::open(&location).await.with_context(|| format!("opening the store ({description})"))
 }
 
 fn describe(location: &StoreLocation) -> String {
@@ -46,44 +38,27 @@ fn describe(location: &StoreLocation) -> String {
 
 pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
     match command {
-        Command::Init { store, admin } => {
+        Command::Init { store, keys, admin } => {
             init_logging("warn");
-            runtime()?.block_on(init(&store, &admin, json))
+            runtime()?.block_on(init(&store, &keys, &admin, json))
         }
-        Command::Serve {
-            store,
-            listen,
-            secure_cookies,
-        } => {
+        Command::Serve { store, keys, listen, secure_cookies, checkpoint_every_events, checkpoint_interval_s } => {
             init_logging("info");
-            runtime()?.block_on(serve(
-                &store,
-                ServerConfig {
-                    listen,
-                    secure_cookies,
-                },
-            ))
+            let policy = CheckpointPolicy {
+                every_events: checkpoint_every_events.max(1),
+                interval_ms: (checkpoint_interval_s.max(1) * 1_000) as i64,
+            };
+            runtime()?.block_on(serve(&store, &keys, ServerConfig { listen, secure_cookies }, policy))
         }
-        Command::Demo {
-            data_dir,
-            listen,
-            seed,
-            changes,
-            no_serve,
-        } => {
+        Command::Audit(command) => {
             init_logging("warn");
-            runtime()?.block_on(crate::local::demo(
-                data_dir, listen, seed, changes, no_serve, json,
-            ))
+            runtime()?.block_on(crate::audit::run(command, json))
         }
-        Command::User(UserCommand::Add {
-            store,
-            name,
-            roles,
-            team,
-            server,
-            token,
-        }) => {
+        Command::Demo { data_dir, listen, seed, changes, no_serve } => {
+            init_logging("warn");
+            runtime()?.block_on(crate::local::demo(data_dir, listen, seed, changes, no_serve, json))
+        }
+        Command::User(UserCommand::Add { store, name, roles, team, server, token }) => {
             init_logging("warn");
             let input = NewUser { name, roles, team };
             match server {
@@ -95,27 +70,28 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
     }
 }
 
-async fn init(store_args: &StoreArgs, admin: &str, json: bool) -> anyhow::Result<()> {
+async fn init(store_args: &StoreArgs, keys_args: &KeyArgs, admin: &str, json: bool) -> anyhow::Result<()> {
     let store = open_store(store_args).await?;
     let service = Service::new(store.clone(), Arc::new(SystemClock));
     let created = service.bootstrap_admin(admin).await?;
     store.close().await;
+    let (signer, _) = keys::load_or_create(keys_args, &store_args.data_dir)?;
+    let verifier_key = signer.verifier_key();
     if json {
         println!(
             "{}",
-            json!({"admin": created.user.name.as_str(), "admin_token": created.token, "token_id": created.token_id})
+            json!({"admin": created.user.name.as_str(), "admin_token": created.token, "token_id": created.token_id,
+                   "ledger_public_key": verifier_key})
         );
     } else {
-        let location =
-            StoreLocation::from_options(&store_args.data_dir, store_args.database_url.as_deref())?;
-        println!(
-            "Created the store ({}) and the admin `{}`.",
-            describe(&location),
-            created.user.name
-        );
+        let location = StoreLocation::from_options(&store_args.data_dir, store_args.database_url.as_deref())?;
+        println!("Created the store ({}) and the admin `{}`.", describe(&location), created.user.name);
         println!();
         println!("Admin token (shown once; keep it safe):");
         println!("  {}", created.token);
+        println!();
+        println!("Ledger public key (give it to your auditors):");
+        println!("  {verifier_key}");
         println!();
         println!("Next:");
         println!("  changegate serve");
@@ -125,60 +101,45 @@ async fn init(store_args: &StoreArgs, admin: &str, json: bool) -> anyhow::Result
     Ok(())
 }
 
-async fn serve(store_args: &StoreArgs, config: ServerConfig) -> anyhow::Result<()> {
+async fn serve(
+    store_args: &StoreArgs,
+    keys_args: &KeyArgs,
+    config: ServerConfig,
+    policy: CheckpointPolicy,
+) -> anyhow::Result<()> {
     let store = open_store(store_args).await?;
-    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let mut service = Service::new(store.clone(), Arc::new(SystemClock));
+    match keys::load(keys_args, &store_args.data_dir)? {
+        Some(signer) => service = service.with_signer(signer),
+        None => tracing::warn!("no ledger signing key found: checkpoints will not be signed (see `changegate init`)"),
+    }
     let application = Application::build(service, config.clone())
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+        .with_context(|| format!("cannot listen on {}", config.listen))?
+        .with_checkpoints(policy);
     let address = application.local_addr();
     tracing::info!(%address, "serving");
-    eprintln!(
-        "Changegate is listening on http://{address} (API docs: http://{address}/api/openapi.json)"
-    );
+    eprintln!("Changegate is listening on http://{address} (API docs: http://{address}/api/openapi.json)");
     application.run_until_stopped().await.context("serving")?;
     store.close().await;
     Ok(())
 }
 
-async fn add_user_locally(
-    store_args: &StoreArgs,
-    input: &NewUser,
-    json: bool,
-) -> anyhow::Result<()> {
+async fn add_user_locally(store_args: &StoreArgs, input: &NewUser, json: bool) -> anyhow::Result<()> {
     let store = open_store(store_args).await?;
     let service = Service::new(store.clone(), Arc::new(SystemClock));
     let created = service.add_user_locally(input).await?;
     store.close().await;
     let roles: Vec<String> = created.user.roles.iter().map(ToString::to_string).collect();
-    print_created_user(
-        created.user.name.as_str(),
-        &roles,
-        &created.token,
-        &created.token_id,
-        json,
-    );
+    print_created_user(created.user.name.as_str(), &roles, &created.token, &created.token_id, json);
     Ok(())
 }
 
-fn add_user_remotely(
-    server: &str,
-    token: Option<String>,
-    input: &NewUser,
-    json: bool,
-) -> anyhow::Result<()> {
-    let client = Client::new(&crate::args::ClientArgs {
-        server: server.to_owned(),
-        token,
-    });
+fn add_user_remotely(server: &str, token: Option<String>, input: &NewUser, json: bool) -> anyhow::Result<()> {
+    let client = Client::new(&crate::args::ClientArgs { server: server.to_owned(), token });
     let body = json!({"name": input.name, "roles": input.roles, "team": input.team});
     let answer = client.post("/api/v1/users", &body, None)?;
-    let roles: Vec<String> = answer["user"]["roles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(output::cell)
-        .collect();
+    let roles: Vec<String> = answer["user"]["roles"].as_array().into_iter().flatten().map(output::cell).collect();
     print_created_user(
         answer["user"]["name"].as_str().unwrap_or(""),
         &roles,
@@ -191,10 +152,7 @@ fn add_user_remotely(
 
 fn print_created_user(name: &str, roles: &[String], token: &str, token_id: &str, json: bool) {
     if json {
-        println!(
-            "{}",
-            json!({"user": name, "roles": roles, "token": token, "token_id": token_id})
-        );
+        println!("{}", json!({"user": name, "roles": roles, "token": token, "token_id": token_id}));
     } else {
         println!("Added {name} ({}). Token (shown once):", roles.join(", "));
         println!("  {token}");
@@ -209,12 +167,10 @@ pub(crate) async fn demo(
     no_serve: bool,
     json: bool,
 ) -> anyhow::Result<()> {
-    let store = open_store(&StoreArgs {
-        data_dir: data_dir.clone(),
-        database_url: None,
-    })
-    .await?;
-    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let store = open_store(&StoreArgs { data_dir: data_dir.clone(), database_url: None }).await?;
+    let key_args = KeyArgs { signing_key_file: None, signing_key: None };
+    let (signer, _) = keys::load_or_create(&key_args, &data_dir)?;
+    let service = Service::new(store.clone(), Arc::new(SystemClock)).with_signer(signer);
     let admin_token = if store.users().await?.is_empty() {
         let config = changegate_demo::DemoConfig {
             seed,
@@ -224,9 +180,7 @@ pub(crate) async fn demo(
             show_progress: !json,
         };
         let started = std::time::Instant::now();
-        let summary = changegate_demo::seed(&service, &config)
-            .await
-            .context("seeding the demo")?;
+        let summary = changegate_demo::seed(&service, &config).await.context("seeding the demo")?;
         if !json {
             eprintln!(
                 "Seeded {} teams, {} services, {} users, {} changes, {} incidents ({} events) in {:.1} s.",
@@ -242,36 +196,26 @@ pub(crate) async fn demo(
         summary.admin_token
     } else {
         if !json {
-            eprintln!(
-                "The store in {} already has data; not seeding again.",
-                data_dir.display()
-            );
+            eprintln!("The store in {} already has data; not seeding again.", data_dir.display());
         }
         service.issue_token_locally("admin").await?.token
     };
     if json {
-        println!(
-            "{}",
-            json!({"url": format!("http://{listen}"), "admin_token": admin_token, "data_dir": data_dir})
-        );
+        println!("{}", json!({"url": format!("http://{listen}"), "admin_token": admin_token, "data_dir": data_dir}));
     } else {
         println!("Open http://{listen} and sign in with the admin token:");
         println!("  {admin_token}");
         println!("CLI: export CHANGEGATE_SERVER=http://{listen} CHANGEGATE_TOKEN={admin_token}");
     }
+    service.checkpoint_now(None).await?;
     if no_serve {
         store.close().await;
         return Ok(());
     }
-    let application = Application::build(
-        service,
-        ServerConfig {
-            listen,
-            secure_cookies: false,
-        },
-    )
-    .await
-    .with_context(|| format!("cannot listen on {listen}"))?;
+    let application = Application::build(service, ServerConfig { listen, secure_cookies: false })
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?
+        .with_checkpoints(CheckpointPolicy::default());
     application.run_until_stopped().await.context("serving")?;
     store.close().await;
     Ok(())

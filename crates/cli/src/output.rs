@@ -3,10 +3,7 @@
 /// Prints rows under headers, each column as wide as its widest cell (at most `CELL_WIDTH_MAX`).
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
     const CELL_WIDTH_MAX: usize = 60;
-    let mut widths: Vec<usize> = headers
-        .iter()
-        .map(|header| header.chars().count())
-        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|header| header.chars().count()).collect();
     for row in rows {
         for (column, cell) in row.iter().enumerate() {
             widths[column] = widths[column].max(cell.chars().count().min(CELL_WIDTH_MAX));
@@ -18,10 +15,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
             .enumerate()
             .map(|(column, cell)| {
                 let cell: String = if cell.chars().count() > CELL_WIDTH_MAX {
-                    cell.chars()
-                        .take(CELL_WIDTH_MAX - 1)
-                        .chain(std::iter::once('…'))
-                        .collect()
+                    cell.chars().take(CELL_WIDTH_MAX - 1).chain(std::iter::once('…')).collect()
                 } else {
                     cell.clone()
                 };

@@ -3,22 +3,13 @@
 use anyhow::bail;
 use serde_json::{Value, json};
 
-use crate::args::{
-    ActionArgs, ChangeCommand, Command, IncidentCommand, NewChangeArgs, ServiceCommand, UserCommand,
-};
+use crate::args::{ActionArgs, ChangeCommand, Command, IncidentCommand, NewChangeArgs, ServiceCommand, UserCommand};
 use crate::client::Client;
 use crate::output::{cell, fields, table};
 
 pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
     match command {
-        Command::Service(ServiceCommand::Add {
-            client,
-            name,
-            team,
-            tier,
-            scopes,
-            depends_on,
-        }) => {
+        Command::Service(ServiceCommand::Add { client, name, team, tier, scopes, depends_on }) => {
             let body = json!({"name": name, "team": team, "tier": tier, "scopes": scopes, "depends_on": depends_on});
             let service = Client::new(&client).post("/api/v1/services", &body, None)?;
             emit(json, &service, || {
@@ -52,12 +43,7 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
             emit(json, &answer, || {
                 let rows = items(&answer)
                     .map(|user| {
-                        vec![
-                            cell(&user["name"]),
-                            cell(&user["roles"]),
-                            cell(&user["team"]),
-                            cell(&user["created_at"]),
-                        ]
+                        vec![cell(&user["name"]), cell(&user["roles"]), cell(&user["team"]), cell(&user["created_at"])]
                     })
                     .collect::<Vec<_>>();
                 table(&["name", "roles", "team", "created"], &rows);
@@ -65,13 +51,8 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
         }
         Command::Change(command) => change(command, json)?,
         Command::Incident(command) => incident(command, json)?,
-        Command::Events {
-            client,
-            after,
-            limit,
-        } => {
-            let answer =
-                Client::new(&client).get(&format!("/api/v1/events?after={after}&limit={limit}"))?;
+        Command::Events { client, after, limit } => {
+            let answer = Client::new(&client).get(&format!("/api/v1/events?after={after}&limit={limit}"))?;
             emit(json, &answer, || {
                 let rows = items(&answer)
                     .map(|event| {
@@ -102,10 +83,7 @@ fn items(answer: &Value) -> impl Iterator<Item = &Value> {
 /// Prints the JSON as is, or runs the human printer.
 fn emit(json: bool, value: &Value, human: impl FnOnce()) {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
     } else {
         human();
     }
@@ -115,9 +93,7 @@ fn emit(json: bool, value: &Value, human: impl FnOnce()) {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -126,27 +102,14 @@ fn encode(text: &str) -> String {
 fn change(command: ChangeCommand, json: bool) -> anyhow::Result<()> {
     let (action, args): (&str, ActionArgs) = match command {
         ChangeCommand::New(args) => return new_change(args, json),
-        ChangeCommand::List {
-            client,
-            state,
-            service,
-            requester,
-            limit,
-            cursor,
-        } => {
+        ChangeCommand::List { client, state, service, requester, limit, cursor } => {
             let mut query = vec![format!("limit={limit}")];
-            for (key, value) in [
-                ("state", state),
-                ("service", service),
-                ("requester", requester),
-                ("cursor", cursor),
-            ] {
+            for (key, value) in [("state", state), ("service", service), ("requester", requester), ("cursor", cursor)] {
                 if let Some(value) = value {
                     query.push(format!("{key}={}", encode(&value)));
                 }
             }
-            let answer =
-                Client::new(&client).get(&format!("/api/v1/changes?{}", query.join("&")))?;
+            let answer = Client::new(&client).get(&format!("/api/v1/changes?{}", query.join("&")))?;
             emit(json, &answer, || {
                 let rows = items(&answer)
                     .map(|change| {
@@ -161,18 +124,7 @@ fn change(command: ChangeCommand, json: bool) -> anyhow::Result<()> {
                         ]
                     })
                     .collect::<Vec<_>>();
-                table(
-                    &[
-                        "id",
-                        "state",
-                        "type",
-                        "risk",
-                        "service",
-                        "requester",
-                        "title",
-                    ],
-                    &rows,
-                );
+                table(&["id", "state", "type", "risk", "service", "requester", "title"], &rows);
                 if let Some(cursor) = answer["next_cursor"].as_str() {
                     println!("\nMore: changegate change list --cursor {cursor}");
                 }
@@ -209,21 +161,10 @@ fn change(command: ChangeCommand, json: bool) -> anyhow::Result<()> {
         }
     }
     let path = format!("/api/v1/changes/{}/actions/{action}", encode(&args.id));
-    let change = Client::new(&args.client).post(
-        &path,
-        &Value::Object(body),
-        args.idempotency_key.as_deref(),
-    )?;
+    let change = Client::new(&args.client).post(&path, &Value::Object(body), args.idempotency_key.as_deref())?;
     emit(json, &change, || {
-        let risk = change["assessment"]["risk_class"]
-            .as_str()
-            .map(|risk| format!(", risk {risk}"))
-            .unwrap_or_default();
-        println!(
-            "{} is now {}{risk}.",
-            cell(&change["id"]),
-            cell(&change["state"])
-        );
+        let risk = change["assessment"]["risk_class"].as_str().map(|risk| format!(", risk {risk}")).unwrap_or_default();
+        println!("{} is now {}{risk}.", cell(&change["id"]), cell(&change["state"]));
     });
     Ok(())
 }
@@ -241,11 +182,7 @@ fn new_change(args: NewChangeArgs, json: bool) -> anyhow::Result<()> {
         "planned_end": args.planned_end,
         "links": args.links,
     });
-    let change = Client::new(&args.client).post(
-        "/api/v1/changes",
-        &body,
-        args.idempotency_key.as_deref(),
-    )?;
+    let change = Client::new(&args.client).post("/api/v1/changes", &body, args.idempotency_key.as_deref())?;
     emit(json, &change, || {
         println!(
             "Created {} ({}). Submit it with: changegate change submit {}",
@@ -271,22 +208,10 @@ fn show_change(change: &Value) {
             "approvals",
             change["approvals"]
                 .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|a| cell(&a["approver"]))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
+                .map(|list| list.iter().map(|a| cell(&a["approver"])).collect::<Vec<_>>().join(", "))
                 .unwrap_or_default(),
         ),
-        (
-            "planned",
-            format!(
-                "{} → {}",
-                cell(&change["planned_start"]),
-                cell(&change["planned_end"])
-            ),
-        ),
+        ("planned", format!("{} → {}", cell(&change["planned_start"]), cell(&change["planned_end"]))),
         ("links", cell(&change["links"])),
         ("you may", cell(&change["available_actions"])),
     ]);
@@ -310,23 +235,10 @@ fn show_change(change: &Value) {
 
 fn incident(command: IncidentCommand, json: bool) -> anyhow::Result<()> {
     match command {
-        IncidentCommand::Open {
-            client,
-            title,
-            service,
-            severity,
-            caused_by,
-            detected_at,
-        } => {
+        IncidentCommand::Open { client, title, service, severity, caused_by, detected_at } => {
             let body = json!({"title": title, "service": service, "severity": severity, "caused_by": caused_by, "detected_at": detected_at});
             let incident = Client::new(&client).post("/api/v1/incidents", &body, None)?;
-            emit(json, &incident, || {
-                println!(
-                    "Opened {} on {}.",
-                    cell(&incident["id"]),
-                    cell(&incident["service"])
-                )
-            });
+            emit(json, &incident, || println!("Opened {} on {}.", cell(&incident["id"]), cell(&incident["service"])));
         }
         IncidentCommand::List { client, limit } => {
             let answer = Client::new(&client).get(&format!("/api/v1/incidents?limit={limit}"))?;
@@ -344,34 +256,14 @@ fn incident(command: IncidentCommand, json: bool) -> anyhow::Result<()> {
                         ]
                     })
                     .collect::<Vec<_>>();
-                table(
-                    &[
-                        "id",
-                        "sev",
-                        "service",
-                        "caused by",
-                        "detected",
-                        "resolved",
-                        "title",
-                    ],
-                    &rows,
-                );
+                table(&["id", "sev", "service", "caused by", "detected", "resolved", "title"], &rows);
             });
         }
-        IncidentCommand::Resolve {
-            client,
-            id,
-            resolved_at,
-        } => {
+        IncidentCommand::Resolve { client, id, resolved_at } => {
             let body = json!({"resolved_at": resolved_at});
-            let incident = Client::new(&client).post(
-                &format!("/api/v1/incidents/{}/resolve", encode(&id)),
-                &body,
-                None,
-            )?;
-            emit(json, &incident, || {
-                println!("Resolved {}.", cell(&incident["id"]))
-            });
+            let incident =
+                Client::new(&client).post(&format!("/api/v1/incidents/{}/resolve", encode(&id)), &body, None)?;
+            emit(json, &incident, || println!("Resolved {}.", cell(&incident["id"])));
         }
     }
     Ok(())

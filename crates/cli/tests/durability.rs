@@ -11,11 +11,7 @@ use serde_json::{Value, json};
 const BINARY: &str = env!("CARGO_BIN_EXE_changegate");
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Server {
@@ -37,16 +33,9 @@ impl Server {
             .expect("the binary starts");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         while Instant::now() < deadline {
-            if agent
-                .get(format!("{base}/readyz"))
-                .call()
-                .is_ok_and(|response| response.status() == 200)
-            {
+            if agent.get(format!("{base}/readyz")).call().is_ok_and(|response| response.status() == 200) {
                 return Server { child, base };
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -69,10 +58,7 @@ impl Drop for Server {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
 }
 
 fn post(base: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
@@ -82,10 +68,7 @@ fn post(base: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
         .send_json(body)
         .unwrap();
     let status = response.status().as_u16();
-    (
-        status,
-        response.body_mut().read_json().unwrap_or(Value::Null),
-    )
+    (status, response.body_mut().read_json().unwrap_or(Value::Null))
 }
 
 fn get(base: &str, token: &str, path: &str) -> Value {
@@ -106,11 +89,7 @@ fn init(data_dir: &Path) -> String {
         .env_remove("CHANGEGATE_DATABASE_URL")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "init failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "init failed: {}", String::from_utf8_lossy(&output.stderr));
     let answer: Value = serde_json::from_slice(&output.stdout).expect("init --json prints JSON");
     answer["admin_token"].as_str().unwrap().to_owned()
 }
@@ -121,12 +100,8 @@ fn acknowledged_writes_survive_kill_9() {
     let directory = tempfile::tempdir().unwrap();
     let token = init(directory.path());
     let server = Server::start(directory.path());
-    let (status, _) = post(
-        &server.base,
-        &token,
-        "/api/v1/services",
-        json!({"name": "payments-api", "team": "payments", "tier": 2}),
-    );
+    let (status, _) =
+        post(&server.base, &token, "/api/v1/services", json!({"name": "payments-api", "team": "payments", "tier": 2}));
     assert_eq!(status, 201);
     let mut acknowledged = Vec::new();
     for number in 0..WRITES {
@@ -135,37 +110,21 @@ fn acknowledged_writes_survive_kill_9() {
         assert_eq!(status, 201);
         acknowledged.push(change["id"].as_str().unwrap().to_owned());
     }
-    let events_before = get(&server.base, &token, "/api/v1/events?after=0&limit=1000")["items"]
-        .as_array()
-        .unwrap()
-        .len();
+    let events_before =
+        get(&server.base, &token, "/api/v1/events?after=0&limit=1000")["items"].as_array().unwrap().len();
     server.kill_hard();
 
     let server = Server::start(directory.path());
     let page = get(&server.base, &token, "/api/v1/changes?limit=500");
-    let mut found: Vec<String> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect();
+    let mut found: Vec<String> =
+        page["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
     found.reverse();
-    assert_eq!(
-        found, acknowledged,
-        "every acknowledged change is there after kill -9"
-    );
-    let events_after = get(&server.base, &token, "/api/v1/events?after=0&limit=1000")["items"]
-        .as_array()
-        .unwrap()
-        .len();
+    assert_eq!(found, acknowledged, "every acknowledged change is there after kill -9");
+    let events_after =
+        get(&server.base, &token, "/api/v1/events?after=0&limit=1000")["items"].as_array().unwrap().len();
     assert_eq!(events_after, events_before);
     // And the store keeps working after the crash.
-    let (status, _) = post(
-        &server.base,
-        &token,
-        "/api/v1/changes/CHG-000001/actions/submit",
-        json!({}),
-    );
+    let (status, _) = post(&server.base, &token, "/api/v1/changes/CHG-000001/actions/submit", json!({}));
     assert_eq!(status, 200);
 }
 
@@ -188,59 +147,24 @@ fn the_cli_client_drives_a_change_and_reports_errors() {
     let directory = tempfile::tempdir().unwrap();
     let admin = init(directory.path());
     let output = Command::new(BINARY)
-        .args([
-            "user",
-            "add",
-            "--json",
-            "--name",
-            "alice",
-            "--roles",
-            "requester",
-            "--data-dir",
-        ])
+        .args(["user", "add", "--json", "--name", "alice", "--roles", "requester", "--data-dir"])
         .arg(directory.path())
         .env_remove("CHANGEGATE_SERVER")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let alice: Value = serde_json::from_slice(&output.stdout).unwrap();
     let alice = alice["token"].as_str().unwrap().to_owned();
     let server = Server::start(directory.path());
     let base = server.base.clone();
 
-    let (ok, _, error) = cli(
-        &base,
-        &admin,
-        &[
-            "service",
-            "add",
-            "--name",
-            "payments-api",
-            "--team",
-            "payments",
-            "--tier",
-            "3",
-        ],
-    );
+    let (ok, _, error) =
+        cli(&base, &admin, &["service", "add", "--name", "payments-api", "--team", "payments", "--tier", "3"]);
     assert!(ok, "{error}");
     let (ok, stdout, error) = cli(
         &base,
         &alice,
-        &[
-            "change",
-            "new",
-            "--json",
-            "--title",
-            "Bump openssl",
-            "--type",
-            "normal",
-            "--service",
-            "payments-api",
-        ],
+        &["change", "new", "--json", "--title", "Bump openssl", "--type", "normal", "--service", "payments-api"],
     );
     assert!(ok, "{error}");
     let change: Value = serde_json::from_str(&stdout).unwrap();
@@ -250,10 +174,7 @@ fn the_cli_client_drives_a_change_and_reports_errors() {
     assert!(stdout.contains("CHG-000001 is now assessed"), "{stdout}");
     let (ok, stdout, _) = cli(&base, &alice, &["change", "list"]);
     assert!(ok);
-    assert!(
-        stdout.contains("CHG-000001") && stdout.contains("assessed"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("CHG-000001") && stdout.contains("assessed"), "{stdout}");
     let (ok, _, stderr) = cli(&base, &alice, &["change", "approve", "CHG-000001"]);
     assert!(!ok, "alice cannot approve her own change");
     assert!(stderr.contains("forbidden"), "{stderr}");

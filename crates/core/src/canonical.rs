@@ -57,9 +57,6 @@ mod tests {
     #[test]
     fn sorts_keys_at_every_depth_and_drops_whitespace() {
         let value = json!({"b": 1, "a": {"z": [1, {"y": "é\"", "x": null}], "c": true}});
-        assert_eq!(
-            to_canonical_string(&value),
-            r#"{"a":{"c":true,"z":[1,{"x":null,"y":"é\""}]},"b":1}"#
-        );
+        assert_eq!(to_canonical_string(&value), r#"{"a":{"c":true,"z":[1,{"x":null,"y":"é\""}]},"b":1}"#);
     }
 }

@@ -21,9 +21,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        ManualClock {
-            unix_ms: AtomicI64::new(start.unix_ms()),
-        }
+        ManualClock { unix_ms: AtomicI64::new(start.unix_ms()) }
     }
 
     pub fn set(&self, time: Timestamp) {

@@ -25,13 +25,9 @@ pub struct Name(String);
 
 impl Name {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let valid_start = text
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        let valid_rest = text.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        });
+        let valid_start = text.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let valid_rest =
+            text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
         if text.is_empty() {
             return Err("must not be empty".into());
         }
@@ -98,17 +94,13 @@ macro_rules! numbered_id {
             type Err = String;
 
             fn from_str(text: &str) -> Result<Self, String> {
-                let digits = text.strip_prefix(concat!($prefix, "-")).ok_or_else(|| {
-                    format!("`{text}` is not a {} id like {}-000001", $prefix, $prefix)
-                })?;
-                let number: u64 = digits.parse().map_err(|_| {
-                    format!("`{text}` is not a {} id like {}-000001", $prefix, $prefix)
-                })?;
+                let digits = text
+                    .strip_prefix(concat!($prefix, "-"))
+                    .ok_or_else(|| format!("`{text}` is not a {} id like {}-000001", $prefix, $prefix))?;
+                let number: u64 =
+                    digits.parse().map_err(|_| format!("`{text}` is not a {} id like {}-000001", $prefix, $prefix))?;
                 if number == 0 || digits.len() < 6 {
-                    return Err(format!(
-                        "`{text}` is not a {} id like {}-000001",
-                        $prefix, $prefix
-                    ));
+                    return Err(format!("`{text}` is not a {} id like {}-000001", $prefix, $prefix));
                 }
                 Ok($type_name(number))
             }
@@ -226,10 +218,7 @@ word_enum!(
 impl ChangeState {
     /// A terminal state accepts no further action.
     pub const fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            ChangeState::Rejected | ChangeState::Closed | ChangeState::Cancelled
-        )
+        matches!(self, ChangeState::Rejected | ChangeState::Closed | ChangeState::Cancelled)
     }
 }
 
@@ -281,19 +270,10 @@ impl<'de> Deserialize<'de> for Tier {
 /// Validates free text: trims nothing, refuses control characters other than newlines and tabs.
 pub fn check_text(field: &str, text: &str, length_max: usize) -> Result<(), DomainError> {
     if text.chars().count() > length_max {
-        return Err(DomainError::invalid(
-            field,
-            format!("must be at most {length_max} characters"),
-        ));
+        return Err(DomainError::invalid(field, format!("must be at most {length_max} characters")));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        return Err(DomainError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(DomainError::invalid(field, "must not contain control characters"));
     }
     Ok(())
 }
@@ -306,10 +286,7 @@ mod tests {
     fn change_ids_print_and_parse() {
         assert_eq!(ChangeId::new(42).to_string(), "CHG-000042");
         assert_eq!("CHG-000042".parse::<ChangeId>(), Ok(ChangeId::new(42)));
-        assert_eq!(
-            "CHG-1234567".parse::<ChangeId>(),
-            Ok(ChangeId::new(1_234_567))
-        );
+        assert_eq!("CHG-1234567".parse::<ChangeId>(), Ok(ChangeId::new(1_234_567)));
         assert!("CHG-42".parse::<ChangeId>().is_err());
         assert!("CHG-000000".parse::<ChangeId>().is_err());
         assert!("INC-000001".parse::<ChangeId>().is_err());

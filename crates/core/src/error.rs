@@ -14,10 +14,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -27,11 +24,7 @@ pub enum DomainError {
     #[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
     #[error("cannot {action} a change that is {state}{}", hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
-    IllegalTransition {
-        action: Action,
-        state: ChangeState,
-        hint: Option<String>,
-    },
+    IllegalTransition { action: Action, state: ChangeState, hint: Option<String> },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]

@@ -10,7 +10,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::canonical::to_canonical_string;
 use crate::domain::{ChangeId, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
 use crate::time::Timestamp;
 
@@ -47,12 +46,7 @@ impl fmt::Display for StreamId {
 /// Something that happened. Serialised as `{"type": "...", "data": {...}}`; the store keeps the
 /// type and the data in separate columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    content = "data",
-    rename_all = "snake_case",
-    deny_unknown_fields
-)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DomainEvent {
     TeamCreated {
         name: Name,
@@ -179,14 +173,8 @@ impl DomainEvent {
     /// Splits the event into its type name and its data, as the store keeps them.
     pub fn to_parts(&self) -> (String, Value) {
         let mut tagged = serde_json::to_value(self).expect("events always serialise");
-        let event_type = tagged["type"]
-            .as_str()
-            .expect("events are tagged")
-            .to_owned();
-        let data = tagged
-            .get_mut("data")
-            .map(Value::take)
-            .unwrap_or_else(|| json!({}));
+        let event_type = tagged["type"].as_str().expect("events are tagged").to_owned();
+        let data = tagged.get_mut("data").map(Value::take).unwrap_or_else(|| json!({}));
         (event_type, data)
     }
 
@@ -215,22 +203,25 @@ pub struct EventEnvelope {
 impl EventEnvelope {
     /// The bytes the audit ledger hashes for this event: canonical JSON (sorted keys, no
     /// whitespace) of `{actor, payload, schema_version, sequence, stream, stream_version, time,
-    /// type}`, where `payload` is the parsed data and `time` is integer Unix milliseconds.
-    /// The same event gives the same bytes on every backend.
+    /// type}`, where `payload` is the event data exactly as stored (canonical JSON text) and
+    /// `time` is integer Unix milliseconds. The same event gives the same bytes on every backend.
     pub fn leaf_bytes(&self) -> Vec<u8> {
-        let payload: Value =
-            serde_json::from_str(&self.payload).unwrap_or(Value::String(self.payload.clone()));
-        let leaf = json!({
-            "actor": self.actor,
-            "payload": payload,
-            "schema_version": self.schema_version,
-            "sequence": self.sequence,
-            "stream": self.stream,
-            "stream_version": self.stream_version,
-            "time": self.time.unix_ms(),
-            "type": self.event_type,
-        });
-        to_canonical_string(&leaf).into_bytes()
+        // The payload is spliced in verbatim (it is stored in canonical form), so that every
+        // stored byte of the event is covered: a change that a JSON parser would forgive, such
+        // as added whitespace, still changes the leaf.
+        let text = |value: &str| Value::String(value.to_owned()).to_string();
+        format!(
+            "{{\"actor\":{},\"payload\":{},\"schema_version\":{},\"sequence\":{},\"stream\":{},\"stream_version\":{},\"time\":{},\"type\":{}}}",
+            text(&self.actor),
+            self.payload,
+            self.schema_version,
+            self.sequence,
+            text(&self.stream),
+            self.stream_version,
+            self.time.unix_ms(),
+            text(&self.event_type),
+        )
+        .into_bytes()
     }
 
     pub fn domain_event(&self) -> Result<DomainEvent, serde_json::Error> {
@@ -241,7 +232,7 @@ impl EventEnvelope {
 
 /// Canonical payload text for an event's data.
 pub fn canonical_payload(data: &Value) -> String {
-    to_canonical_string(data)
+    crate::canonical::to_canonical_string(data)
 }
 
 #[cfg(test)]
@@ -250,9 +241,7 @@ mod tests {
 
     #[test]
     fn parts_round_trip() {
-        let event = DomainEvent::ChangeFailed {
-            comment: Some("disk full".into()),
-        };
+        let event = DomainEvent::ChangeFailed { comment: Some("disk full".into()) };
         let (event_type, data) = event.to_parts();
         assert_eq!(event_type, "change_failed");
         assert_eq!(DomainEvent::from_parts(&event_type, &data).unwrap(), event);

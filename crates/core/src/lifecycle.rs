@@ -20,9 +20,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    ChangeState, ChangeType, Name, RiskClass, Role, TEXT_LENGTH_MAX, Tier, check_text,
-};
+use crate::domain::{ChangeState, ChangeType, Name, RiskClass, Role, TEXT_LENGTH_MAX, Tier, check_text};
 use crate::error::DomainError;
 use crate::event::DomainEvent;
 use crate::projection::ChangeRecord;
@@ -94,16 +92,10 @@ impl FromStr for Action {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        Action::ALL
-            .into_iter()
-            .find(|action| action.as_str() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Action::ALL.iter().map(|action| action.as_str()).collect();
-                format!(
-                    "`{text}` is not an action; use one of: {}",
-                    names.join(", ")
-                )
-            })
+        Action::ALL.into_iter().find(|action| action.as_str() == text).ok_or_else(|| {
+            let names: Vec<&str> = Action::ALL.iter().map(|action| action.as_str()).collect();
+            format!("`{text}` is not an action; use one of: {}", names.join(", "))
+        })
     }
 }
 
@@ -156,15 +148,10 @@ pub const DECISION_ROLES: [Role; 4] = [Role::Approver, Role::Cab, Role::Security
 pub fn authorize(actor: &Actor, action: Action, change: &ChangeRecord) -> Result<(), String> {
     if action.is_decision() {
         if !actor.has_any_role(&DECISION_ROLES) {
-            return Err(format!(
-                "{action} needs one of the roles approver, cab, security or admin"
-            ));
+            return Err(format!("{action} needs one of the roles approver, cab, security or admin"));
         }
         if actor.name == change.requester {
-            return Err(format!(
-                "separation of duties: {} requested {} and cannot {action} it",
-                actor.name, change.id
-            ));
+            return Err(format!("separation of duties: {} requested {} and cannot {action} it", actor.name, change.id));
         }
         return Ok(());
     }
@@ -177,35 +164,22 @@ pub fn authorize(actor: &Actor, action: Action, change: &ChangeRecord) -> Result
         // someone else's change); only its own requester or an admin may cancel it.
         return Ok(());
     }
-    Err(format!(
-        "{action} on {} needs the requester role (or admin; cancel only by its requester)",
-        change.id
-    ))
+    Err(format!("{action} on {} needs the requester role (or admin; cancel only by its requester)", change.id))
 }
 
 /// The interim assessment rule: risk class from type and tier, approvals required.
 pub fn assess(change_type: ChangeType, tier: Tier) -> DomainEvent {
     let tier_value = tier.value();
     let (risk_class, reason) = match change_type {
-        ChangeType::Emergency if tier_value == 1 => {
-            (RiskClass::Critical, "emergency change on a tier-1 service")
-        }
+        ChangeType::Emergency if tier_value == 1 => (RiskClass::Critical, "emergency change on a tier-1 service"),
         ChangeType::Emergency => (RiskClass::High, "emergency change"),
         ChangeType::Normal => match tier_value {
             1 => (RiskClass::High, "normal change on a tier-1 service"),
             2 => (RiskClass::Medium, "normal change on a tier-2 service"),
-            _ => (
-                RiskClass::Low,
-                "normal change on a tier-3 or tier-4 service",
-            ),
+            _ => (RiskClass::Low, "normal change on a tier-3 or tier-4 service"),
         },
-        ChangeType::Standard if tier_value == 1 => {
-            (RiskClass::Medium, "standard change on a tier-1 service")
-        }
-        ChangeType::Standard => (
-            RiskClass::Low,
-            "standard change from a pre-approved template",
-        ),
+        ChangeType::Standard if tier_value == 1 => (RiskClass::Medium, "standard change on a tier-1 service"),
+        ChangeType::Standard => (RiskClass::Low, "standard change from a pre-approved template"),
     };
     let pre_approved = change_type == ChangeType::Standard && risk_class == RiskClass::Low;
     let approvals_required = if pre_approved { 0 } else { 1 };
@@ -233,11 +207,7 @@ fn check_comment(input: &ActionInput) -> Result<(), DomainError> {
 }
 
 fn illegal(action: Action, state: ChangeState, hint: Option<&str>) -> DomainError {
-    DomainError::IllegalTransition {
-        action,
-        state,
-        hint: hint.map(str::to_owned),
-    }
+    DomainError::IllegalTransition { action, state, hint: hint.map(str::to_owned) }
 }
 
 /// Decides the events `action` records on `change`, or refuses. `tier` is the tier of the
@@ -259,118 +229,61 @@ pub fn decide(
         return Err(illegal(action, state, Some("the change is finished")));
     }
     if input.root_cause.is_some() && action != Action::Review {
-        return Err(DomainError::invalid(
-            "root_cause",
-            "only the review action takes a root cause",
-        ));
+        return Err(DomainError::invalid("root_cause", "only the review action takes a root cause"));
     }
-    if (input.planned_start.is_some() || input.planned_end.is_some()) && action != Action::Schedule
-    {
-        return Err(DomainError::invalid(
-            "planned_start",
-            "only the schedule action takes a window",
-        ));
+    if (input.planned_start.is_some() || input.planned_end.is_some()) && action != Action::Schedule {
+        return Err(DomainError::invalid("planned_start", "only the schedule action takes a window"));
     }
     let emergency = change.change_type == ChangeType::Emergency;
     let events = match action {
         Action::Submit => {
             if state != S::Draft {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("only a draft can be submitted"),
-                ));
+                return Err(illegal(action, state, Some("only a draft can be submitted")));
             }
             let assessment = assess(change.change_type, tier);
-            let pre_approved = matches!(
-                assessment,
-                DomainEvent::ChangeAssessed {
-                    approvals_required: 0,
-                    ..
-                }
-            );
+            let pre_approved = matches!(assessment, DomainEvent::ChangeAssessed { approvals_required: 0, .. });
             let mut events = vec![DomainEvent::ChangeSubmitted { comment }, assessment];
             if pre_approved {
-                events.push(DomainEvent::ChangeAutoApproved {
-                    rule: "interim-tier-type-v1".to_owned(),
-                });
+                events.push(DomainEvent::ChangeAutoApproved { rule: "interim-tier-type-v1".to_owned() });
             }
             events
         }
         Action::Approve => {
             let retrospective = emergency
-                && matches!(
-                    state,
-                    S::Implementing | S::Implemented | S::Verified | S::Failed | S::RolledBack
-                );
+                && matches!(state, S::Implementing | S::Implemented | S::Verified | S::Failed | S::RolledBack);
             if state != S::Assessed && !retrospective {
                 return Err(illegal(
                     action,
                     state,
-                    Some(
-                        "approval is given to an assessed change (or, for an emergency change, after it started)",
-                    ),
+                    Some("approval is given to an assessed change (or, for an emergency change, after it started)"),
                 ));
             }
             if change.is_approved() {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("the change already has every approval it needs"),
-                ));
+                return Err(illegal(action, state, Some("the change already has every approval it needs")));
             }
-            if change
-                .approvals
-                .iter()
-                .any(|approval| approval.approver == actor.name)
-            {
-                return Err(DomainError::Conflict(format!(
-                    "{} already approved {}",
-                    actor.name, change.id
-                )));
+            if change.approvals.iter().any(|approval| approval.approver == actor.name) {
+                return Err(DomainError::Conflict(format!("{} already approved {}", actor.name, change.id)));
             }
-            vec![DomainEvent::ChangeApproved {
-                approver: actor.name.clone(),
-                comment,
-                retrospective,
-            }]
+            vec![DomainEvent::ChangeApproved { approver: actor.name.clone(), comment, retrospective }]
         }
         Action::Reject => {
             if state != S::Assessed {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("only an assessed change awaiting approval can be rejected"),
-                ));
+                return Err(illegal(action, state, Some("only an assessed change awaiting approval can be rejected")));
             }
-            vec![DomainEvent::ChangeRejected {
-                approver: actor.name.clone(),
-                comment,
-            }]
+            vec![DomainEvent::ChangeRejected { approver: actor.name.clone(), comment }]
         }
         Action::Schedule => {
             if state != S::Approved {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("only an approved change can be scheduled"),
-                ));
+                return Err(illegal(action, state, Some("only an approved change can be scheduled")));
             }
             let planned_start = input.planned_start.or(change.planned_start).unwrap_or(now);
             let planned_end = input.planned_end.or(change.planned_end);
             if let Some(end) = planned_end
                 && end < planned_start
             {
-                return Err(DomainError::invalid(
-                    "planned_end",
-                    "must not be before planned_start",
-                ));
+                return Err(DomainError::invalid("planned_end", "must not be before planned_start"));
             }
-            vec![DomainEvent::ChangeScheduled {
-                planned_start,
-                planned_end,
-                comment,
-            }]
+            vec![DomainEvent::ChangeScheduled { planned_start, planned_end, comment }]
         }
         Action::Start => {
             let emergency_start = emergency && state == S::Assessed;
@@ -378,30 +291,20 @@ pub fn decide(
                 return Err(illegal(
                     action,
                     state,
-                    Some(
-                        "a change starts once scheduled (an emergency change may start once assessed)",
-                    ),
+                    Some("a change starts once scheduled (an emergency change may start once assessed)"),
                 ));
             }
             vec![DomainEvent::ChangeStarted { comment }]
         }
         Action::Complete => {
             if state != S::Implementing {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("only a change being implemented can be completed"),
-                ));
+                return Err(illegal(action, state, Some("only a change being implemented can be completed")));
             }
             vec![DomainEvent::ChangeCompleted { comment }]
         }
         Action::Verify => {
             if state != S::Implemented {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("only an implemented change can be verified"),
-                ));
+                return Err(illegal(action, state, Some("only an implemented change can be verified")));
             }
             vec![DomainEvent::ChangeVerified { comment }]
         }
@@ -417,54 +320,29 @@ pub fn decide(
         }
         Action::Rollback => {
             if state != S::Failed {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("only a failed change can be rolled back"),
-                ));
+                return Err(illegal(action, state, Some("only a failed change can be rolled back")));
             }
             vec![DomainEvent::ChangeRolledBack { comment }]
         }
         Action::Review => {
-            if !matches!(
-                state,
-                S::Implemented | S::Verified | S::Failed | S::RolledBack
-            ) {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("a post-implementation review follows implementation"),
-                ));
+            if !matches!(state, S::Implemented | S::Verified | S::Failed | S::RolledBack) {
+                return Err(illegal(action, state, Some("a post-implementation review follows implementation")));
             }
-            let root_cause = input
-                .root_cause
-                .clone()
-                .filter(|text| !text.trim().is_empty());
+            let root_cause = input.root_cause.clone().filter(|text| !text.trim().is_empty());
             if matches!(state, S::Failed | S::RolledBack) && root_cause.is_none() {
                 return Err(DomainError::invalid(
                     "root_cause",
                     "the review of a failed change must name its root cause",
                 ));
             }
-            vec![DomainEvent::ChangeReviewed {
-                reviewer: actor.name.clone(),
-                root_cause,
-                comment,
-            }]
+            vec![DomainEvent::ChangeReviewed { reviewer: actor.name.clone(), root_cause, comment }]
         }
         Action::Close => {
             if !matches!(state, S::Verified | S::Failed | S::RolledBack) {
-                return Err(illegal(
-                    action,
-                    state,
-                    Some("a change closes once verified, failed or rolled back"),
-                ));
+                return Err(illegal(action, state, Some("a change closes once verified, failed or rolled back")));
             }
             let failed = matches!(state, S::Failed | S::RolledBack);
-            let has_root_cause = change
-                .review
-                .as_ref()
-                .is_some_and(|review| review.root_cause.is_some());
+            let has_root_cause = change.review.as_ref().is_some_and(|review| review.root_cause.is_some());
             if failed && !has_root_cause {
                 return Err(illegal(
                     action,
@@ -489,10 +367,7 @@ pub fn decide(
             vec![DomainEvent::ChangeClosed { comment }]
         }
         Action::Cancel => {
-            if !matches!(
-                state,
-                S::Draft | S::Submitted | S::Assessed | S::Approved | S::Scheduled
-            ) {
+            if !matches!(state, S::Draft | S::Submitted | S::Assessed | S::Approved | S::Scheduled) {
                 return Err(illegal(
                     action,
                     state,
@@ -506,12 +381,7 @@ pub fn decide(
 }
 
 /// The actions that `decide` would accept now for this change and actor (for UIs).
-pub fn available_actions(
-    change: &ChangeRecord,
-    actor: &Actor,
-    tier: Tier,
-    now: Timestamp,
-) -> Vec<Action> {
+pub fn available_actions(change: &ChangeRecord, actor: &Actor, tier: Tier, now: Timestamp) -> Vec<Action> {
     Action::ALL
         .into_iter()
         .filter(|action| authorize(actor, *action, change).is_ok())

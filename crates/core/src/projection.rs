@@ -7,9 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    ChangeId, ChangeState, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier,
-};
+use crate::domain::{ChangeId, ChangeState, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
 use crate::event::DomainEvent;
 use crate::time::Timestamp;
 
@@ -136,9 +134,7 @@ impl ChangeRecord {
             return true;
         }
         match &self.assessment {
-            Some(assessment) => {
-                self.approvals.len() as u64 >= u64::from(assessment.approvals_required.max(1))
-            }
+            Some(assessment) => self.approvals.len() as u64 >= u64::from(assessment.approvals_required.max(1)),
             None => false,
         }
     }
@@ -152,12 +148,7 @@ impl ChangeRecord {
                 self.state = ChangeState::Submitted;
                 self.submitted_at = Some(time);
             }
-            DomainEvent::ChangeAssessed {
-                risk_class,
-                approvals_required,
-                rule,
-                reasons,
-            } => {
+            DomainEvent::ChangeAssessed { risk_class, approvals_required, rule, reasons } => {
                 self.state = ChangeState::Assessed;
                 self.assessment = Some(Assessment {
                     risk_class: *risk_class,
@@ -172,11 +163,7 @@ impl ChangeRecord {
                 self.approved_at = Some(time);
                 self.state = ChangeState::Approved;
             }
-            DomainEvent::ChangeApproved {
-                approver,
-                comment,
-                retrospective,
-            } => {
+            DomainEvent::ChangeApproved { approver, comment, retrospective } => {
                 self.approvals.push(Approval {
                     approver: approver.clone(),
                     at: time,
@@ -194,11 +181,7 @@ impl ChangeRecord {
                 self.rejected_by = Some(approver.clone());
                 self.state = ChangeState::Rejected;
             }
-            DomainEvent::ChangeScheduled {
-                planned_start,
-                planned_end,
-                ..
-            } => {
+            DomainEvent::ChangeScheduled { planned_start, planned_end, .. } => {
                 self.planned_start = Some(*planned_start);
                 if planned_end.is_some() {
                     self.planned_end = *planned_end;
@@ -225,11 +208,7 @@ impl ChangeRecord {
                 self.rolled_back_at = Some(time);
                 self.state = ChangeState::RolledBack;
             }
-            DomainEvent::ChangeReviewed {
-                reviewer,
-                root_cause,
-                comment,
-            } => {
+            DomainEvent::ChangeReviewed { reviewer, root_cause, comment } => {
                 self.review = Some(Review {
                     reviewer: reviewer.clone(),
                     at: time,
@@ -252,9 +231,7 @@ impl ChangeRecord {
     }
 
     /// Folds a whole stream; `None` when the first event is not a creation.
-    pub fn fold<'a>(
-        events: impl IntoIterator<Item = (&'a DomainEvent, Timestamp)>,
-    ) -> Option<Self> {
+    pub fn fold<'a>(events: impl IntoIterator<Item = (&'a DomainEvent, Timestamp)>) -> Option<Self> {
         let mut events = events.into_iter();
         let (first, time) = events.next()?;
         let mut record = ChangeRecord::create(first, time)?;
@@ -314,15 +291,7 @@ pub struct IncidentRecord {
 
 impl IncidentRecord {
     pub fn create(event: &DomainEvent, time: Timestamp) -> Option<Self> {
-        let DomainEvent::IncidentOpened {
-            id,
-            title,
-            service,
-            severity,
-            detected_at,
-            caused_by,
-        } = event
-        else {
+        let DomainEvent::IncidentOpened { id, title, service, severity, detected_at, caused_by } = event else {
             return None;
         };
         Some(IncidentRecord {

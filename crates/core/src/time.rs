@@ -22,10 +22,8 @@ impl Timestamp {
 
     /// Parses RFC 3339 text such as `2026-11-26T10:00:00Z`.
     pub fn parse_rfc3339(text: &str) -> Result<Self, String> {
-        let timestamp: jiff::Timestamp = text
-            .trim()
-            .parse()
-            .map_err(|error| format!("`{text}` is not an RFC 3339 time ({error})"))?;
+        let timestamp: jiff::Timestamp =
+            text.trim().parse().map_err(|error| format!("`{text}` is not an RFC 3339 time ({error})"))?;
         Ok(Timestamp(timestamp.as_millisecond()))
     }
 

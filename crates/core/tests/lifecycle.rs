@@ -4,8 +4,7 @@
 
 use changegate_core::lifecycle::{Action, ActionInput, Actor, authorize, decide};
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeState, ChangeType, DomainError, DomainEvent, Name, RiskClass,
-    Role, Tier, Timestamp,
+    ChangeId, ChangeRecord, ChangeState, ChangeType, DomainError, DomainEvent, Name, RiskClass, Role, Tier, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -14,17 +13,11 @@ fn name(text: &str) -> Name {
 }
 
 fn requester() -> Actor {
-    Actor {
-        name: name("alice"),
-        roles: vec![Role::Requester],
-    }
+    Actor { name: name("alice"), roles: vec![Role::Requester] }
 }
 
 fn approver() -> Actor {
-    Actor {
-        name: name("bob"),
-        roles: vec![Role::Approver],
-    }
+    Actor { name: name("bob"), roles: vec![Role::Approver] }
 }
 
 const T0: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
@@ -54,20 +47,10 @@ impl Scenario {
             links: vec![],
         };
         let record = ChangeRecord::create(&created, T0).unwrap();
-        Scenario {
-            tier: Tier::new(i64::from(tier)).unwrap(),
-            record,
-            events: vec![(created, T0)],
-            clock: T0,
-        }
+        Scenario { tier: Tier::new(i64::from(tier)).unwrap(), record, events: vec![(created, T0)], clock: T0 }
     }
 
-    fn when(
-        &mut self,
-        actor: &Actor,
-        action: Action,
-        input: ActionInput,
-    ) -> Result<Vec<DomainEvent>, DomainError> {
+    fn when(&mut self, actor: &Actor, action: Action, input: ActionInput) -> Result<Vec<DomainEvent>, DomainError> {
         self.clock = self.clock.plus_ms(60_000);
         let events = decide(&self.record, actor, action, &input, self.tier, self.clock)?;
         for event in &events {
@@ -78,45 +61,33 @@ impl Scenario {
     }
 
     fn ok(mut self, actor: &Actor, action: Action) -> Self {
-        self.when(actor, action, ActionInput::default())
-            .unwrap_or_else(|error| panic!("{action}: {error}"));
+        self.when(actor, action, ActionInput::default()).unwrap_or_else(|error| panic!("{action}: {error}"));
         self
     }
 
     fn ok_with(mut self, actor: &Actor, action: Action, input: ActionInput) -> Self {
-        self.when(actor, action, input)
-            .unwrap_or_else(|error| panic!("{action}: {error}"));
+        self.when(actor, action, input).unwrap_or_else(|error| panic!("{action}: {error}"));
         self
     }
 
     fn then_state(self, state: ChangeState) -> Self {
         assert_eq!(self.record.state, state);
-        let folded =
-            ChangeRecord::fold(self.events.iter().map(|(event, time)| (event, *time))).unwrap();
+        let folded = ChangeRecord::fold(self.events.iter().map(|(event, time)| (event, *time))).unwrap();
         assert_eq!(folded, self.record, "the record is the fold of its events");
         self
     }
 
     fn then_refused(mut self, actor: &Actor, action: Action) -> Self {
         let before = self.record.clone();
-        let error = self
-            .when(actor, action, ActionInput::default())
-            .unwrap_err();
-        assert_eq!(
-            error.code(),
-            "illegal_transition",
-            "{action} should be refused, got {error}"
-        );
+        let error = self.when(actor, action, ActionInput::default()).unwrap_err();
+        assert_eq!(error.code(), "illegal_transition", "{action} should be refused, got {error}");
         assert_eq!(self.record, before, "a refusal changes nothing");
         self
     }
 }
 
 fn review(root_cause: &str) -> ActionInput {
-    ActionInput {
-        root_cause: Some(root_cause.into()),
-        ..ActionInput::default()
-    }
+    ActionInput { root_cause: Some(root_cause.into()), ..ActionInput::default() }
 }
 
 #[test]
@@ -149,21 +120,15 @@ fn a_normal_change_goes_from_draft_to_closed() {
 
 #[test]
 fn a_low_risk_standard_change_is_pre_approved() {
-    let scenario = Scenario::given(ChangeType::Standard, 3)
-        .ok(&requester(), Action::Submit)
-        .then_state(ChangeState::Approved);
+    let scenario =
+        Scenario::given(ChangeType::Standard, 3).ok(&requester(), Action::Submit).then_state(ChangeState::Approved);
     assert!(scenario.record.auto_approved);
-    assert_eq!(
-        scenario.record.assessment.unwrap().risk_class,
-        RiskClass::Low
-    );
+    assert_eq!(scenario.record.assessment.unwrap().risk_class, RiskClass::Low);
 }
 
 #[test]
 fn a_standard_change_on_tier_one_still_needs_approval() {
-    Scenario::given(ChangeType::Standard, 1)
-        .ok(&requester(), Action::Submit)
-        .then_state(ChangeState::Assessed);
+    Scenario::given(ChangeType::Standard, 1).ok(&requester(), Action::Submit).then_state(ChangeState::Assessed);
 }
 
 #[test]
@@ -179,11 +144,7 @@ fn risk_classes_follow_type_and_tier() {
     ];
     for (change_type, tier, expected) in cases {
         let scenario = Scenario::given(change_type, tier).ok(&requester(), Action::Submit);
-        assert_eq!(
-            scenario.record.assessment.unwrap().risk_class,
-            expected,
-            "{change_type} tier {tier}"
-        );
+        assert_eq!(scenario.record.assessment.unwrap().risk_class, expected, "{change_type} tier {tier}");
     }
 }
 
@@ -201,14 +162,8 @@ fn a_failed_change_is_rolled_back_and_needs_a_root_cause_to_close() {
         .then_state(ChangeState::RolledBack)
         .then_refused(&alice, Action::Close);
     let mut scenario = scenario;
-    let error = scenario
-        .when(&alice, Action::Review, ActionInput::default())
-        .unwrap_err();
-    assert_eq!(
-        error.code(),
-        "validation_failed",
-        "a review of a failure needs a root cause"
-    );
+    let error = scenario.when(&alice, Action::Review, ActionInput::default()).unwrap_err();
+    assert_eq!(error.code(), "validation_failed", "a review of a failure needs a root cause");
     scenario
         .ok_with(&alice, Action::Review, review("connection pool exhausted"))
         .then_state(ChangeState::RolledBack)
@@ -240,9 +195,7 @@ fn an_emergency_change_starts_before_approval_and_closes_after_retrospective_app
 
 #[test]
 fn a_normal_change_cannot_start_before_approval() {
-    Scenario::given(ChangeType::Normal, 2)
-        .ok(&requester(), Action::Submit)
-        .then_refused(&requester(), Action::Start);
+    Scenario::given(ChangeType::Normal, 2).ok(&requester(), Action::Submit).then_refused(&requester(), Action::Start);
 }
 
 #[test]
@@ -260,9 +213,7 @@ fn rejection_is_final() {
 #[test]
 fn cancel_works_until_implementation_starts() {
     let alice = requester();
-    Scenario::given(ChangeType::Normal, 2)
-        .ok(&alice, Action::Cancel)
-        .then_state(ChangeState::Cancelled);
+    Scenario::given(ChangeType::Normal, 2).ok(&alice, Action::Cancel).then_state(ChangeState::Cancelled);
     Scenario::given(ChangeType::Normal, 2)
         .ok(&alice, Action::Submit)
         .ok(&alice, Action::Cancel)
@@ -287,21 +238,14 @@ fn every_action_out_of_place_in_a_draft_is_refused() {
         if matches!(action, Action::Submit | Action::Cancel) {
             continue;
         }
-        let actor = if action.is_decision() {
-            approver()
-        } else {
-            requester()
-        };
+        let actor = if action.is_decision() { approver() } else { requester() };
         Scenario::given(ChangeType::Normal, 2).then_refused(&actor, action);
     }
 }
 
 #[test]
 fn separation_of_duties_holds_even_for_admins() {
-    let alice_admin = Actor {
-        name: name("alice"),
-        roles: vec![Role::Requester, Role::Admin, Role::Approver],
-    };
+    let alice_admin = Actor { name: name("alice"), roles: vec![Role::Requester, Role::Admin, Role::Approver] };
     let scenario = Scenario::given(ChangeType::Normal, 2).ok(&alice_admin, Action::Submit);
     let refusal = authorize(&alice_admin, Action::Approve, &scenario.record).unwrap_err();
     assert!(refusal.contains("separation of duties"), "{refusal}");
@@ -310,25 +254,13 @@ fn separation_of_duties_holds_even_for_admins() {
 #[test]
 fn auditors_and_approvers_cannot_do_requester_work() {
     let scenario = Scenario::given(ChangeType::Normal, 2);
-    let auditor = Actor {
-        name: name("carol"),
-        roles: vec![Role::Auditor],
-    };
+    let auditor = Actor { name: name("carol"), roles: vec![Role::Auditor] };
     for action in Action::ALL {
-        assert!(
-            authorize(&auditor, action, &scenario.record).is_err(),
-            "auditor may not {action}"
-        );
+        assert!(authorize(&auditor, action, &scenario.record).is_err(), "auditor may not {action}");
     }
     assert!(authorize(&approver(), Action::Submit, &scenario.record).is_err());
-    let other_requester = Actor {
-        name: name("dave"),
-        roles: vec![Role::Requester],
-    };
-    assert!(
-        authorize(&other_requester, Action::Cancel, &scenario.record).is_err(),
-        "only its requester cancels"
-    );
+    let other_requester = Actor { name: name("dave"), roles: vec![Role::Requester] };
+    assert!(authorize(&other_requester, Action::Cancel, &scenario.record).is_err(), "only its requester cancels");
     assert!(authorize(&other_requester, Action::Start, &scenario.record).is_ok());
 }
 
@@ -340,36 +272,20 @@ fn one_person_approves_once() {
         assessment.approvals_required = 2;
     }
     let scenario = scenario.ok(&approver(), Action::Approve);
-    assert_eq!(
-        scenario.record.state,
-        ChangeState::Assessed,
-        "one of two approvals is not enough"
-    );
+    assert_eq!(scenario.record.state, ChangeState::Assessed, "one of two approvals is not enough");
     let mut scenario = scenario;
-    let error = scenario
-        .when(&approver(), Action::Approve, ActionInput::default())
-        .unwrap_err();
+    let error = scenario.when(&approver(), Action::Approve, ActionInput::default()).unwrap_err();
     assert_eq!(error.code(), "conflict");
 }
 
 #[test]
 fn schedule_refuses_an_end_before_the_start() {
     let alice = requester();
-    let mut scenario = Scenario::given(ChangeType::Normal, 2)
-        .ok(&alice, Action::Submit)
-        .ok(&approver(), Action::Approve);
-    let input = ActionInput {
-        planned_start: Some(T0.plus_ms(10_000_000)),
-        planned_end: Some(T0),
-        ..ActionInput::default()
-    };
-    assert_eq!(
-        scenario
-            .when(&alice, Action::Schedule, input)
-            .unwrap_err()
-            .code(),
-        "validation_failed"
-    );
+    let mut scenario =
+        Scenario::given(ChangeType::Normal, 2).ok(&alice, Action::Submit).ok(&approver(), Action::Approve);
+    let input =
+        ActionInput { planned_start: Some(T0.plus_ms(10_000_000)), planned_end: Some(T0), ..ActionInput::default() };
+    assert_eq!(scenario.when(&alice, Action::Schedule, input).unwrap_err().code(), "validation_failed");
     assert_eq!(scenario.record.state, ChangeState::Approved);
 }
 
@@ -379,14 +295,9 @@ fn allowed_next(from: ChangeState, to: ChangeState) -> bool {
     from == to
         || matches!(
             (from, to),
-            (
-                S::Draft,
-                S::Submitted | S::Assessed | S::Approved | S::Cancelled
-            ) | (S::Submitted, S::Assessed | S::Cancelled)
-                | (
-                    S::Assessed,
-                    S::Approved | S::Rejected | S::Implementing | S::Cancelled
-                )
+            (S::Draft, S::Submitted | S::Assessed | S::Approved | S::Cancelled)
+                | (S::Submitted, S::Assessed | S::Cancelled)
+                | (S::Assessed, S::Approved | S::Rejected | S::Implementing | S::Cancelled)
                 | (S::Approved, S::Scheduled | S::Cancelled)
                 | (S::Scheduled, S::Implementing | S::Cancelled)
                 | (S::Implementing, S::Implemented | S::Failed)

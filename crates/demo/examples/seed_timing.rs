@@ -24,35 +24,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let directory = tempfile::tempdir()?;
     let store = Store::open(&StoreLocation::DataDir(directory.path().to_path_buf())).await?;
     let service = Service::new(store, Arc::new(ManualClock::new(end)));
-    let config = DemoConfig {
-        change_count,
-        end,
-        show_progress: true,
-        ..DemoConfig::default()
-    };
+    let config = DemoConfig { change_count, end, show_progress: true, ..DemoConfig::default() };
 
     let started = Instant::now();
     let summary = seed(&service, &config).await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "seeded {} changes, {} incidents, {} events, {} users, {} services, {} teams in {seconds:.2} s",
-        summary.changes,
-        summary.incidents,
-        summary.events,
-        summary.users,
-        summary.services,
-        summary.teams
+        summary.changes, summary.incidents, summary.events, summary.users, summary.services, summary.teams
     );
 
     let caller = service.authenticate(&summary.admin_token).await?;
     let mut changes = Vec::new();
     let mut cursor = None;
     loop {
-        let query = ChangeQuery {
-            limit: Some(500),
-            cursor: cursor.clone(),
-            ..ChangeQuery::default()
-        };
+        let query = ChangeQuery { limit: Some(500), cursor: cursor.clone(), ..ChangeQuery::default() };
         let page = service.list_changes(&caller, &query).await?;
         changes.extend(page.changes);
         match page.next_before_id {
@@ -74,49 +60,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("by type:");
     for (kind, count) in &types {
-        let of_kind: Vec<_> = changes
-            .iter()
-            .filter(|change| change.change_type == *kind)
-            .collect();
-        let started = of_kind
-            .iter()
-            .filter(|change| change.started_at.is_some())
-            .count();
-        let failed = of_kind
-            .iter()
-            .filter(|change| change.failed_at.is_some())
-            .count();
-        println!(
-            "  {kind:<10} {}  failure rate {:.1}%",
-            share(*count),
-            100.0 * failed as f64 / started.max(1) as f64
-        );
+        let of_kind: Vec<_> = changes.iter().filter(|change| change.change_type == *kind).collect();
+        let started = of_kind.iter().filter(|change| change.started_at.is_some()).count();
+        let failed = of_kind.iter().filter(|change| change.failed_at.is_some()).count();
+        println!("  {kind:<10} {}  failure rate {:.1}%", share(*count), 100.0 * failed as f64 / started.max(1) as f64);
     }
-    let production = changes
-        .iter()
-        .filter(|change| change.environment.as_str() == "production")
-        .count();
-    let started = changes
-        .iter()
-        .filter(|change| change.started_at.is_some())
-        .count();
-    let failed: Vec<_> = changes
-        .iter()
-        .filter(|change| change.failed_at.is_some())
-        .collect();
-    let rolled_back = failed
-        .iter()
-        .filter(|change| change.rolled_back_at.is_some())
-        .count();
-    let reviewed = failed
-        .iter()
-        .filter(|change| {
-            change
-                .review
-                .as_ref()
-                .is_some_and(|r| r.root_cause.is_some())
-        })
-        .count();
+    let production = changes.iter().filter(|change| change.environment.as_str() == "production").count();
+    let started = changes.iter().filter(|change| change.started_at.is_some()).count();
+    let failed: Vec<_> = changes.iter().filter(|change| change.failed_at.is_some()).collect();
+    let rolled_back = failed.iter().filter(|change| change.rolled_back_at.is_some()).count();
+    let reviewed =
+        failed.iter().filter(|change| change.review.as_ref().is_some_and(|r| r.root_cause.is_some())).count();
     println!("production: {}", share(production));
     println!(
         "change failure rate: {} of {started} started = {:.1}%; rolled back {rolled_back} ({:.0}% of failures); reviewed with root cause {reviewed}",
@@ -133,26 +87,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "incidents: {} (listed {} newest, of which {} caused by a change; {} failures in all)",
         summary.incidents,
         incidents_all.len(),
-        incidents_all
-            .iter()
-            .filter(|incident| incident.caused_by.is_some())
-            .count(),
+        incidents_all.iter().filter(|incident| incident.caused_by.is_some()).count(),
         caused
     );
-    let open = incidents_all
-        .iter()
-        .filter(|incident| incident.resolved_at.is_none())
-        .count();
+    let open = incidents_all.iter().filter(|incident| incident.resolved_at.is_none()).count();
     println!("open incidents among the newest: {open}");
     let mut by_week: BTreeMap<i64, usize> = BTreeMap::new();
     for change in &changes {
-        *by_week
-            .entry((end.unix_ms() - change.created_at.unix_ms()) / (30 * 86_400_000))
-            .or_default() += 1;
+        *by_week.entry((end.unix_ms() - change.created_at.unix_ms()) / (30 * 86_400_000)).or_default() += 1;
     }
-    println!(
-        "changes per 30 days, newest first: {:?}",
-        by_week.values().collect::<Vec<_>>()
-    );
+    println!("changes per 30 days, newest first: {:?}", by_week.values().collect::<Vec<_>>());
     Ok(())
 }

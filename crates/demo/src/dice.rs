@@ -11,9 +11,7 @@ pub(crate) struct Dice {
 
 impl Dice {
     pub(crate) fn new(seed: u64) -> Self {
-        Dice {
-            rng: ChaCha12Rng::seed_from_u64(seed),
-        }
+        Dice { rng: ChaCha12Rng::seed_from_u64(seed) }
     }
 
     /// Uniform in [0, 1).
@@ -28,11 +26,7 @@ impl Dice {
 
     /// Uniform integer in `[low, high]`.
     pub(crate) fn between(&mut self, low: i64, high: i64) -> i64 {
-        if high <= low {
-            low
-        } else {
-            self.rng.random_range(low..=high)
-        }
+        if high <= low { low } else { self.rng.random_range(low..=high) }
     }
 
     /// Uniform index below `length` (which must be positive).
@@ -73,9 +67,7 @@ impl Dice {
     /// A lowercase hex string of `length` digits (commit shas).
     pub(crate) fn hex(&mut self, length: usize) -> String {
         const DIGITS: &[u8] = b"0123456789abcdef";
-        (0..length)
-            .map(|_| DIGITS[self.index(16)] as char)
-            .collect()
+        (0..length).map(|_| DIGITS[self.index(16)] as char).collect()
     }
 }
 
@@ -96,9 +88,7 @@ mod tests {
     #[test]
     fn log_normal_respects_its_median_and_bounds() {
         let mut dice = Dice::new(3);
-        let mut draws: Vec<i64> = (0..2_001)
-            .map(|_| dice.log_normal_ms(1_000.0, 1.0, 10, 100_000))
-            .collect();
+        let mut draws: Vec<i64> = (0..2_001).map(|_| dice.log_normal_ms(1_000.0, 1.0, 10, 100_000)).collect();
         draws.sort_unstable();
         let median = draws[1_000];
         assert!((700..1_400).contains(&median), "median {median}");

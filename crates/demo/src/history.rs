@@ -30,19 +30,9 @@ const GROWTH: f64 = 1.2;
 #[derive(Clone, Debug)]
 pub(crate) enum Step {
     CreateChange(NewChange),
-    Act {
-        change: ChangeId,
-        action: Action,
-        request: ActionRequest,
-    },
-    OpenIncident {
-        key: usize,
-        input: NewIncident,
-    },
-    ResolveIncident {
-        key: usize,
-        resolved_at: Timestamp,
-    },
+    Act { change: ChangeId, action: Action, request: ActionRequest },
+    OpenIncident { key: usize, input: NewIncident },
+    ResolveIncident { key: usize, resolved_at: Timestamp },
 }
 
 /// One command of the history, with the actor (an index into the people) and what it must
@@ -107,10 +97,7 @@ impl Staff {
 }
 
 fn team_of(spec: &ServiceSpec) -> usize {
-    TEAMS
-        .iter()
-        .position(|team| *team == spec.team)
-        .unwrap_or(0)
+    TEAMS.iter().position(|team| *team == spec.team).unwrap_or(0)
 }
 
 fn weekday(time: i64) -> i64 {
@@ -132,8 +119,8 @@ fn whole_seconds(time: i64) -> i64 {
 /// How likely a change is created at this hour of the week, relative to the busiest hour.
 fn working_weight(time: i64) -> f64 {
     const HOURS: [f64; 24] = [
-        0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.05, 0.2, 0.6, 1.0, 1.0, 0.9, 0.5, 0.8, 1.0, 0.95,
-        0.8, 0.5, 0.25, 0.12, 0.06, 0.06, 0.04, 0.03,
+        0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.05, 0.2, 0.6, 1.0, 1.0, 0.9, 0.5, 0.8, 1.0, 0.95, 0.8, 0.5, 0.25, 0.12,
+        0.06, 0.06, 0.04, 0.03,
     ];
     const DAYS: [f64; 7] = [0.95, 1.0, 1.0, 0.95, 0.7, 0.06, 0.04];
     DAYS[weekday(time) as usize] * HOURS[hour(time) as usize]
@@ -146,14 +133,9 @@ fn creation_time(dice: &mut Dice, start: i64, span: i64, change_type: ChangeType
         let u = dice.unit();
         // Inverse CDF of a density proportional to 1 + GROWTH·x on [0, 1).
         let x = ((1.0 + 2.0 * GROWTH * u * (1.0 + GROWTH / 2.0)).sqrt() - 1.0) / GROWTH;
-        let time = whole_seconds(start + (x.clamp(0.0, 1.0) * span as f64) as i64)
-            .min(start + span - SECOND);
+        let time = whole_seconds(start + (x.clamp(0.0, 1.0) * span as f64) as i64).min(start + span - SECOND);
         let weight = working_weight(time);
-        let weight = if change_type == ChangeType::Emergency {
-            weight.max(0.4)
-        } else {
-            weight
-        };
+        let weight = if change_type == ChangeType::Emergency { weight.max(0.4) } else { weight };
         if dice.chance(weight) {
             return time;
         }
@@ -248,15 +230,11 @@ impl Timeline {
 }
 
 fn comment(dice: &mut Dice, share: f64, comments: &[&str]) -> Option<String> {
-    dice.chance(share)
-        .then(|| (*dice.pick(comments)).to_owned())
+    dice.chance(share).then(|| (*dice.pick(comments)).to_owned())
 }
 
 fn request(comment: Option<String>) -> ActionRequest {
-    ActionRequest {
-        comment,
-        ..ActionRequest::default()
-    }
+    ActionRequest { comment, ..ActionRequest::default() }
 }
 
 /// The outcome of the implementation phase.
@@ -291,19 +269,8 @@ struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    fn push(
-        &mut self,
-        time: i64,
-        actor: usize,
-        step: Step,
-        expect: Option<(ChangeId, ChangeState)>,
-    ) {
-        self.steps.push(Planned {
-            time: Timestamp::from_unix_ms(time),
-            actor,
-            step,
-            expect,
-        });
+    fn push(&mut self, time: i64, actor: usize, step: Step, expect: Option<(ChangeId, ChangeState)>) {
+        self.steps.push(Planned { time: Timestamp::from_unix_ms(time), actor, step, expect });
     }
 
     fn act(
@@ -317,39 +284,18 @@ impl<'a> Planner<'a> {
     ) {
         let time = timeline.advance(delay);
         timeline.state = state;
-        let step = Step::Act {
-            change: timeline.id,
-            action,
-            request,
-        };
+        let step = Step::Act { change: timeline.id, action, request };
         self.push(time, actor, step, Some((timeline.id, state)));
     }
 
     fn pick_from(&mut self, pool: &[usize], not: usize) -> usize {
-        let others: Vec<usize> = pool
-            .iter()
-            .copied()
-            .filter(|person| *person != not)
-            .collect();
-        if others.is_empty() {
-            pool[self.dice.index(pool.len())]
-        } else {
-            others[self.dice.index(others.len())]
-        }
+        let others: Vec<usize> = pool.iter().copied().filter(|person| *person != not).collect();
+        if others.is_empty() { pool[self.dice.index(pool.len())] } else { others[self.dice.index(others.len())] }
     }
 
     /// Someone who may approve or reject: never the requester (separation of duties).
-    fn decider(
-        &mut self,
-        team: usize,
-        risk: RiskClass,
-        spec: &ServiceSpec,
-        requester: usize,
-    ) -> usize {
-        let sensitive = spec
-            .scopes
-            .iter()
-            .any(|scope| matches!(*scope, "pci" | "hipaa"));
+    fn decider(&mut self, team: usize, risk: RiskClass, spec: &ServiceSpec, requester: usize) -> usize {
+        let sensitive = spec.scopes.iter().any(|scope| matches!(*scope, "pci" | "hipaa"));
         if sensitive && !self.staff.security[team].is_empty() && self.dice.chance(0.3) {
             let pool = self.staff.security[team].clone();
             return self.pick_from(&pool, requester);
@@ -360,11 +306,7 @@ impl<'a> Planner<'a> {
             RiskClass::Low => 0.1,
         };
         let pool = if self.dice.chance(cab_share) {
-            if self.dice.chance(0.8) {
-                self.staff.cab[team].clone()
-            } else {
-                self.staff.all_cab.clone()
-            }
+            if self.dice.chance(0.8) { self.staff.cab[team].clone() } else { self.staff.all_cab.clone() }
         } else {
             self.staff.leads[team].clone()
         };
@@ -392,11 +334,7 @@ impl<'a> Planner<'a> {
             _ if spec.kind == Kind::Mobile => 0.05,
             _ => 0.15,
         };
-        let environment = if self.dice.chance(staging_share) {
-            "staging"
-        } else {
-            "production"
-        };
+        let environment = if self.dice.chance(staging_share) { "staging" } else { "production" };
         let requester = if self.dice.chance(0.08) {
             let pool = self.staff.all_requesters.clone();
             pool[self.dice.index(pool.len())]
@@ -410,14 +348,7 @@ impl<'a> Planner<'a> {
             }
         };
         let year = 1970 + created.div_euclid(DAY * 36_525 / 100);
-        let context = ChangeContext {
-            spec,
-            service_index,
-            team_index: team,
-            change_type,
-            environment,
-            year,
-        };
+        let context = ChangeContext { spec, service_index, team_index: team, change_type, environment, year };
         let change_text = text::change_text(self.dice, &mut self.counters, &context);
         let new_change = NewChange {
             title: change_text.title,
@@ -432,24 +363,15 @@ impl<'a> Planner<'a> {
             links: change_text.links,
         };
         let has_rollback_plan = new_change.rollback_plan.is_some();
-        let tier = Tier::new(i64::from(spec.tier))
-            .unwrap_or_else(|_| unreachable!("catalogue tiers are 1 to 4"));
+        let tier = Tier::new(i64::from(spec.tier)).unwrap_or_else(|_| unreachable!("catalogue tiers are 1 to 4"));
         let (risk, approvals_required) = match lifecycle::assess(change_type, tier) {
-            DomainEvent::ChangeAssessed {
-                risk_class,
-                approvals_required,
-                ..
-            } => (risk_class, approvals_required),
+            DomainEvent::ChangeAssessed { risk_class, approvals_required, .. } => (risk_class, approvals_required),
             _ => (RiskClass::High, 1),
         };
         let pre_approved = approvals_required == 0;
         let hold = if created >= self.end - RECENT && self.dice.chance(0.35) {
-            let hold = [
-                Hold::Draft,
-                Hold::Approval,
-                Hold::Scheduled,
-                Hold::Implementing,
-            ][self.dice.weighted(&[0.25, 0.35, 0.25, 0.15])];
+            let hold = [Hold::Draft, Hold::Approval, Hold::Scheduled, Hold::Implementing]
+                [self.dice.weighted(&[0.25, 0.35, 0.25, 0.15])];
             match hold {
                 Hold::Approval if pre_approved => Some(Hold::Scheduled),
                 _ => Some(hold),
@@ -457,17 +379,8 @@ impl<'a> Planner<'a> {
         } else {
             None
         };
-        let mut timeline = Timeline {
-            now: created,
-            id,
-            state: ChangeState::Draft,
-        };
-        self.push(
-            created,
-            requester,
-            Step::CreateChange(new_change),
-            Some((id, ChangeState::Draft)),
-        );
+        let mut timeline = Timeline { now: created, id, state: ChangeState::Draft };
+        self.push(created, requester, Step::CreateChange(new_change), Some((id, ChangeState::Draft)));
 
         let facts = Facts {
             spec,
@@ -479,11 +392,7 @@ impl<'a> Planner<'a> {
             large: change_text.large,
             small: change_text.small,
             has_rollback_plan,
-            hold: if change_type == ChangeType::Emergency {
-                None
-            } else {
-                hold
-            },
+            hold: if change_type == ChangeType::Emergency { None } else { hold },
         };
         if change_type == ChangeType::Emergency {
             self.emergency(&mut timeline, &facts);
@@ -497,50 +406,21 @@ impl<'a> Planner<'a> {
         let requester = facts.requester;
         let standard = facts.change_type == ChangeType::Standard;
         // 2% are cancelled, at one of four points before implementation.
-        let cancel_at = if self.dice.chance(0.021) {
-            Some(self.dice.index(4))
-        } else {
-            None
-        };
+        let cancel_at = if self.dice.chance(0.021) { Some(self.dice.index(4)) } else { None };
         if cancel_at == Some(0) {
             let comment = comment(self.dice, 0.7, text::CANCEL_COMMENTS);
-            let delay = self
-                .dice
-                .log_normal_ms(6.0 * HOUR as f64, 1.0, 10 * MINUTE, 10 * DAY);
-            self.act(
-                timeline,
-                delay,
-                requester,
-                Action::Cancel,
-                request(comment),
-                ChangeState::Cancelled,
-            );
+            let delay = self.dice.log_normal_ms(6.0 * HOUR as f64, 1.0, 10 * MINUTE, 10 * DAY);
+            self.act(timeline, delay, requester, Action::Cancel, request(comment), ChangeState::Cancelled);
             return;
         }
         let submit_delay = if standard {
             self.dice.between(20, 300) * SECOND
         } else {
-            self.dice
-                .log_normal_ms(90.0 * MINUTE as f64, 1.0, MINUTE, 3 * DAY)
+            self.dice.log_normal_ms(90.0 * MINUTE as f64, 1.0, MINUTE, 3 * DAY)
         };
-        let submit_delay = if facts.hold == Some(Hold::Draft) {
-            submit_delay + HELD
-        } else {
-            submit_delay
-        };
-        let submitted = if pre_approved {
-            ChangeState::Approved
-        } else {
-            ChangeState::Assessed
-        };
-        self.act(
-            timeline,
-            submit_delay,
-            requester,
-            Action::Submit,
-            ActionRequest::default(),
-            submitted,
-        );
+        let submit_delay = if facts.hold == Some(Hold::Draft) { submit_delay + HELD } else { submit_delay };
+        let submitted = if pre_approved { ChangeState::Approved } else { ChangeState::Assessed };
+        self.act(timeline, submit_delay, requester, Action::Submit, ActionRequest::default(), submitted);
 
         if !pre_approved {
             let decider = self.decider(facts.team, facts.risk, facts.spec, requester);
@@ -551,21 +431,10 @@ impl<'a> Planner<'a> {
                 RiskClass::Critical => 10.0 * HOUR as f64,
             };
             let delay = self.dice.log_normal_ms(median, 1.1, 2 * MINUTE, 7 * DAY);
-            let delay = if facts.hold == Some(Hold::Approval) {
-                delay + HELD
-            } else {
-                delay
-            };
+            let delay = if facts.hold == Some(Hold::Approval) { delay + HELD } else { delay };
             if cancel_at == Some(1) {
                 let comment = comment(self.dice, 0.7, text::CANCEL_COMMENTS);
-                self.act(
-                    timeline,
-                    delay * 4 / 5,
-                    requester,
-                    Action::Cancel,
-                    request(comment),
-                    ChangeState::Cancelled,
-                );
+                self.act(timeline, delay * 4 / 5, requester, Action::Cancel, request(comment), ChangeState::Cancelled);
                 return;
             }
             let reject_share = match facts.risk {
@@ -575,54 +444,26 @@ impl<'a> Planner<'a> {
             };
             if self.dice.chance(reject_share) {
                 let comment = Some((*self.dice.pick(text::REJECT_COMMENTS)).to_owned());
-                self.act(
-                    timeline,
-                    delay,
-                    decider,
-                    Action::Reject,
-                    request(comment),
-                    ChangeState::Rejected,
-                );
+                self.act(timeline, delay, decider, Action::Reject, request(comment), ChangeState::Rejected);
                 return;
             }
             let comment = comment(self.dice, 0.6, text::APPROVE_COMMENTS);
-            self.act(
-                timeline,
-                delay,
-                decider,
-                Action::Approve,
-                request(comment),
-                ChangeState::Approved,
-            );
+            self.act(timeline, delay, decider, Action::Approve, request(comment), ChangeState::Approved);
         }
         if cancel_at == Some(2) {
             let comment = comment(self.dice, 0.7, text::CANCEL_COMMENTS);
-            let delay = self
-                .dice
-                .log_normal_ms(4.0 * HOUR as f64, 1.0, 5 * MINUTE, 5 * DAY);
-            self.act(
-                timeline,
-                delay,
-                requester,
-                Action::Cancel,
-                request(comment),
-                ChangeState::Cancelled,
-            );
+            let delay = self.dice.log_normal_ms(4.0 * HOUR as f64, 1.0, 5 * MINUTE, 5 * DAY);
+            self.act(timeline, delay, requester, Action::Cancel, request(comment), ChangeState::Cancelled);
             return;
         }
 
-        let schedule_delay = if standard {
-            self.dice.between(1, 5) * MINUTE
-        } else {
-            self.dice.between(5, 120) * MINUTE
-        };
+        let schedule_delay =
+            if standard { self.dice.between(1, 5) * MINUTE } else { self.dice.between(5, 120) * MINUTE };
         let scheduled_at = timeline.now + whole_seconds(schedule_delay).max(SECOND);
         let planned_start = whole_seconds(if standard {
             scheduled_at + self.dice.between(1, 20) * MINUTE
         } else {
-            let lead = self
-                .dice
-                .log_normal_ms(20.0 * HOUR as f64, 1.0, 30 * MINUTE, 10 * DAY);
+            let lead = self.dice.log_normal_ms(20.0 * HOUR as f64, 1.0, 30 * MINUTE, 10 * DAY);
             if facts.spec.tier <= 2 && self.dice.chance(0.35) {
                 next_evening_window(self.dice, scheduled_at + lead)
             } else {
@@ -630,51 +471,24 @@ impl<'a> Planner<'a> {
             }
         });
         let planned_start = if facts.hold == Some(Hold::Scheduled) && planned_start <= self.end {
-            let after = self.end
-                + self
-                    .dice
-                    .log_normal_ms(12.0 * HOUR as f64, 1.0, HOUR, 5 * DAY);
+            let after = self.end + self.dice.log_normal_ms(12.0 * HOUR as f64, 1.0, HOUR, 5 * DAY);
             whole_seconds(next_working_slot(self.dice, after))
         } else {
             planned_start
         };
-        let planned_length = self.dice.log_normal_ms(
-            if standard {
-                HOUR as f64
-            } else {
-                2.0 * HOUR as f64
-            },
-            0.5,
-            15 * MINUTE,
-            8 * HOUR,
-        );
+        let planned_length =
+            self.dice.log_normal_ms(if standard { HOUR as f64 } else { 2.0 * HOUR as f64 }, 0.5, 15 * MINUTE, 8 * HOUR);
         let window = ActionRequest {
             planned_start: Some(Timestamp::from_unix_ms(planned_start).to_rfc3339()),
-            planned_end: Some(
-                Timestamp::from_unix_ms(planned_start + whole_seconds(planned_length)).to_rfc3339(),
-            ),
+            planned_end: Some(Timestamp::from_unix_ms(planned_start + whole_seconds(planned_length)).to_rfc3339()),
             ..ActionRequest::default()
         };
-        self.act(
-            timeline,
-            schedule_delay,
-            requester,
-            Action::Schedule,
-            window,
-            ChangeState::Scheduled,
-        );
+        self.act(timeline, schedule_delay, requester, Action::Schedule, window, ChangeState::Scheduled);
         if cancel_at == Some(3) {
             let comment = comment(self.dice, 0.7, text::CANCEL_COMMENTS);
             let room = (planned_start - timeline.now).max(2 * SECOND);
             let delay = self.dice.between(SECOND, room - SECOND);
-            self.act(
-                timeline,
-                delay,
-                requester,
-                Action::Cancel,
-                request(comment),
-                ChangeState::Cancelled,
-            );
+            self.act(timeline, delay, requester, Action::Cancel, request(comment), ChangeState::Cancelled);
             return;
         }
 
@@ -694,17 +508,8 @@ impl<'a> Planner<'a> {
             // 4% of failures never get their post-implementation review: a gap an audit finds.
             if self.dice.chance(0.96) {
                 self.review(timeline, facts, true);
-                let delay = self
-                    .dice
-                    .log_normal_ms(6.0 * HOUR as f64, 1.0, 10 * MINUTE, 4 * DAY);
-                self.act(
-                    timeline,
-                    delay,
-                    requester,
-                    Action::Close,
-                    ActionRequest::default(),
-                    ChangeState::Closed,
-                );
+                let delay = self.dice.log_normal_ms(6.0 * HOUR as f64, 1.0, 10 * MINUTE, 4 * DAY);
+                self.act(timeline, delay, requester, Action::Close, ActionRequest::default(), ChangeState::Closed);
             }
             return;
         }
@@ -714,21 +519,10 @@ impl<'a> Planner<'a> {
         let (close_share, delay) = if standard {
             (0.97, self.dice.between(1, 30) * MINUTE)
         } else {
-            (
-                0.94,
-                self.dice
-                    .log_normal_ms(20.0 * HOUR as f64, 1.0, 30 * MINUTE, 7 * DAY),
-            )
+            (0.94, self.dice.log_normal_ms(20.0 * HOUR as f64, 1.0, 30 * MINUTE, 7 * DAY))
         };
         if self.dice.chance(close_share) {
-            self.act(
-                timeline,
-                delay,
-                requester,
-                Action::Close,
-                ActionRequest::default(),
-                ChangeState::Closed,
-            );
+            self.act(timeline, delay, requester, Action::Close, ActionRequest::default(), ChangeState::Closed);
         }
     }
 
@@ -737,101 +531,42 @@ impl<'a> Planner<'a> {
     fn emergency(&mut self, timeline: &mut Timeline, facts: &Facts<'_>) {
         let requester = facts.requester;
         let delay = self.dice.between(1, 10) * MINUTE;
-        self.act(
-            timeline,
-            delay,
-            requester,
-            Action::Submit,
-            ActionRequest::default(),
-            ChangeState::Assessed,
-        );
+        self.act(timeline, delay, requester, Action::Submit, ActionRequest::default(), ChangeState::Assessed);
         let expedited = self.dice.chance(0.25);
         let implementer = self.implementer(facts.team, requester);
         if expedited {
             let decider = self.decider(facts.team, facts.risk, facts.spec, requester);
             let delay = self.dice.between(5, 40) * MINUTE;
             let comment = Some("Expedited approval for an emergency change.".to_owned());
-            self.act(
-                timeline,
-                delay,
-                decider,
-                Action::Approve,
-                request(comment),
-                ChangeState::Approved,
-            );
+            self.act(timeline, delay, decider, Action::Approve, request(comment), ChangeState::Approved);
             let delay = self.dice.between(1, 5) * MINUTE;
-            let planned_start =
-                whole_seconds(timeline.now + delay + self.dice.between(2, 10) * MINUTE);
+            let planned_start = whole_seconds(timeline.now + delay + self.dice.between(2, 10) * MINUTE);
             let window = ActionRequest {
                 planned_start: Some(Timestamp::from_unix_ms(planned_start).to_rfc3339()),
                 ..ActionRequest::default()
             };
-            self.act(
-                timeline,
-                delay,
-                requester,
-                Action::Schedule,
-                window,
-                ChangeState::Scheduled,
-            );
+            self.act(timeline, delay, requester, Action::Schedule, window, ChangeState::Scheduled);
             let delay = planned_start - timeline.now;
-            self.act(
-                timeline,
-                delay,
-                implementer,
-                Action::Start,
-                ActionRequest::default(),
-                ChangeState::Implementing,
-            );
+            self.act(timeline, delay, implementer, Action::Start, ActionRequest::default(), ChangeState::Implementing);
         } else {
             let delay = self.dice.between(2, 20) * MINUTE;
-            self.act(
-                timeline,
-                delay,
-                implementer,
-                Action::Start,
-                ActionRequest::default(),
-                ChangeState::Implementing,
-            );
+            self.act(timeline, delay, implementer, Action::Start, ActionRequest::default(), ChangeState::Implementing);
         }
         let outcome = self.implement(timeline, facts, implementer);
         if !expedited {
             let decider = self.decider(facts.team, facts.risk, facts.spec, requester);
-            let delay = self
-                .dice
-                .log_normal_ms(4.0 * HOUR as f64, 1.0, 20 * MINUTE, 3 * DAY);
+            let delay = self.dice.log_normal_ms(4.0 * HOUR as f64, 1.0, 20 * MINUTE, 3 * DAY);
             let comment = Some((*self.dice.pick(text::RETROSPECTIVE_COMMENTS)).to_owned());
             let state = timeline.state;
-            self.act(
-                timeline,
-                delay,
-                decider,
-                Action::Approve,
-                request(comment),
-                state,
-            );
+            self.act(timeline, delay, decider, Action::Approve, request(comment), state);
         }
         self.review(timeline, facts, outcome.failed);
-        let delay = self
-            .dice
-            .log_normal_ms(5.0 * HOUR as f64, 1.0, 10 * MINUTE, 3 * DAY);
-        self.act(
-            timeline,
-            delay,
-            requester,
-            Action::Close,
-            ActionRequest::default(),
-            ChangeState::Closed,
-        );
+        let delay = self.dice.log_normal_ms(5.0 * HOUR as f64, 1.0, 10 * MINUTE, 3 * DAY);
+        self.act(timeline, delay, requester, Action::Close, ActionRequest::default(), ChangeState::Closed);
     }
 
     /// From `implementing` to verified, or failed (and maybe rolled back, maybe with an incident).
-    fn implement(
-        &mut self,
-        timeline: &mut Timeline,
-        facts: &Facts<'_>,
-        implementer: usize,
-    ) -> Implemented {
+    fn implement(&mut self, timeline: &mut Timeline, facts: &Facts<'_>, implementer: usize) -> Implemented {
         let median = match facts.change_type {
             ChangeType::Standard => 12.0 * MINUTE as f64,
             ChangeType::Normal => 40.0 * MINUTE as f64,
@@ -862,36 +597,16 @@ impl<'a> Planner<'a> {
                 ActionRequest::default(),
                 ChangeState::Implemented,
             );
-            let median = if facts.change_type == ChangeType::Standard {
-                8.0
-            } else {
-                25.0
-            };
-            let delay = self
-                .dice
-                .log_normal_ms(median * MINUTE as f64, 0.7, MINUTE, 6 * HOUR);
+            let median = if facts.change_type == ChangeType::Standard { 8.0 } else { 25.0 };
+            let delay = self.dice.log_normal_ms(median * MINUTE as f64, 0.7, MINUTE, 6 * HOUR);
             let comment = comment(self.dice, 0.5, text::VERIFY_COMMENTS);
-            self.act(
-                timeline,
-                delay,
-                implementer,
-                Action::Verify,
-                request(comment),
-                ChangeState::Verified,
-            );
+            self.act(timeline, delay, implementer, Action::Verify, request(comment), ChangeState::Verified);
             return Implemented { failed: false };
         }
         if self.dice.chance(0.4) {
             let delay = (duration as f64 * (0.2 + 0.7 * self.dice.unit())) as i64;
             let comment = Some((*self.dice.pick(text::FAIL_DURING_COMMENTS)).to_owned());
-            self.act(
-                timeline,
-                delay,
-                implementer,
-                Action::Fail,
-                request(comment),
-                ChangeState::Failed,
-            );
+            self.act(timeline, delay, implementer, Action::Fail, request(comment), ChangeState::Failed);
         } else {
             self.act(
                 timeline,
@@ -901,45 +616,23 @@ impl<'a> Planner<'a> {
                 ActionRequest::default(),
                 ChangeState::Implemented,
             );
-            let delay = self
-                .dice
-                .log_normal_ms(20.0 * MINUTE as f64, 0.8, 2 * MINUTE, 6 * HOUR);
+            let delay = self.dice.log_normal_ms(20.0 * MINUTE as f64, 0.8, 2 * MINUTE, 6 * HOUR);
             let comment = Some((*self.dice.pick(text::FAIL_AFTER_COMMENTS)).to_owned());
-            self.act(
-                timeline,
-                delay,
-                implementer,
-                Action::Fail,
-                request(comment),
-                ChangeState::Failed,
-            );
+            self.act(timeline, delay, implementer, Action::Fail, request(comment), ChangeState::Failed);
         }
         let failed_at = timeline.now;
         let rollback_share = if facts.has_rollback_plan { 0.58 } else { 0.3 };
         let rolled_back_at = if self.dice.chance(rollback_share) {
-            let delay = self
-                .dice
-                .log_normal_ms(15.0 * MINUTE as f64, 0.8, 2 * MINUTE, 3 * HOUR);
+            let delay = self.dice.log_normal_ms(15.0 * MINUTE as f64, 0.8, 2 * MINUTE, 3 * HOUR);
             let comment = comment(self.dice, 0.8, text::ROLLBACK_COMMENTS);
-            self.act(
-                timeline,
-                delay,
-                implementer,
-                Action::Rollback,
-                request(comment),
-                ChangeState::RolledBack,
-            );
+            self.act(timeline, delay, implementer, Action::Rollback, request(comment), ChangeState::RolledBack);
             Some(timeline.now)
         } else {
             None
         };
         let incident_share = if facts.staging { 0.08 } else { 0.46 };
         if self.dice.chance(incident_share) {
-            self.incident(
-                facts.spec,
-                facts.team,
-                Some((timeline.id, failed_at, rolled_back_at)),
-            );
+            self.incident(facts.spec, facts.team, Some((timeline.id, failed_at, rolled_back_at)));
         }
         Implemented { failed: true }
     }
@@ -948,15 +641,9 @@ impl<'a> Planner<'a> {
     fn review(&mut self, timeline: &mut Timeline, facts: &Facts<'_>, failed: bool) {
         let pool = self.staff.leads[facts.team].clone();
         let reviewer = self.pick_from(&pool, facts.requester);
-        let delay = self
-            .dice
-            .log_normal_ms(1.5 * DAY as f64, 0.8, 2 * HOUR, 12 * DAY);
+        let delay = self.dice.log_normal_ms(1.5 * DAY as f64, 0.8, 2 * HOUR, 12 * DAY);
         let request = ActionRequest {
-            comment: comment(
-                self.dice,
-                if failed { 0.4 } else { 1.0 },
-                text::REVIEW_COMMENTS,
-            ),
+            comment: comment(self.dice, if failed { 0.4 } else { 1.0 }, text::REVIEW_COMMENTS),
             root_cause: failed.then(|| (*self.dice.pick(text::ROOT_CAUSES)).to_owned()),
             ..ActionRequest::default()
         };
@@ -965,12 +652,7 @@ impl<'a> Planner<'a> {
     }
 
     /// An incident on `spec`, caused by a change (its id, failure and rollback times) or not.
-    fn incident(
-        &mut self,
-        spec: &ServiceSpec,
-        team: usize,
-        cause: Option<(ChangeId, i64, Option<i64>)>,
-    ) {
+    fn incident(&mut self, spec: &ServiceSpec, team: usize, cause: Option<(ChangeId, i64, Option<i64>)>) {
         let severity_weights: &[f64] = match spec.tier {
             1 => &[0.12, 0.33, 0.4, 0.15],
             2 => &[0.05, 0.25, 0.45, 0.25],
@@ -978,15 +660,10 @@ impl<'a> Planner<'a> {
         };
         let severity = self.dice.weighted(severity_weights);
         let detected_at = match cause {
-            Some((_, failed_at, _)) => whole_seconds(
-                failed_at
-                    + self
-                        .dice
-                        .log_normal_ms(6.0 * MINUTE as f64, 0.8, MINUTE, 2 * HOUR),
-            ),
-            None => whole_seconds(
-                self.start + (self.dice.unit() * (self.end - self.start) as f64) as i64,
-            ),
+            Some((_, failed_at, _)) => {
+                whole_seconds(failed_at + self.dice.log_normal_ms(6.0 * MINUTE as f64, 0.8, MINUTE, 2 * HOUR))
+            }
+            None => whole_seconds(self.start + (self.dice.unit() * (self.end - self.start) as f64) as i64),
         };
         let opened_at = detected_at + self.dice.between(1, 10) * MINUTE;
         let opener = if self.dice.chance(0.3) && !self.staff.cab[team].is_empty() {
@@ -994,11 +671,7 @@ impl<'a> Planner<'a> {
         } else {
             self.staff.requesters[team][self.dice.index(self.staff.requesters[team].len())]
         };
-        let titles = if cause.is_some() {
-            text::CHANGE_INCIDENT_TITLES
-        } else {
-            text::OTHER_INCIDENT_TITLES
-        };
+        let titles = if cause.is_some() { text::CHANGE_INCIDENT_TITLES } else { text::OTHER_INCIDENT_TITLES };
         let title = text::incident_title(self.dice, titles, spec.name);
         let key = self.incidents;
         self.incidents += 1;
@@ -1011,8 +684,7 @@ impl<'a> Planner<'a> {
         };
         self.push(opened_at, opener, Step::OpenIncident { key, input }, None);
         let median = [45.0, 80.0, 180.0, 600.0][severity] * MINUTE as f64;
-        let mut resolved_at =
-            detected_at + self.dice.log_normal_ms(median, 0.8, 5 * MINUTE, 3 * DAY);
+        let mut resolved_at = detected_at + self.dice.log_normal_ms(median, 0.8, 5 * MINUTE, 3 * DAY);
         if let Some((_, _, Some(rolled_back_at))) = cause {
             resolved_at = rolled_back_at.max(detected_at) + self.dice.between(2, 20) * MINUTE;
         }
@@ -1021,12 +693,8 @@ impl<'a> Planner<'a> {
             resolved_at = resolved_at.max(self.end + HOUR);
         }
         let resolved_at = whole_seconds(resolved_at.max(opened_at + MINUTE));
-        let resolver =
-            self.staff.requesters[team][self.dice.index(self.staff.requesters[team].len())];
-        let step = Step::ResolveIncident {
-            key,
-            resolved_at: Timestamp::from_unix_ms(resolved_at),
-        };
+        let resolver = self.staff.requesters[team][self.dice.index(self.staff.requesters[team].len())];
+        let step = Step::ResolveIncident { key, resolved_at: Timestamp::from_unix_ms(resolved_at) };
         self.push(resolved_at, resolver, step, None);
     }
 }
@@ -1047,14 +715,7 @@ struct Facts<'a> {
 
 /// Plans `change_count` changes over `[start, end)` with ids from `first_id` on, plus incidents,
 /// and returns every command up to `end` in time order.
-pub(crate) fn plan(
-    dice: &mut Dice,
-    people: &[Person],
-    start: i64,
-    end: i64,
-    change_count: u32,
-    first_id: u64,
-) -> Plan {
+pub(crate) fn plan(dice: &mut Dice, people: &[Person], start: i64, end: i64, change_count: u32, first_id: u64) -> Plan {
     let span = end - start;
     let counters = Counters::new(dice, SERVICES.len(), TEAMS.len());
     // Draw every change's type and creation time first, then number them in creation order, so
@@ -1080,11 +741,7 @@ pub(crate) fn plan(
         end,
     };
     for (position, (created, change_type)) in births.iter().enumerate() {
-        planner.change(
-            ChangeId::new(first_id + position as u64),
-            *change_type,
-            *created,
-        );
+        planner.change(ChangeId::new(first_id + position as u64), *change_type, *created);
     }
     // Incidents no change caused: about one for every 160 changes.
     let unrelated = (change_count as usize).div_ceil(160);
@@ -1099,16 +756,8 @@ pub(crate) fn plan(
     // Stable: steps at the same millisecond keep their planning order, so a change is always
     // created before anything happens to it and ids stay in creation order.
     steps.sort_by_key(|step| step.time);
-    let incidents = steps
-        .iter()
-        .filter(|step| matches!(step.step, Step::OpenIncident { .. }))
-        .count();
-    Plan {
-        steps,
-        changes: births.len(),
-        incidents,
-        incident_keys,
-    }
+    let incidents = steps.iter().filter(|step| matches!(step.step, Step::OpenIncident { .. })).count();
+    Plan { steps, changes: births.len(), incidents, incident_keys }
 }
 
 #[cfg(test)]
@@ -1138,11 +787,7 @@ mod tests {
         let end = 1_795_687_200_000;
         let plan = plan(&mut dice, &people, end - 3 * MONTH, end, 500, 1);
         assert_eq!(plan.changes, 500);
-        assert!(
-            plan.steps
-                .windows(2)
-                .all(|pair| pair[0].time <= pair[1].time)
-        );
+        assert!(plan.steps.windows(2).all(|pair| pair[0].time <= pair[1].time));
         assert!(plan.steps.iter().all(|step| step.time.unix_ms() <= end));
         let mut next = 1;
         for step in &plan.steps {

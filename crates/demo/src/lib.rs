@@ -88,13 +88,7 @@ pub struct DemoConfig {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig {
-            seed: 42,
-            change_count: 20_000,
-            months: 18,
-            end: Timestamp::from_unix_ms(0),
-            show_progress: false,
-        }
+        DemoConfig { seed: 42, change_count: 20_000, months: 18, end: Timestamp::from_unix_ms(0), show_progress: false }
     }
 }
 
@@ -118,9 +112,7 @@ pub struct DemoSummary {
 /// Why seeding failed.
 #[derive(Debug, Error)]
 pub enum DemoError {
-    #[error(
-        "the store already holds {0} changes; the demo seeds an empty store only (use a new data directory)"
-    )]
+    #[error("the store already holds {0} changes; the demo seeds an empty store only (use a new data directory)")]
     NotEmpty(u64),
     #[error("invalid demo configuration: {0}")]
     Config(String),
@@ -134,14 +126,10 @@ pub enum DemoError {
 
 fn check(config: &DemoConfig) -> Result<(), DemoError> {
     if config.change_count > CHANGE_COUNT_MAX {
-        return Err(DemoError::Config(format!(
-            "change_count must be at most {CHANGE_COUNT_MAX}"
-        )));
+        return Err(DemoError::Config(format!("change_count must be at most {CHANGE_COUNT_MAX}")));
     }
     if !(1..=MONTHS_MAX).contains(&config.months) {
-        return Err(DemoError::Config(format!(
-            "months must be 1 to {MONTHS_MAX}"
-        )));
+        return Err(DemoError::Config(format!("months must be 1 to {MONTHS_MAX}")));
     }
     Ok(())
 }
@@ -150,12 +138,7 @@ fn check(config: &DemoConfig) -> Result<(), DemoError> {
 pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary, DemoError> {
     check(config)?;
     let store = service.store();
-    let existing: u64 = store
-        .count_changes_by_state()
-        .await?
-        .iter()
-        .map(|count| count.count)
-        .sum();
+    let existing: u64 = store.count_changes_by_state().await?.iter().map(|count| count.count).sum();
     if existing > 0 {
         return Err(DemoError::NotEmpty(existing));
     }
@@ -163,16 +146,10 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
     let admin = if store.users().await?.is_empty() {
         service.bootstrap_admin(ADMIN_NAME).await?
     } else {
-        let input = NewUser {
-            name: DEMO_ADMIN_NAME.to_owned(),
-            roles: vec!["admin".to_owned()],
-            team: None,
-        };
+        let input = NewUser { name: DEMO_ADMIN_NAME.to_owned(), roles: vec!["admin".to_owned()], team: None };
         service.add_user_locally(&input).await?
     };
-    let admin_caller = Caller {
-        user: admin.user.clone(),
-    };
+    let admin_caller = Caller { user: admin.user.clone() };
     let mut tokens = vec![(admin.user.name.to_string(), admin.token.clone())];
 
     let end = config.end.unix_ms();
@@ -188,16 +165,8 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
             name: spec.name.to_owned(),
             team: spec.team.to_owned(),
             tier: i64::from(spec.tier),
-            scopes: spec
-                .scopes
-                .iter()
-                .map(|scope| (*scope).to_owned())
-                .collect(),
-            depends_on: spec
-                .depends_on
-                .iter()
-                .map(|name| (*name).to_owned())
-                .collect(),
+            scopes: spec.scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+            depends_on: spec.depends_on.iter().map(|name| (*name).to_owned()).collect(),
         };
         let time = Timestamp::from_unix_ms(setup_start + setup.len() as i64 * MINUTE);
         setup.push((admin_caller.clone(), time, Command::RegisterService(input)));
@@ -205,12 +174,7 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
     for person in &people {
         let input = NewUser {
             name: person.name.clone(),
-            roles: person
-                .job
-                .roles()
-                .iter()
-                .map(|role| (*role).to_owned())
-                .collect(),
+            roles: person.job.roles().iter().map(|role| (*role).to_owned()).collect(),
             team: Some(org::TEAMS[person.team].to_owned()),
         };
         let time = Timestamp::from_unix_ms(setup_start + setup.len() as i64 * MINUTE);
@@ -224,19 +188,10 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
         }
     }
     if callers.len() != people.len() {
-        return Err(DemoError::Unexpected(format!(
-            "made {} of {} users",
-            callers.len(),
-            people.len()
-        )));
+        return Err(DemoError::Unexpected(format!("made {} of {} users", callers.len(), people.len())));
     }
 
-    let first_incident = store
-        .incidents(1)
-        .await?
-        .first()
-        .map_or(0, |incident| incident.id.number())
-        + 1;
+    let first_incident = store.incidents(1).await?.first().map_or(0, |incident| incident.id.number()) + 1;
     let plan = history::plan(&mut dice, &people, start, end, config.change_count, 1);
     tracing::info!(
         changes = plan.changes,
@@ -247,9 +202,9 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
 
     let progress = if config.show_progress {
         let bar = ProgressBar::new(plan.changes as u64);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg} [{bar:40.cyan/blue}] {pos}/{len} changes ({elapsed}, eta {eta})",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} [{bar:40.cyan/blue}] {pos}/{len} changes ({elapsed}, eta {eta})")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message("seeding demo");
@@ -269,10 +224,7 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
         for (planned, produced) in chunk.iter().zip(&produced) {
             check_produced(planned, produced, &incident_ids)?;
         }
-        let created = chunk
-            .iter()
-            .filter(|planned| matches!(planned.step, Step::CreateChange(_)))
-            .count();
+        let created = chunk.iter().filter(|planned| matches!(planned.step, Step::CreateChange(_))).count();
         progress.inc(created as u64);
         tracing::debug!(commands = chunk.len(), created, "demo batch committed");
     }
@@ -289,12 +241,7 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
         admin_token: admin.token,
         tokens,
     };
-    tracing::info!(
-        changes = summary.changes,
-        incidents = summary.incidents,
-        events,
-        "demo seeded"
-    );
+    tracing::info!(changes = summary.changes, incidents = summary.incidents, events, "demo seeded");
     Ok(summary)
 }
 
@@ -306,28 +253,18 @@ fn command_of(
 ) -> Result<Command, DemoError> {
     Ok(match &planned.step {
         Step::CreateChange(input) => Command::CreateChange(input.clone()),
-        Step::Act {
-            change,
-            action,
-            request,
-        } => Command::Act {
-            change: *change,
-            action: *action,
-            request: request.clone(),
-        },
+        Step::Act { change, action, request } => {
+            Command::Act { change: *change, action: *action, request: request.clone() }
+        }
         Step::OpenIncident { key, input } => {
             incident_ids[*key] = Some(IncidentId::new(*next_incident));
             *next_incident += 1;
             Command::OpenIncident(input.clone())
         }
         Step::ResolveIncident { key, resolved_at } => {
-            let incident = incident_ids[*key].ok_or_else(|| {
-                DemoError::Unexpected(format!("incident {key} resolved before it opened"))
-            })?;
-            Command::ResolveIncident {
-                incident,
-                resolved_at: Some(resolved_at.to_rfc3339()),
-            }
+            let incident = incident_ids[*key]
+                .ok_or_else(|| DemoError::Unexpected(format!("incident {key} resolved before it opened")))?;
+            Command::ResolveIncident { incident, resolved_at: Some(resolved_at.to_rfc3339()) }
         }
     })
 }
@@ -342,10 +279,7 @@ fn check_produced(
     match (&planned.step, produced) {
         (Step::CreateChange(_) | Step::Act { .. }, Produced::Change(change)) => {
             let Some((id, state)) = planned.expect else {
-                return Err(DemoError::Unexpected(format!(
-                    "no expectation for {}",
-                    change.id
-                )));
+                return Err(DemoError::Unexpected(format!("no expectation for {}", change.id)));
             };
             if change.id != id || change.state != state {
                 return Err(DemoError::Unexpected(format!(
@@ -355,20 +289,12 @@ fn check_produced(
             }
             Ok(())
         }
-        (
-            Step::OpenIncident { key, .. } | Step::ResolveIncident { key, .. },
-            Produced::Incident(incident),
-        ) => {
+        (Step::OpenIncident { key, .. } | Step::ResolveIncident { key, .. }, Produced::Incident(incident)) => {
             if incident_ids[*key] != Some(incident.id) {
-                return Err(DemoError::Unexpected(format!(
-                    "expected incident {key} to be {}",
-                    incident.id
-                )));
+                return Err(DemoError::Unexpected(format!("expected incident {key} to be {}", incident.id)));
             }
             Ok(())
         }
-        (_, other) => Err(DemoError::Unexpected(format!(
-            "a command produced {other:?}"
-        ))),
+        (_, other) => Err(DemoError::Unexpected(format!("a command produced {other:?}"))),
     }
 }

@@ -26,21 +26,9 @@ const STANDARD: &[Template] = &[
         "Deploy {svc} v{ver}",
         "Regular release train: bug fixes and small features merged since the last release.",
     ),
-    (
-        APP_WEB,
-        "Deploy {svc} v{ver}",
-        "Weekly release with the sprint's merged pull requests.",
-    ),
-    (
-        APP_WEB,
-        "Deploy {svc} v{ver}",
-        "Release containing the fixes for the bugs triaged this week.",
-    ),
-    (
-        SERVER,
-        "Bump openssl to 3.0.{ossl} in {svc}",
-        "Keep the base image on the latest openssl patch release.",
-    ),
+    (APP_WEB, "Deploy {svc} v{ver}", "Weekly release with the sprint's merged pull requests."),
+    (APP_WEB, "Deploy {svc} v{ver}", "Release containing the fixes for the bugs triaged this week."),
+    (SERVER, "Bump openssl to 3.0.{ossl} in {svc}", "Keep the base image on the latest openssl patch release."),
     (
         APP,
         "Upgrade {lib} from {from} to {to} in {svc}",
@@ -51,46 +39,22 @@ const STANDARD: &[Template] = &[
         "Rotate TLS certificates for {svc}",
         "Certificates expire in 21 days; rotation from the standard runbook.",
     ),
-    (
-        APP_WEB,
-        "Scale {svc} replicas from {a} to {b}",
-        "Traffic grew steadily; keep CPU below 60% at peak.",
-    ),
+    (APP_WEB, "Scale {svc} replicas from {a} to {b}", "Traffic grew steadily; keep CPU below 60% at peak."),
     (
         APP_WEB,
         "Enable feature flag {flag} for {pct}% of traffic on {svc}",
         "Progressive rollout of a feature already tested behind the flag.",
     ),
-    (
-        APP,
-        "Rotate database credentials for {svc}",
-        "Quarterly credential rotation required by policy.",
-    ),
-    (
-        SERVER,
-        "Update Helm chart of {svc} to {ver}",
-        "Chart refresh: resource requests, labels and probe timings.",
-    ),
+    (APP, "Rotate database credentials for {svc}", "Quarterly credential rotation required by policy."),
+    (SERVER, "Update Helm chart of {svc} to {ver}", "Chart refresh: resource requests, labels and probe timings."),
     (
         MOBILE,
         "Release {svc} {app} to {pct}% phased rollout",
         "App store release with the sprint's fixes; phased rollout.",
     ),
-    (
-        MOBILE,
-        "Update {svc} SDK dependencies",
-        "Routine update of the analytics and crash-reporting SDKs.",
-    ),
-    (
-        INFRA,
-        "Scale {svc} node pool from {a} to {b} nodes",
-        "Capacity plan for the next quarter.",
-    ),
-    (
-        DATA,
-        "Resize {svc} volumes from {a} GiB to {b} GiB",
-        "Disk usage above 70%; grow before it becomes urgent.",
-    ),
+    (MOBILE, "Update {svc} SDK dependencies", "Routine update of the analytics and crash-reporting SDKs."),
+    (INFRA, "Scale {svc} node pool from {a} to {b} nodes", "Capacity plan for the next quarter."),
+    (DATA, "Resize {svc} volumes from {a} GiB to {b} GiB", "Disk usage above 70%; grow before it becomes urgent."),
     (
         ANY,
         "Update dashboards and alert thresholds for {svc}",
@@ -100,11 +64,7 @@ const STANDARD: &[Template] = &[
 
 /// Changes that go through assessment and approval.
 const NORMAL: &[Template] = &[
-    (
-        APP_WEB,
-        "Deploy {svc} v{ver}",
-        "Release with a behavioural change that needs an approval window.",
-    ),
+    (APP_WEB, "Deploy {svc} v{ver}", "Release with a behavioural change that needs an approval window."),
     (
         APP,
         "Apply database migration {mig} to {svc}",
@@ -125,41 +85,17 @@ const NORMAL: &[Template] = &[
         "Update rate limits on {svc}",
         "Partner integrations need higher limits; abuse protection stays in place.",
     ),
-    (
-        SERVER,
-        "Tune memory limits for {svc} from {a}Mi to {b}Mi",
-        "Pods were OOM-killed under peak load.",
-    ),
+    (SERVER, "Tune memory limits for {svc} from {a}Mi to {b}Mi", "Pods were OOM-killed under peak load."),
     (
         APP,
         "Change retry and timeout settings in {svc} client",
         "Retries amplified load during the last upstream slowdown.",
     ),
-    (
-        INFRA,
-        "Upgrade {svc} to Kubernetes {k8s}",
-        "The current minor version leaves provider support next quarter.",
-    ),
-    (
-        INFRA,
-        "Tighten network policies on {svc}",
-        "Default-deny egress, as required by the segmentation review.",
-    ),
-    (
-        INFRA,
-        "Add DNS records for {region} failover of {svc}",
-        "Disaster recovery plan: a warm standby region.",
-    ),
-    (
-        INFRA,
-        "Update Envoy to 1.{a}.{b} in {svc}",
-        "Fixes for HTTP/2 stream handling and a moderate CVE.",
-    ),
-    (
-        INFRA_DATA,
-        "Update Terraform provider versions for {svc}",
-        "Provider upgrade needed for new instance types.",
-    ),
+    (INFRA, "Upgrade {svc} to Kubernetes {k8s}", "The current minor version leaves provider support next quarter."),
+    (INFRA, "Tighten network policies on {svc}", "Default-deny egress, as required by the segmentation review."),
+    (INFRA, "Add DNS records for {region} failover of {svc}", "Disaster recovery plan: a warm standby region."),
+    (INFRA, "Update Envoy to 1.{a}.{b} in {svc}", "Fixes for HTTP/2 stream handling and a moderate CVE."),
+    (INFRA_DATA, "Update Terraform provider versions for {svc}", "Provider upgrade needed for new instance types."),
     (
         DATA,
         "Upgrade PostgreSQL from 15.{a} to 15.{b} on {svc}",
@@ -170,46 +106,14 @@ const NORMAL: &[Template] = &[
         "Increase Kafka partitions for topic {topic} from {a} to {b}",
         "Consumer lag grows at peak; more partitions allow more consumers.",
     ),
-    (
-        DATA,
-        "Change data retention for {svc} to {days} days",
-        "Retention aligned with the data-protection schedule.",
-    ),
-    (
-        DATA,
-        "Add index on {topic} lookups in {svc}",
-        "Slow queries on the hot path; the index is built concurrently.",
-    ),
-    (
-        APP_WEB,
-        "Update CSP headers on {svc}",
-        "Remove unsafe-inline and add report-uri, per the security review.",
-    ),
-    (
-        APP_WEB,
-        "Migrate {svc} session storage to redis-cache",
-        "Sticky sessions block horizontal scaling.",
-    ),
-    (
-        MOBILE,
-        "Bump minimum supported OS version in {svc}",
-        "Less than 1% of sessions use the dropped versions.",
-    ),
-    (
-        MOBILE,
-        "Release {svc} {app} with new onboarding flow",
-        "Redesigned onboarding, tested with a 5% beta cohort.",
-    ),
-    (
-        ANY,
-        "Move {svc} to the {region} region",
-        "Data residency requirements for EU customers.",
-    ),
-    (
-        ANY,
-        "Patch {cve} in {svc} base image",
-        "Vulnerability rated high by the scanner; the vendor fix is available.",
-    ),
+    (DATA, "Change data retention for {svc} to {days} days", "Retention aligned with the data-protection schedule."),
+    (DATA, "Add index on {topic} lookups in {svc}", "Slow queries on the hot path; the index is built concurrently."),
+    (APP_WEB, "Update CSP headers on {svc}", "Remove unsafe-inline and add report-uri, per the security review."),
+    (APP_WEB, "Migrate {svc} session storage to redis-cache", "Sticky sessions block horizontal scaling."),
+    (MOBILE, "Bump minimum supported OS version in {svc}", "Less than 1% of sessions use the dropped versions."),
+    (MOBILE, "Release {svc} {app} with new onboarding flow", "Redesigned onboarding, tested with a 5% beta cohort."),
+    (ANY, "Move {svc} to the {region} region", "Data residency requirements for EU customers."),
+    (ANY, "Patch {cve} in {svc} base image", "Vulnerability rated high by the scanner; the vendor fix is available."),
 ];
 
 /// Changes made under pressure, implemented before approval.
@@ -249,16 +153,8 @@ const EMERGENCY: &[Template] = &[
         "Hotfix: disable feature flag {flag} on {svc}",
         "The flag's code path corrupts responses for some customers.",
     ),
-    (
-        DATA,
-        "Emergency: free disk space on {svc}",
-        "Disk usage at 95% and growing; writes will stop within hours.",
-    ),
-    (
-        MOBILE,
-        "Hotfix release {svc} {app}: crash on launch",
-        "Crash on launch for users on the previous OS version.",
-    ),
+    (DATA, "Emergency: free disk space on {svc}", "Disk usage at 95% and growing; writes will stop within hours."),
+    (MOBILE, "Hotfix release {svc} {app}: crash on launch", "Crash on launch for users on the previous OS version."),
 ];
 
 const LIBRARIES: &[(&str, u32, u32)] = &[
@@ -323,12 +219,8 @@ pub(crate) struct Counters {
 impl Counters {
     pub(crate) fn new(dice: &mut Dice, services: usize, teams: usize) -> Self {
         Counters {
-            pull_requests: (0..services)
-                .map(|_| dice.between(120, 2_400) as u64)
-                .collect(),
-            tickets: (0..teams)
-                .map(|_| dice.between(300, 4_000) as u64)
-                .collect(),
+            pull_requests: (0..services).map(|_| dice.between(120, 2_400) as u64).collect(),
+            tickets: (0..teams).map(|_| dice.between(300, 4_000) as u64).collect(),
             pipeline: dice.between(100_000, 400_000) as u64,
         }
     }
@@ -368,18 +260,12 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
 }
 
 fn pick_template(dice: &mut Dice, templates: &'static [Template], kind: Kind) -> &'static Template {
-    let fitting: Vec<&'static Template> = templates
-        .iter()
-        .filter(|(kinds, _, _)| kinds.is_empty() || kinds.contains(&kind))
-        .collect();
+    let fitting: Vec<&'static Template> =
+        templates.iter().filter(|(kinds, _, _)| kinds.is_empty() || kinds.contains(&kind)).collect();
     fitting[dice.index(fitting.len())]
 }
 
-pub(crate) fn change_text(
-    dice: &mut Dice,
-    counters: &mut Counters,
-    context: &ChangeContext<'_>,
-) -> ChangeText {
+pub(crate) fn change_text(dice: &mut Dice, counters: &mut Counters, context: &ChangeContext<'_>) -> ChangeText {
     let spec = context.spec;
     let templates = match context.change_type {
         ChangeType::Standard => STANDARD,
@@ -393,18 +279,8 @@ pub(crate) fn change_text(
         let base = dice.between(2, 40) * 4;
         (base, base + dice.between(1, 6) * 4)
     };
-    let version = format!(
-        "{}.{}.{}",
-        dice.between(1, 9),
-        dice.between(0, 40),
-        dice.between(0, 20)
-    );
-    let app_version = format!(
-        "{}.{}.{}",
-        dice.between(4, 7),
-        dice.between(0, 30),
-        dice.between(0, 5)
-    );
+    let version = format!("{}.{}.{}", dice.between(1, 9), dice.between(0, 40), dice.between(0, 20));
+    let app_version = format!("{}.{}.{}", dice.between(4, 7), dice.between(0, 30), dice.between(0, 5));
     let k8s_minor = dice.between(28, 32);
     let values = [
         ("{svc}", spec.name.to_owned()),
@@ -413,22 +289,13 @@ pub(crate) fn change_text(
         ("{ossl}", dice.between(9, 16).to_string()),
         ("{lib}", library.to_owned()),
         ("{from}", format!("{major}.{minor}.{patch}")),
-        (
-            "{to}",
-            format!("{major}.{minor}.{}", patch + dice.between(1, 3)),
-        ),
+        ("{to}", format!("{major}.{minor}.{}", patch + dice.between(1, 3))),
         ("{a}", a.to_string()),
         ("{b}", b.to_string()),
         ("{flag}", (*dice.pick(FLAGS)).to_owned()),
         ("{pct}", dice.pick(&[5, 10, 25, 50, 100]).to_string()),
-        (
-            "{cve}",
-            format!("CVE-{}-{}", context.year, dice.between(1_000, 49_999)),
-        ),
-        (
-            "{mig}",
-            format!("{:04}_{}", dice.between(40, 400), dice.pick(MIGRATIONS)),
-        ),
+        ("{cve}", format!("CVE-{}-{}", context.year, dice.between(1_000, 49_999))),
+        ("{mig}", format!("{:04}_{}", dice.between(40, 400), dice.pick(MIGRATIONS))),
         ("{k8s}", format!("1.{k8s_minor}")),
         ("{topic}", (*dice.pick(TOPICS)).to_owned()),
         ("{region}", (*dice.pick(REGIONS)).to_owned()),
@@ -448,17 +315,10 @@ pub(crate) fn change_text(
     counters.tickets[context.team_index] += dice.between(0, 3) as u64;
     let pull_request = counters.pull_requests[context.service_index];
     let pipeline = counters.pipeline;
-    let ticket = format!(
-        "{}-{}",
-        ticket_key(spec.team),
-        counters.tickets[context.team_index]
-    );
+    let ticket = format!("{}-{}", ticket_key(spec.team), counters.tickets[context.team_index]);
 
-    let scope_line = if spec.scopes.is_empty() {
-        String::new()
-    } else {
-        format!(" Compliance scope: {}.", spec.scopes.join(", "))
-    };
+    let scope_line =
+        if spec.scopes.is_empty() { String::new() } else { format!(" Compliance scope: {}.", spec.scopes.join(", ")) };
     let tested = match context.change_type {
         ChangeType::Emergency => {
             "Tested: reproduced the problem and checked the fix in staging; full test suite to follow."
@@ -480,12 +340,8 @@ pub(crate) fn change_text(
         ChangeType::Normal => (0.93, 0.9),
         ChangeType::Emergency => (0.5, 0.4),
     };
-    let implementation_plan = dice
-        .chance(plan_share)
-        .then(|| implementation_plan(dice, context, pull_request));
-    let rollback_plan = dice
-        .chance(rollback_share)
-        .then(|| rollback_plan(dice, spec, &version));
+    let implementation_plan = dice.chance(plan_share).then(|| implementation_plan(dice, context, pull_request));
+    let rollback_plan = dice.chance(rollback_share).then(|| rollback_plan(dice, spec, &version));
 
     let git = format!("https://git.example.com/{}/{}", spec.team, spec.name);
     let (pr_share, commit_share, pipeline_share, ticket_share) = match context.change_type {
@@ -501,23 +357,12 @@ pub(crate) fn change_text(
         links.push(format!("{git}/commit/{}", dice.hex(40)));
     }
     if dice.chance(pipeline_share) {
-        links.push(format!(
-            "https://ci.example.com/{}/{}/pipelines/{pipeline}",
-            spec.team, spec.name
-        ));
+        links.push(format!("https://ci.example.com/{}/{}/pipelines/{pipeline}", spec.team, spec.name));
     }
     if dice.chance(ticket_share) {
         links.push(format!("https://jira.example.com/browse/{ticket}"));
     }
-    ChangeText {
-        title,
-        description,
-        implementation_plan,
-        rollback_plan,
-        links,
-        large: lines > 800,
-        small: lines < 30,
-    }
+    ChangeText { title, description, implementation_plan, rollback_plan, links, large: lines > 800, small: lines < 30 }
 }
 
 fn implementation_plan(dice: &mut Dice, context: &ChangeContext<'_>, pull_request: u64) -> String {

@@ -29,25 +29,16 @@ impl Checkpoint {
     /// `origin` must be a single non-empty line without control characters, otherwise the
     /// body will not parse back.
     pub fn to_body(&self) -> String {
-        format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            BASE64.encode(self.root)
-        )
+        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root))
     }
 
     /// Parses a checkpoint body: a non-empty origin line, the size in decimal without leading
     /// zeros, the standard-base64 32-byte root, each ending in a newline, and nothing else.
     pub fn parse_body(body: &str) -> Result<Self, LedgerError> {
         let malformed = |reason: &str| LedgerError::MalformedCheckpoint(reason.to_owned());
-        let lines = body
-            .strip_suffix('\n')
-            .ok_or_else(|| malformed("body does not end with a newline"))?;
+        let lines = body.strip_suffix('\n').ok_or_else(|| malformed("body does not end with a newline"))?;
         let mut lines = lines.split('\n');
-        let (Some(origin), Some(size_line), Some(root_line)) =
-            (lines.next(), lines.next(), lines.next())
-        else {
+        let (Some(origin), Some(size_line), Some(root_line)) = (lines.next(), lines.next(), lines.next()) else {
             return Err(malformed("body needs origin, size and root lines"));
         };
         if lines.next().is_some() {
@@ -65,27 +56,14 @@ impl Checkpoint {
             && size_line.bytes().all(|byte| byte.is_ascii_digit())
             && (size_line == "0" || !size_line.starts_with('0'));
         if !canonical_decimal {
-            return Err(malformed(
-                "size is not a decimal number without leading zeros",
-            ));
+            return Err(malformed("size is not a decimal number without leading zeros"));
         }
-        let size = size_line
-            .parse::<u64>()
-            .map_err(|_| malformed("size does not fit in 64 bits"))?;
+        let size = size_line.parse::<u64>().map_err(|_| malformed("size does not fit in 64 bits"))?;
 
-        let root_bytes = BASE64
-            .decode(root_line)
-            .map_err(|_| malformed("root is not standard base64"))?;
-        let root: Hash = root_bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| malformed("root is not 32 bytes"))?;
+        let root_bytes = BASE64.decode(root_line).map_err(|_| malformed("root is not standard base64"))?;
+        let root: Hash = root_bytes.as_slice().try_into().map_err(|_| malformed("root is not 32 bytes"))?;
 
-        Ok(Self {
-            origin: origin.to_owned(),
-            size,
-            root,
-        })
+        Ok(Self { origin: origin.to_owned(), size, root })
     }
 }
 
@@ -104,19 +82,14 @@ mod tests {
 
     #[test]
     fn body_round_trips() {
-        let checkpoint = Checkpoint {
-            origin: "example.com/log".to_owned(),
-            size: 20852163,
-            root: [0xab; 32],
-        };
+        let checkpoint = Checkpoint { origin: "example.com/log".to_owned(), size: 20852163, root: [0xab; 32] };
         let body = checkpoint.to_body();
         assert_eq!(Checkpoint::parse_body(&body), Ok(checkpoint));
     }
 
     #[test]
     fn parses_the_specification_example() {
-        let body =
-            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         let checkpoint = Checkpoint::parse_body(body).expect("valid body");
         assert_eq!(checkpoint.origin, "example.com/behind-the-sofa");
         assert_eq!(checkpoint.size, 20852163);
@@ -142,10 +115,7 @@ mod tests {
             format!("origin\r\n1\n{root}\n"),
         ] {
             assert!(
-                matches!(
-                    Checkpoint::parse_body(&body),
-                    Err(LedgerError::MalformedCheckpoint(_))
-                ),
+                matches!(Checkpoint::parse_body(&body), Err(LedgerError::MalformedCheckpoint(_))),
                 "{body:?} should be rejected"
             );
         }

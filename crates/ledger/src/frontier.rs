@@ -37,10 +37,7 @@ pub(crate) fn range_subtrees(begin: u64, end: u64) -> Vec<SubtreeId> {
         let alignment = cursor.trailing_zeros();
         let fit = 63 - (end - cursor).leading_zeros();
         let level = alignment.min(fit);
-        subtrees.push(SubtreeId {
-            level: level as u8,
-            index: cursor >> level,
-        });
+        subtrees.push(SubtreeId { level: level as u8, index: cursor >> level });
         cursor += 1u64 << level;
     }
     subtrees
@@ -48,9 +45,7 @@ pub(crate) fn range_subtrees(begin: u64, end: u64) -> Vec<SubtreeId> {
 
 /// Combines the hashes of a left-to-right run of perfect subtrees into the RFC 6962 hash of the
 /// range they cover, merging from the right as the RFC's recursive definition does.
-pub(crate) fn fold_from_right<'a>(
-    hashes: impl DoubleEndedIterator<Item = &'a Hash>,
-) -> Option<Hash> {
+pub(crate) fn fold_from_right<'a>(hashes: impl DoubleEndedIterator<Item = &'a Hash>) -> Option<Hash> {
     let mut reversed = hashes.rev();
     let last = *reversed.next()?;
     Some(reversed.fold(last, |right, left| node_hash(left, &right)))
@@ -92,10 +87,7 @@ impl Frontier {
 
     /// The perfect subtrees that make up the frontier, left to right, with their hashes.
     pub fn subtrees(&self) -> Vec<(SubtreeId, Hash)> {
-        range_subtrees(0, self.size)
-            .into_iter()
-            .zip(self.hashes.iter().copied())
-            .collect()
+        range_subtrees(0, self.size).into_iter().zip(self.hashes.iter().copied()).collect()
     }
 
     /// Appends one leaf hash and returns every perfect subtree completed by this append, from
@@ -107,9 +99,7 @@ impl Frontier {
     /// Panics if the tree already holds `u64::MAX` leaves, a size no log can reach.
     pub fn append(&mut self, leaf_hash: Hash) -> Vec<(SubtreeId, Hash)> {
         let leaf_index = self.size;
-        let new_size = leaf_index
-            .checked_add(1)
-            .expect("a Merkle tree cannot hold more than u64::MAX leaves");
+        let new_size = leaf_index.checked_add(1).expect("a Merkle tree cannot hold more than u64::MAX leaves");
         let mut completed = Vec::with_capacity(1 + leaf_index.trailing_ones() as usize);
         let mut hash = leaf_hash;
         let mut level = 0u8;
@@ -118,10 +108,7 @@ impl Frontier {
         // Each trailing one bit of the old size is a perfect subtree of the same height that
         // the new subtree now completes into its parent.
         while index & 1 == 1 {
-            let left = self
-                .hashes
-                .pop()
-                .expect("every set bit of the size has a frontier hash");
+            let left = self.hashes.pop().expect("every set bit of the size has a frontier hash");
             hash = node_hash(&left, &hash);
             level += 1;
             index >>= 1;
@@ -145,15 +132,12 @@ impl Frontier {
     /// Parses the output of [`Frontier::to_bytes`], checking that the number of hashes equals
     /// the number of set bits of the size.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LedgerError> {
-        let (size_bytes, hash_bytes) =
-            bytes
-                .split_first_chunk::<SIZE_PREFIX_LENGTH>()
-                .ok_or_else(|| {
-                    LedgerError::MalformedFrontier(format!(
-                        "{} bytes is shorter than the {SIZE_PREFIX_LENGTH}-byte size prefix",
-                        bytes.len()
-                    ))
-                })?;
+        let (size_bytes, hash_bytes) = bytes.split_first_chunk::<SIZE_PREFIX_LENGTH>().ok_or_else(|| {
+            LedgerError::MalformedFrontier(format!(
+                "{} bytes is shorter than the {SIZE_PREFIX_LENGTH}-byte size prefix",
+                bytes.len()
+            ))
+        })?;
         let size = u64::from_be_bytes(*size_bytes);
         let expected_hashes = size.count_ones() as usize;
         if hash_bytes.len() != expected_hashes * HASH_LENGTH {
@@ -185,28 +169,14 @@ mod tests {
         assert!(range_subtrees(0, 0).is_empty());
         assert_eq!(
             range_subtrees(0, 7),
-            vec![
-                SubtreeId { level: 2, index: 0 },
-                SubtreeId { level: 1, index: 2 },
-                SubtreeId { level: 0, index: 6 },
-            ]
+            vec![SubtreeId { level: 2, index: 0 }, SubtreeId { level: 1, index: 2 }, SubtreeId { level: 0, index: 6 },]
         );
-        assert_eq!(
-            range_subtrees(0, u64::MAX).len(),
-            64,
-            "every bit of u64::MAX is one subtree"
-        );
+        assert_eq!(range_subtrees(0, u64::MAX).len(), 64, "every bit of u64::MAX is one subtree");
     }
 
     #[test]
     fn range_subtrees_of_unaligned_range() {
-        assert_eq!(
-            range_subtrees(3, 8),
-            vec![
-                SubtreeId { level: 0, index: 3 },
-                SubtreeId { level: 2, index: 1 },
-            ]
-        );
+        assert_eq!(range_subtrees(3, 8), vec![SubtreeId { level: 0, index: 3 }, SubtreeId { level: 2, index: 1 },]);
     }
 
     #[test]
@@ -219,10 +189,7 @@ mod tests {
             completed,
             vec![
                 (SubtreeId { level: 0, index: 1 }, leaves[1]),
-                (
-                    SubtreeId { level: 1, index: 0 },
-                    node_hash(&leaves[0], &leaves[1])
-                ),
+                (SubtreeId { level: 1, index: 0 }, node_hash(&leaves[0], &leaves[1])),
             ]
         );
         frontier.append(leaves[2]);

@@ -66,10 +66,7 @@ pub(crate) fn largest_power_of_two_below(value: u64) -> u64 {
 /// Compares two hashes without an early exit, so that the time taken does not reveal how many
 /// leading bytes of a forged root were right.
 pub(crate) fn hashes_equal(left: &Hash, right: &Hash) -> bool {
-    let difference = left
-        .iter()
-        .zip(right.iter())
-        .fold(0u8, |accumulated, (a, b)| accumulated | (a ^ b));
+    let difference = left.iter().zip(right.iter()).fold(0u8, |accumulated, (a, b)| accumulated | (a ^ b));
     // black_box keeps the optimiser from turning the fold back into an early-exit comparison.
     std::hint::black_box(difference) == 0
 }

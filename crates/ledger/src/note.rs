@@ -38,13 +38,8 @@ fn validate_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("key name is empty".to_owned());
     }
-    if name
-        .chars()
-        .any(|character| character.is_whitespace() || character == '+' || character.is_control())
-    {
-        return Err(format!(
-            "key name {name:?} contains white space, '+' or a control character"
-        ));
+    if name.chars().any(|character| character.is_whitespace() || character == '+' || character.is_control()) {
+        return Err(format!("key name {name:?} contains white space, '+' or a control character"));
     }
     Ok(())
 }
@@ -65,28 +60,22 @@ fn compute_key_id(name: &str, public_key: &VerifyingKey) -> [u8; KEY_ID_LENGTH] 
 fn parse_key_id(field: &str) -> Result<[u8; KEY_ID_LENGTH], LedgerError> {
     let mut key_id = [0u8; KEY_ID_LENGTH];
     if field.len() != 2 * KEY_ID_LENGTH {
-        return Err(LedgerError::MalformedKey(format!(
-            "key ID {field:?} is not 8 hexadecimal digits"
-        )));
+        return Err(LedgerError::MalformedKey(format!("key ID {field:?} is not 8 hexadecimal digits")));
     }
-    hex::decode_to_slice(field, &mut key_id).map_err(|error| {
-        LedgerError::MalformedKey(format!("key ID {field:?} is not hexadecimal: {error}"))
-    })?;
+    hex::decode_to_slice(field, &mut key_id)
+        .map_err(|error| LedgerError::MalformedKey(format!("key ID {field:?} is not hexadecimal: {error}")))?;
     Ok(key_id)
 }
 
 /// Decodes the `base64(0x01 || 32 key bytes)` field of a key string.
 fn parse_key_material(field: &str) -> Result<[u8; 32], LedgerError> {
-    let decoded = BASE64
-        .decode(field)
-        .map_err(|error| LedgerError::MalformedKey(format!("key is not base64: {error}")))?;
+    let decoded =
+        BASE64.decode(field).map_err(|error| LedgerError::MalformedKey(format!("key is not base64: {error}")))?;
     match decoded.split_first() {
-        Some((&ALGORITHM_ED25519, key)) => key.try_into().map_err(|_| {
-            LedgerError::MalformedKey(format!("Ed25519 key has {} bytes, not 32", key.len()))
-        }),
-        Some((algorithm, _)) => Err(LedgerError::MalformedKey(format!(
-            "unsupported key algorithm {algorithm:#04x}"
-        ))),
+        Some((&ALGORITHM_ED25519, key)) => key
+            .try_into()
+            .map_err(|_| LedgerError::MalformedKey(format!("Ed25519 key has {} bytes, not 32", key.len()))),
+        Some((algorithm, _)) => Err(LedgerError::MalformedKey(format!("unsupported key algorithm {algorithm:#04x}"))),
         None => Err(LedgerError::MalformedKey("key is empty".to_owned())),
     }
 }
@@ -100,13 +89,8 @@ fn check_note_text(text: &str) -> Result<(), LedgerError> {
             text.len()
         )));
     }
-    if text
-        .chars()
-        .any(|character| character < '\u{20}' && character != '\n')
-    {
-        return Err(LedgerError::MalformedNote(
-            "note contains a control character".to_owned(),
-        ));
+    if text.chars().any(|character| character < '\u{20}' && character != '\n') {
+        return Err(LedgerError::MalformedNote("note contains a control character".to_owned()));
     }
     Ok(())
 }
@@ -135,11 +119,7 @@ impl NoteSigner {
         validate_name(name).map_err(LedgerError::MalformedKey)?;
         let signing_key = SigningKey::from_bytes(secret);
         let key_id = compute_key_id(name, &signing_key.verifying_key());
-        Ok(Self {
-            name: name.to_owned(),
-            signing_key,
-            key_id,
-        })
+        Ok(Self { name: name.to_owned(), signing_key, key_id })
     }
 
     /// The key name.
@@ -156,21 +136,12 @@ impl NoteSigner {
     pub fn verifier_key(&self) -> String {
         let mut encoded_key = vec![ALGORITHM_ED25519];
         encoded_key.extend_from_slice(self.signing_key.verifying_key().as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            BASE64.encode(encoded_key)
-        )
+        format!("{}+{}+{}", self.name, hex::encode(self.key_id), BASE64.encode(encoded_key))
     }
 
     /// A verifier for this signer's public key.
     pub fn verifier(&self) -> NoteVerifier {
-        NoteVerifier {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            verifying_key: self.signing_key.verifying_key(),
-        }
+        NoteVerifier { name: self.name.clone(), key_id: self.key_id, verifying_key: self.signing_key.verifying_key() }
     }
 
     /// Signs `body` and returns the signed note `body + "\n" + "— name base64(keyid||sig)\n"`.
@@ -179,20 +150,14 @@ impl NoteSigner {
     /// newline, so that every note we sign can be verified.
     pub fn sign(&self, body: &str) -> Result<String, LedgerError> {
         if !body.ends_with('\n') {
-            return Err(LedgerError::MalformedNote(
-                "note body must end with a newline".to_owned(),
-            ));
+            return Err(LedgerError::MalformedNote("note body must end with a newline".to_owned()));
         }
         check_note_text(body)?;
         let signature = self.signing_key.sign(body.as_bytes());
         let mut signature_field = Vec::with_capacity(KEY_ID_LENGTH + SIGNATURE_LENGTH);
         signature_field.extend_from_slice(&self.key_id);
         signature_field.extend_from_slice(&signature.to_bytes());
-        let note = format!(
-            "{body}\n{SIGNATURE_LINE_PREFIX}{} {}\n",
-            self.name,
-            BASE64.encode(signature_field)
-        );
+        let note = format!("{body}\n{SIGNATURE_LINE_PREFIX}{} {}\n", self.name, BASE64.encode(signature_field));
         check_note_text(&note)?;
         Ok(note)
     }
@@ -202,12 +167,7 @@ impl NoteSigner {
     pub fn to_private_key_string(&self) -> String {
         let mut encoded_key = vec![ALGORITHM_ED25519];
         encoded_key.extend_from_slice(self.signing_key.as_bytes());
-        format!(
-            "{PRIVATE_KEY_PREFIX}{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            BASE64.encode(encoded_key)
-        )
+        format!("{PRIVATE_KEY_PREFIX}{}+{}+{}", self.name, hex::encode(self.key_id), BASE64.encode(encoded_key))
     }
 
     /// Parses [`NoteSigner::to_private_key_string`] output (also Go's `note.GenerateKey`
@@ -215,25 +175,17 @@ impl NoteSigner {
     pub fn from_private_key_string(private_key: &str) -> Result<Self, LedgerError> {
         let rest = private_key
             .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or_else(|| {
-                LedgerError::MalformedKey("private key does not start with PRIVATE+KEY+".to_owned())
-            })?;
+            .ok_or_else(|| LedgerError::MalformedKey("private key does not start with PRIVATE+KEY+".to_owned()))?;
         let mut fields = rest.splitn(3, '+');
-        let (Some(name), Some(key_id_field), Some(key_field)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            return Err(LedgerError::MalformedKey(
-                "private key needs name, key ID and key fields".to_owned(),
-            ));
+        let (Some(name), Some(key_id_field), Some(key_field)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(LedgerError::MalformedKey("private key needs name, key ID and key fields".to_owned()));
         };
         validate_name(name).map_err(LedgerError::MalformedKey)?;
         let key_id = parse_key_id(key_id_field)?;
         let secret = parse_key_material(key_field)?;
         let signer = Self::from_secret_bytes(name, &secret)?;
         if signer.key_id != key_id {
-            return Err(LedgerError::MalformedKey(
-                "key ID does not match the private key".to_owned(),
-            ));
+            return Err(LedgerError::MalformedKey("key ID does not match the private key".to_owned()));
         }
         Ok(signer)
     }
@@ -256,30 +208,24 @@ struct SignatureLine<'a> {
 
 /// Parses `— <name> <base64(key id || signature)>` (without the trailing newline).
 fn parse_signature_line(line: &str) -> Result<SignatureLine<'_>, LedgerError> {
-    let rest = line.strip_prefix(SIGNATURE_LINE_PREFIX).ok_or_else(|| {
-        LedgerError::MalformedNote("signature line does not start with an em dash".to_owned())
-    })?;
-    let (name, encoded) = rest.split_once(' ').ok_or_else(|| {
-        LedgerError::MalformedNote("signature line has no space after the key name".to_owned())
-    })?;
+    let rest = line
+        .strip_prefix(SIGNATURE_LINE_PREFIX)
+        .ok_or_else(|| LedgerError::MalformedNote("signature line does not start with an em dash".to_owned()))?;
+    let (name, encoded) = rest
+        .split_once(' ')
+        .ok_or_else(|| LedgerError::MalformedNote("signature line has no space after the key name".to_owned()))?;
     validate_name(name).map_err(LedgerError::MalformedNote)?;
     let decoded = BASE64
         .decode(encoded)
         .map_err(|error| LedgerError::MalformedNote(format!("signature is not base64: {error}")))?;
     // A key ID and at least one signature byte, as in Go's note.Open.
     if decoded.len() <= KEY_ID_LENGTH {
-        return Err(LedgerError::MalformedNote(
-            "signature is too short".to_owned(),
-        ));
+        return Err(LedgerError::MalformedNote("signature is too short".to_owned()));
     }
     let (key_id, signature) = decoded.split_at(KEY_ID_LENGTH);
     let mut key_id_bytes = [0u8; KEY_ID_LENGTH];
     key_id_bytes.copy_from_slice(key_id);
-    Ok(SignatureLine {
-        name,
-        key_id: key_id_bytes,
-        signature: signature.to_vec(),
-    })
+    Ok(SignatureLine { name, key_id: key_id_bytes, signature: signature.to_vec() })
 }
 
 impl NoteVerifier {
@@ -287,36 +233,23 @@ impl NoteVerifier {
     /// the key ID and rejecting invalid or small-order (weak) Ed25519 points.
     pub fn from_verifier_key(verifier_key: &str) -> Result<Self, LedgerError> {
         let mut fields = verifier_key.splitn(3, '+');
-        let (Some(name), Some(key_id_field), Some(key_field)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            return Err(LedgerError::MalformedKey(
-                "verifier key needs name, key ID and key fields".to_owned(),
-            ));
+        let (Some(name), Some(key_id_field), Some(key_field)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(LedgerError::MalformedKey("verifier key needs name, key ID and key fields".to_owned()));
         };
         validate_name(name).map_err(LedgerError::MalformedKey)?;
         let key_id = parse_key_id(key_id_field)?;
         let public_key = parse_key_material(key_field)?;
-        let verifying_key = VerifyingKey::from_bytes(&public_key).map_err(|_| {
-            LedgerError::MalformedKey("public key is not a valid Ed25519 point".to_owned())
-        })?;
+        let verifying_key = VerifyingKey::from_bytes(&public_key)
+            .map_err(|_| LedgerError::MalformedKey("public key is not a valid Ed25519 point".to_owned()))?;
         // verify_strict rejects every signature under a small-order key, so such a key can
         // only be a mistake or an attack; say so up front.
         if verifying_key.is_weak() {
-            return Err(LedgerError::MalformedKey(
-                "public key has small order".to_owned(),
-            ));
+            return Err(LedgerError::MalformedKey("public key has small order".to_owned()));
         }
         if compute_key_id(name, &verifying_key) != key_id {
-            return Err(LedgerError::MalformedKey(
-                "key ID does not match the public key".to_owned(),
-            ));
+            return Err(LedgerError::MalformedKey("key ID does not match the public key".to_owned()));
         }
-        Ok(Self {
-            name: name.to_owned(),
-            key_id,
-            verifying_key,
-        })
+        Ok(Self { name: name.to_owned(), key_id, verifying_key })
     }
 
     /// The key name.
@@ -342,9 +275,9 @@ impl NoteVerifier {
     pub fn verify(&self, note: &str) -> Result<String, LedgerError> {
         check_note_text(note)?;
         // The body ends at the last blank line, so bodies may themselves contain blank lines.
-        let split = note.rfind("\n\n").ok_or_else(|| {
-            LedgerError::MalformedNote("no blank line before the signatures".to_owned())
-        })?;
+        let split = note
+            .rfind("\n\n")
+            .ok_or_else(|| LedgerError::MalformedNote("no blank line before the signatures".to_owned()))?;
         let body = &note[..=split];
         let signature_block = &note[split + 2..];
         let Some(signature_lines) = signature_block.strip_suffix('\n') else {
@@ -358,9 +291,7 @@ impl NoteVerifier {
         let mut ours = Vec::new();
         for (line_number, line) in signature_lines.split('\n').enumerate() {
             if line_number >= MAX_SIGNATURE_LINES {
-                return Err(LedgerError::MalformedNote(format!(
-                    "more than {MAX_SIGNATURE_LINES} signature lines"
-                )));
+                return Err(LedgerError::MalformedNote(format!("more than {MAX_SIGNATURE_LINES} signature lines")));
             }
             let parsed = parse_signature_line(line)?;
             if parsed.name == self.name && parsed.key_id == self.key_id {
@@ -371,14 +302,10 @@ impl NoteVerifier {
             return Err(LedgerError::UnknownKey);
         }
         for signature in ours {
-            let signature_bytes: [u8; SIGNATURE_LENGTH] = signature
-                .as_slice()
-                .try_into()
-                .map_err(|_| LedgerError::SignatureInvalid)?;
+            let signature_bytes: [u8; SIGNATURE_LENGTH] =
+                signature.as_slice().try_into().map_err(|_| LedgerError::SignatureInvalid)?;
             let signature = Signature::from_bytes(&signature_bytes);
-            self.verifying_key
-                .verify_strict(body.as_bytes(), &signature)
-                .map_err(|_| LedgerError::SignatureInvalid)?;
+            self.verifying_key.verify_strict(body.as_bytes(), &signature).map_err(|_| LedgerError::SignatureInvalid)?;
         }
         Ok(body.to_owned())
     }
@@ -391,8 +318,7 @@ impl NoteVerifier {
                 note.len()
             )));
         }
-        let text = std::str::from_utf8(note)
-            .map_err(|_| LedgerError::MalformedNote("note is not UTF-8".to_owned()))?;
+        let text = std::str::from_utf8(note).map_err(|_| LedgerError::MalformedNote("note is not UTF-8".to_owned()))?;
         self.verify(text)
     }
 }

@@ -47,10 +47,7 @@ pub(crate) fn inclusion_ranges(index: u64, tree_size: u64) -> Result<Vec<LeafRan
 ///
 /// Empty when `from_size` is 0 or equals `to_size`: there is nothing to prove in either case
 /// (see [`crate::verify_consistency`] for how verification treats size 0).
-pub(crate) fn consistency_ranges(
-    from_size: u64,
-    to_size: u64,
-) -> Result<Vec<LeafRange>, LedgerError> {
+pub(crate) fn consistency_ranges(from_size: u64, to_size: u64) -> Result<Vec<LeafRange>, LedgerError> {
     if from_size > to_size {
         return Err(LedgerError::InvalidSize { from_size, to_size });
     }
@@ -83,27 +80,17 @@ pub(crate) fn consistency_ranges(
 
 /// Every perfect subtree needed for the given proof ranges, in proof order.
 fn subtrees_of(ranges: &[LeafRange]) -> Vec<SubtreeId> {
-    ranges
-        .iter()
-        .flat_map(|&(begin, end)| range_subtrees(begin, end))
-        .collect()
+    ranges.iter().flat_map(|&(begin, end)| range_subtrees(begin, end)).collect()
 }
 
 /// Hashes each proof range from the supplied perfect-subtree hashes.
-fn assemble(
-    ranges: &[LeafRange],
-    subtree_hashes: &HashMap<SubtreeId, Hash>,
-) -> Result<Vec<Hash>, LedgerError> {
+fn assemble(ranges: &[LeafRange], subtree_hashes: &HashMap<SubtreeId, Hash>) -> Result<Vec<Hash>, LedgerError> {
     ranges
         .iter()
         .map(|&(begin, end)| {
             let hashes = range_subtrees(begin, end)
                 .into_iter()
-                .map(|id| {
-                    subtree_hashes
-                        .get(&id)
-                        .ok_or(LedgerError::MissingSubtree(id))
-                })
+                .map(|id| subtree_hashes.get(&id).ok_or(LedgerError::MissingSubtree(id)))
                 .collect::<Result<Vec<&Hash>, LedgerError>>()?;
             Ok(fold_from_right(hashes.into_iter())
                 .expect("proof ranges are never empty, so they have at least one subtree"))
@@ -129,10 +116,7 @@ pub fn inclusion_proof(
 
 /// The perfect subtrees whose hashes [`consistency_proof`] needs to prove that the tree of
 /// `from_size` leaves is a prefix of the tree of `to_size` leaves.
-pub fn consistency_proof_subtrees(
-    from_size: u64,
-    to_size: u64,
-) -> Result<Vec<SubtreeId>, LedgerError> {
+pub fn consistency_proof_subtrees(from_size: u64, to_size: u64) -> Result<Vec<SubtreeId>, LedgerError> {
     Ok(subtrees_of(&consistency_ranges(from_size, to_size)?))
 }
 
@@ -167,10 +151,7 @@ mod tests {
     fn consistency_ranges_follow_rfc_example() {
         // RFC 6962 §2.1.3: PROOF(3, D[7]) = [c, d, g, l], PROOF(4, D[7]) = [l],
         // PROOF(6, D[7]) = [i, j, k].
-        assert_eq!(
-            consistency_ranges(3, 7),
-            Ok(vec![(2, 3), (3, 4), (0, 2), (4, 7)])
-        );
+        assert_eq!(consistency_ranges(3, 7), Ok(vec![(2, 3), (3, 4), (0, 2), (4, 7)]));
         assert_eq!(consistency_ranges(4, 7), Ok(vec![(4, 7)]));
         assert_eq!(consistency_ranges(6, 7), Ok(vec![(4, 6), (6, 7), (0, 4)]));
         assert_eq!(consistency_ranges(0, 7), Ok(vec![]));
@@ -181,27 +162,15 @@ mod tests {
     #[test]
     fn missing_subtree_is_reported() {
         let error = inclusion_proof(0, 2, &HashMap::new());
-        assert_eq!(
-            error,
-            Err(LedgerError::MissingSubtree(SubtreeId {
-                level: 0,
-                index: 1
-            }))
-        );
+        assert_eq!(error, Err(LedgerError::MissingSubtree(SubtreeId { level: 0, index: 1 })));
     }
 
     #[test]
     fn ranges_at_extreme_sizes_do_not_overflow() {
         // The last leaf of a tree of 2^64 - 1 leaves is the lone single-leaf subtree of the
         // decomposition; its path has one left sibling for each of the other 63 subtrees.
-        assert_eq!(
-            inclusion_ranges(u64::MAX - 1, u64::MAX).map(|ranges| ranges.len()),
-            Ok(63)
-        );
-        assert_eq!(
-            inclusion_ranges(0, u64::MAX).map(|ranges| ranges.len()),
-            Ok(64)
-        );
+        assert_eq!(inclusion_ranges(u64::MAX - 1, u64::MAX).map(|ranges| ranges.len()), Ok(63));
+        assert_eq!(inclusion_ranges(0, u64::MAX).map(|ranges| ranges.len()), Ok(64));
         assert!(consistency_ranges(u64::MAX - 1, u64::MAX).is_ok());
         assert!(consistency_subtrees_fit(1, u64::MAX));
     }

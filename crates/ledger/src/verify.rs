@@ -29,10 +29,7 @@ pub fn verify_inclusion(
 ) -> Result<(), LedgerError> {
     let expected = inclusion_ranges(index, tree_size)?.len();
     if proof.len() != expected {
-        return Err(LedgerError::ProofLength {
-            expected,
-            actual: proof.len(),
-        });
+        return Err(LedgerError::ProofLength { expected, actual: proof.len() });
     }
 
     let mut node_index = index;
@@ -56,11 +53,7 @@ pub fn verify_inclusion(
         node_index >>= 1;
         last_node >>= 1;
     }
-    if last_node == 0 && hashes_equal(&computed, root) {
-        Ok(())
-    } else {
-        Err(LedgerError::RootMismatch)
-    }
+    if last_node == 0 && hashes_equal(&computed, root) { Ok(()) } else { Err(LedgerError::RootMismatch) }
 }
 
 /// Checks that `proof` proves the tree of `from_size` leaves with root `from_root` is a prefix
@@ -89,10 +82,7 @@ pub fn verify_consistency(
     }
     if from_size == to_size {
         if !proof.is_empty() {
-            return Err(LedgerError::ProofLength {
-                expected: 0,
-                actual: proof.len(),
-            });
+            return Err(LedgerError::ProofLength { expected: 0, actual: proof.len() });
         }
         let roots_match = if from_size == 0 {
             let empty = empty_root();
@@ -100,11 +90,7 @@ pub fn verify_consistency(
         } else {
             hashes_equal(from_root, to_root)
         };
-        return if roots_match {
-            Ok(())
-        } else {
-            Err(LedgerError::RootMismatch)
-        };
+        return if roots_match { Ok(()) } else { Err(LedgerError::RootMismatch) };
     }
     if from_size == 0 {
         return Err(LedgerError::ConsistencyFromEmptyTree { to_size });
@@ -112,10 +98,7 @@ pub fn verify_consistency(
 
     let expected = consistency_ranges(from_size, to_size)?.len();
     if proof.len() != expected {
-        return Err(LedgerError::ProofLength {
-            expected,
-            actual: proof.len(),
-        });
+        return Err(LedgerError::ProofLength { expected, actual: proof.len() });
     }
 
     // When the old tree is a perfect subtree its root is the first node of the path, and the
@@ -126,10 +109,7 @@ pub fn verify_consistency(
         match proof.split_first() {
             Some((first, rest)) => (first, rest),
             None => {
-                return Err(LedgerError::ProofLength {
-                    expected,
-                    actual: 0,
-                });
+                return Err(LedgerError::ProofLength { expected, actual: 0 });
             }
         }
     };
@@ -162,11 +142,7 @@ pub fn verify_consistency(
     }
     // Evaluate both comparisons fully (non-short-circuit `&`) to keep timing uniform.
     let roots_match = hashes_equal(&from_computed, from_root) & hashes_equal(&to_computed, to_root);
-    if last_node == 0 && roots_match {
-        Ok(())
-    } else {
-        Err(LedgerError::RootMismatch)
-    }
+    if last_node == 0 && roots_match { Ok(()) } else { Err(LedgerError::RootMismatch) }
 }
 
 #[cfg(test)]
@@ -180,15 +156,9 @@ mod tests {
         assert_eq!(verify_inclusion(&leaf, 0, 1, &[], &leaf), Ok(()));
         assert_eq!(
             verify_inclusion(&leaf, 0, 1, &[leaf], &leaf),
-            Err(LedgerError::ProofLength {
-                expected: 0,
-                actual: 1
-            })
+            Err(LedgerError::ProofLength { expected: 0, actual: 1 })
         );
-        assert!(matches!(
-            verify_inclusion(&leaf, 0, 0, &[], &leaf),
-            Err(LedgerError::InvalidIndex { .. })
-        ));
+        assert!(matches!(verify_inclusion(&leaf, 0, 0, &[], &leaf), Err(LedgerError::InvalidIndex { .. })));
     }
 
     #[test]
@@ -196,17 +166,11 @@ mod tests {
         let empty = empty_root();
         let some_root = leaf_hash(b"x");
         assert_eq!(verify_consistency(0, 0, &[], &empty, &empty), Ok(()));
-        assert_eq!(
-            verify_consistency(0, 0, &[], &some_root, &some_root),
-            Err(LedgerError::RootMismatch)
-        );
+        assert_eq!(verify_consistency(0, 0, &[], &some_root, &some_root), Err(LedgerError::RootMismatch));
         assert_eq!(
             verify_consistency(0, 1, &[], &empty, &some_root),
             Err(LedgerError::ConsistencyFromEmptyTree { to_size: 1 })
         );
-        assert!(matches!(
-            verify_consistency(2, 1, &[], &empty, &some_root),
-            Err(LedgerError::InvalidSize { .. })
-        ));
+        assert!(matches!(verify_consistency(2, 1, &[], &empty, &some_root), Err(LedgerError::InvalidSize { .. })));
     }
 }

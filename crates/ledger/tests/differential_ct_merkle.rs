@@ -5,8 +5,7 @@
 use std::collections::HashMap;
 
 use changegate_ledger::{
-    Frontier, Hash, SubtreeId, consistency_proof, inclusion_proof, leaf_hash, verify_consistency,
-    verify_inclusion,
+    Frontier, Hash, SubtreeId, consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion,
 };
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
@@ -18,10 +17,7 @@ fn concatenate(proof: &[Hash]) -> Vec<u8> {
 }
 
 fn split_hashes(bytes: &[u8]) -> Vec<Hash> {
-    bytes
-        .chunks_exact(32)
-        .map(|chunk| chunk.try_into().expect("32-byte chunk"))
-        .collect()
+    bytes.chunks_exact(32).map(|chunk| chunk.try_into().expect("32-byte chunk")).collect()
 }
 
 proptest! {

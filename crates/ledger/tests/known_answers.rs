@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use changegate_ledger::{
-    Frontier, Hash, SubtreeId, empty_root, inclusion_proof, leaf_hash, node_hash,
-    root_from_leaf_hashes, verify_consistency, verify_inclusion,
+    Frontier, Hash, SubtreeId, empty_root, inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes,
+    verify_consistency, verify_inclusion,
 };
 use sha2::{Digest, Sha256};
 
@@ -18,19 +18,10 @@ fn hash_from_hex(text: &str) -> Hash {
 
 /// `testonly.LeafInputs()`.
 fn leaf_inputs() -> Vec<Vec<u8>> {
-    [
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    ]
-    .iter()
-    .map(|text| hex::decode(text).expect("valid hex"))
-    .collect()
+    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+        .iter()
+        .map(|text| hex::decode(text).expect("valid hex"))
+        .collect()
 }
 
 /// `testonly.RootHashes()`, indexed by tree size.
@@ -79,10 +70,7 @@ fn node_hashes() -> Vec<Vec<Hash>> {
 #[test]
 fn rfc6962_hasher_known_answers() {
     assert_eq!(empty_root(), hash_from_hex(ROOTS[0]));
-    assert_eq!(
-        leaf_hash(b""),
-        hash_from_hex("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
-    );
+    assert_eq!(leaf_hash(b""), hash_from_hex("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"));
     assert_eq!(
         leaf_hash(b"L123456"),
         hash_from_hex("395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56")
@@ -110,11 +98,7 @@ fn roots_of_every_prefix_of_the_reference_tree() {
     assert_eq!(frontier.root(), hash_from_hex(ROOTS[0]));
     for (size, expected) in ROOTS.iter().enumerate().skip(1) {
         frontier.append(leaf_hashes[size - 1]);
-        assert_eq!(
-            frontier.root(),
-            hash_from_hex(expected),
-            "frontier root at size {size}"
-        );
+        assert_eq!(frontier.root(), hash_from_hex(expected), "frontier root at size {size}");
         assert_eq!(
             root_from_leaf_hashes(&leaf_hashes[..size]),
             hash_from_hex(expected),
@@ -137,10 +121,7 @@ fn appends_report_every_reference_node_hash() {
     assert_eq!(reported.len(), expected_count);
     for (level, hashes) in expected.iter().enumerate() {
         for (index, hash) in hashes.iter().enumerate() {
-            let id = SubtreeId {
-                level: level as u8,
-                index: index as u64,
-            };
+            let id = SubtreeId { level: level as u8, index: index as u64 };
             assert_eq!(reported.get(&id), Some(hash), "{id:?}");
         }
     }
@@ -168,24 +149,16 @@ fn compact_frontiers_match_reference() {
             frontier.append(leaf_hash(&leaves[size - 1]));
         }
         let subtrees = frontier.subtrees();
-        let got: Vec<(usize, usize, Hash)> = subtrees
-            .iter()
-            .map(|(id, hash)| (id.level as usize, id.index as usize, *hash))
-            .collect();
-        let want: Vec<(usize, usize, Hash)> = expected
-            .iter()
-            .map(|&(level, index)| (level, index, nodes[level][index]))
-            .collect();
+        let got: Vec<(usize, usize, Hash)> =
+            subtrees.iter().map(|(id, hash)| (id.level as usize, id.index as usize, *hash)).collect();
+        let want: Vec<(usize, usize, Hash)> =
+            expected.iter().map(|&(level, index)| (level, index, nodes[level][index])).collect();
         assert_eq!(got, want, "frontier at size {size}");
         let mut bytes = (size as u64).to_be_bytes().to_vec();
         for (_, _, hash) in &want {
             bytes.extend_from_slice(hash);
         }
-        assert_eq!(
-            frontier.to_bytes(),
-            bytes,
-            "serialised frontier at size {size}"
-        );
+        assert_eq!(frontier.to_bytes(), bytes, "serialised frontier at size {size}");
     }
 }
 
@@ -201,20 +174,8 @@ fn reference_proofs_from_the_vectors_are_generated_exactly() {
     let proof = inclusion_proof(0, 8, &subtrees).expect("all subtrees present");
     let nodes = node_hashes();
     assert_eq!(proof, vec![nodes[0][1], nodes[1][1], nodes[2][1]]);
-    assert_eq!(
-        verify_inclusion(&nodes[0][0], 0, 8, &proof, &hash_from_hex(ROOTS[8])),
-        Ok(())
-    );
-    assert_eq!(
-        verify_consistency(
-            8,
-            8,
-            &[],
-            &hash_from_hex(ROOTS[8]),
-            &hash_from_hex(ROOTS[8])
-        ),
-        Ok(())
-    );
+    assert_eq!(verify_inclusion(&nodes[0][0], 0, 8, &proof, &hash_from_hex(ROOTS[8])), Ok(()));
+    assert_eq!(verify_consistency(8, 8, &[], &hash_from_hex(ROOTS[8]), &hash_from_hex(ROOTS[8])), Ok(()));
 }
 
 /// Builds all perfect-subtree hashes of the first `size` reference leaves.
@@ -258,31 +219,18 @@ fn reference_proofs_are_generated_and_verified() {
     for (size, index, expected) in inclusion {
         let subtrees = reference_subtrees(size as usize);
         let proof = inclusion_proof(index, size, &subtrees).expect("all subtrees present");
-        assert_eq!(
-            proof,
-            proof_from_hex(expected),
-            "inclusion of {index} in {size}"
-        );
+        assert_eq!(proof, proof_from_hex(expected), "inclusion of {index} in {size}");
         let leaf = leaf_hash(&leaves[index as usize]);
         let root = hash_from_hex(ROOTS[size as usize]);
         assert_eq!(verify_inclusion(&leaf, index, size, &proof, &root), Ok(()));
     }
 
-    let consistency: [(u64, u64, &[&str]); 4] = [
-        (1, 1, &[]),
-        (1, 8, &[L1, N1_1, N2_1]),
-        (2, 5, &[N1_1, L4]),
-        (6, 8, &[N1_2, N1_3, N2_0]),
-    ];
+    let consistency: [(u64, u64, &[&str]); 4] =
+        [(1, 1, &[]), (1, 8, &[L1, N1_1, N2_1]), (2, 5, &[N1_1, L4]), (6, 8, &[N1_2, N1_3, N2_0])];
     for (from_size, to_size, expected) in consistency {
         let subtrees = reference_subtrees(to_size as usize);
-        let proof = changegate_ledger::consistency_proof(from_size, to_size, &subtrees)
-            .expect("all subtrees present");
-        assert_eq!(
-            proof,
-            proof_from_hex(expected),
-            "consistency {from_size} -> {to_size}"
-        );
+        let proof = changegate_ledger::consistency_proof(from_size, to_size, &subtrees).expect("all subtrees present");
+        assert_eq!(proof, proof_from_hex(expected), "consistency {from_size} -> {to_size}");
         assert_eq!(
             verify_consistency(
                 from_size,

@@ -49,9 +49,7 @@ enum Verdict {
 }
 
 fn vector_directory(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(kind)
 }
 
 fn json_files(directory: &Path) -> Vec<PathBuf> {
@@ -62,10 +60,7 @@ fn json_files(directory: &Path) -> Vec<PathBuf> {
             let path = entry.expect("directory entry").path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|extension| extension == "json")
-            {
+            } else if path.extension().is_some_and(|extension| extension == "json") {
                 files.push(path);
             }
         }
@@ -91,11 +86,7 @@ fn padded_root(field: &str) -> Hash {
 }
 
 fn exact_proof(proof: &Option<Vec<String>>) -> Option<Vec<Hash>> {
-    proof
-        .iter()
-        .flatten()
-        .map(|entry| exact_hash(entry))
-        .collect()
+    proof.iter().flatten().map(|entry| exact_hash(entry)).collect()
 }
 
 /// Checks every probe, returning (probes read, probes decided at the type boundary).
@@ -114,10 +105,7 @@ fn check_probes(kind: &str, run: impl Fn(&str) -> (Verdict, bool, String)) -> (u
             }
         };
         if got_error != want_error {
-            failures.push(format!(
-                "{}: {description}: want error {want_error}, got error {got_error}",
-                file.display()
-            ));
+            failures.push(format!("{}: {description}: want error {want_error}, got error {got_error}", file.display()));
         }
     }
     assert!(
@@ -136,24 +124,14 @@ fn every_inclusion_probe_matches_want_err() {
         let probe: InclusionProbe = serde_json::from_str(text).expect("inclusion probe JSON");
         let verdict = match (exact_hash(&probe.leaf_hash), exact_proof(&probe.proof)) {
             (Some(leaf), Some(proof)) => Verdict::Verified(
-                verify_inclusion(
-                    &leaf,
-                    probe.leaf_idx,
-                    probe.tree_size,
-                    &proof,
-                    &padded_root(&probe.root),
-                )
-                .is_ok(),
+                verify_inclusion(&leaf, probe.leaf_idx, probe.tree_size, &proof, &padded_root(&probe.root)).is_ok(),
             ),
             _ => Verdict::RejectedAtTypeBoundary,
         };
         (verdict, probe.want_err, probe.desc)
     });
     println!("inclusion probes: {count} passed ({boundary} rejected at the type boundary)");
-    assert!(
-        count >= 98,
-        "expected at least 98 inclusion probes, read {count}"
-    );
+    assert!(count >= 98, "expected at least 98 inclusion probes, read {count}");
 }
 
 #[test]
@@ -176,8 +154,5 @@ fn every_consistency_probe_matches_want_err() {
         (verdict, probe.want_err, probe.desc)
     });
     println!("consistency probes: {count} passed ({boundary} rejected at the type boundary)");
-    assert!(
-        count >= 98,
-        "expected at least 98 consistency probes, read {count}"
-    );
+    assert!(count >= 98, "expected at least 98 consistency probes, read {count}");
 }

@@ -2,9 +2,7 @@
 //! CI (the cargo-fuzz target in `/fuzz` does the same at scale). The parsers must never panic,
 //! and no mutation of a signed note may make it verify with a different body.
 
-use changegate_ledger::{
-    Checkpoint, Frontier, NoteSigner, NoteVerifier, leaf_hash, open_checkpoint,
-};
+use changegate_ledger::{Checkpoint, Frontier, NoteSigner, NoteVerifier, leaf_hash, open_checkpoint};
 use proptest::prelude::*;
 
 fn signer() -> NoteSigner {
@@ -12,12 +10,7 @@ fn signer() -> NoteSigner {
 }
 
 fn signed_checkpoint() -> (String, String) {
-    let body = Checkpoint {
-        origin: "log.example".to_owned(),
-        size: 12345,
-        root: leaf_hash(b"robustness"),
-    }
-    .to_body();
+    let body = Checkpoint { origin: "log.example".to_owned(), size: 12345, root: leaf_hash(b"robustness") }.to_body();
     let note = signer().sign(&body).expect("valid body");
     (body, note)
 }

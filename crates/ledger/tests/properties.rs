@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 
 use changegate_ledger::{
-    Frontier, Hash, LedgerError, SubtreeId, consistency_proof, consistency_proof_subtrees,
-    empty_root, inclusion_proof, inclusion_proof_subtrees, leaf_hash, root_from_leaf_hashes,
-    verify_consistency, verify_inclusion,
+    Frontier, Hash, LedgerError, SubtreeId, consistency_proof, consistency_proof_subtrees, empty_root, inclusion_proof,
+    inclusion_proof_subtrees, leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion,
 };
 use proptest::prelude::*;
 

@@ -44,12 +44,7 @@ pub struct FieldErrorBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            fields: Vec::new(),
-        }
+        ApiError { status, code, message: message.into(), fields: Vec::new() }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -77,9 +72,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
             ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -87,17 +80,10 @@ impl From<ServiceError> for ApiError {
             tracing::error!(error = %inner, "store failure");
         }
         let message = match &error {
-            ServiceError::Store(_) => {
-                "internal error; the operator can find details in the server log".to_owned()
-            }
+            ServiceError::Store(_) => "internal error; the operator can find details in the server log".to_owned(),
             other => other.to_string(),
         };
-        ApiError {
-            status,
-            code: error.code(),
-            message,
-            fields: error.fields().to_vec(),
-        }
+        ApiError { status, code: error.code(), message, fields: error.fields().to_vec() }
     }
 }
 
@@ -110,19 +96,15 @@ impl IntoResponse for ApiError {
                 fields: self
                     .fields
                     .into_iter()
-                    .map(|field| FieldErrorBody {
-                        field: field.field,
-                        message: field.message,
-                    })
+                    .map(|field| FieldErrorBody { field: field.field, message: field.message })
                     .collect(),
             },
         };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         response
     }

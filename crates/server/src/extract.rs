@@ -25,19 +25,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         if !has_json_content_type(request.headers()) {
             return Err(unsupported_media_type());
         }
-        let raw = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        format!("the body is larger than {BODY_SIZE_MAX_BYTES} bytes"),
-                    )
-                } else {
-                    ApiError::bad_request("unreadable_body", rejection.body_text())
-                }
-            })?;
+        let raw = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than {BODY_SIZE_MAX_BYTES} bytes"),
+                )
+            } else {
+                ApiError::bad_request("unreadable_body", rejection.body_text())
+            }
+        })?;
         let value = parse_json(&raw)?;
         Ok(JsonBody { value, raw })
     }
@@ -53,10 +51,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             message: format!("the body does not match the schema: {error}"),
             fields: Vec::new(),
         },
-        _ => ApiError::bad_request(
-            "malformed_json",
-            format!("the body is not valid JSON: {error}"),
-        ),
+        _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {error}")),
     })
 }
 
@@ -64,12 +59,7 @@ fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| {
-            value
-                .trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        })
+        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("application/json"))
 }
 
 fn unsupported_media_type() -> ApiError {
@@ -105,11 +95,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            });
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
         let result = match token {
             Some(token) => state.service.authenticate(token).await,
             None => Err(changegate_service::ServiceError::Unauthenticated),
@@ -150,12 +136,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
 
 impl IdempotencyHeader {
     /// Combines the key with the request it came with (method, path and body).
-    pub fn key(
-        &self,
-        method: &str,
-        path: &str,
-        body: &[u8],
-    ) -> Result<Option<IdempotencyKey>, ApiError> {
+    pub fn key(&self, method: &str, path: &str, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
         let Some(key) = &self.0 else { return Ok(None) };
         let mut request = Vec::with_capacity(method.len() + path.len() + body.len() + 2);
         request.extend_from_slice(method.as_bytes());
@@ -176,10 +157,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(ApiError::bad_request(
-                "invalid_query",
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(ApiError::bad_request("invalid_query", rejection.body_text())),
         }
     }
 }

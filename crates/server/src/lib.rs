@@ -36,10 +36,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            secure_cookies: false,
-        }
+        ServerConfig { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), secure_cookies: false }
     }
 }
 
@@ -56,18 +53,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(service: Service, config: ServerConfig) -> Self {
-        AppState {
-            service,
-            config,
-            unauthenticated_requests: Arc::default(),
-            templates: Arc::new(web::templates()),
-        }
+        AppState { service, config, unauthenticated_requests: Arc::default(), templates: Arc::new(web::templates()) }
     }
 
     pub fn count_unauthenticated(&self) -> u64 {
-        self.unauthenticated_requests
-            .fetch_add(1, Ordering::Relaxed)
-            + 1
+        self.unauthenticated_requests.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 
@@ -96,12 +86,7 @@ impl Application {
     pub async fn build(service: Service, config: ServerConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let router = router(AppState::new(service.clone(), config));
-        Ok(Application {
-            listener,
-            router,
-            service,
-            checkpoint_policy: None,
-        })
+        Ok(Application { listener, router, service, checkpoint_policy: None })
     }
 
     /// Signs ledger checkpoints in the background by this policy while serving.
@@ -111,22 +96,14 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let checkpoints = self
-            .checkpoint_policy
-            .map(|policy| tokio::spawn(sign_checkpoints(self.service.clone(), policy)));
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let checkpoints =
+            self.checkpoint_policy.map(|policy| tokio::spawn(sign_checkpoints(self.service.clone(), policy)));
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         if let Some(task) = checkpoints {
             task.abort();
         }
@@ -143,9 +120,7 @@ impl Application {
 const CHECKPOINT_POLL_INTERVAL_MS: u64 = 1_000;
 
 async fn sign_checkpoints(service: Service, policy: CheckpointPolicy) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_millis(
-        CHECKPOINT_POLL_INTERVAL_MS,
-    ));
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(CHECKPOINT_POLL_INTERVAL_MS));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;

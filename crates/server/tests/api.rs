@@ -28,9 +28,7 @@ struct Answer {
 
 impl Answer {
     fn code(&self) -> &str {
-        self.body["error"]["code"]
-            .as_str()
-            .unwrap_or("<no error code>")
+        self.body["error"]["code"].as_str().unwrap_or("<no error code>")
     }
 }
 
@@ -48,42 +46,18 @@ async fn spawn_app_on(test_store: TestStore) -> TestApp {
         roles: roles.iter().map(|role| role.to_string()).collect(),
         team: None,
     };
-    let alice = service
-        .add_user_locally(&user("alice", &["requester"]))
-        .await
-        .unwrap();
-    let bob = service
-        .add_user_locally(&user("bob", &["approver"]))
-        .await
-        .unwrap();
-    let auditor = service
-        .add_user_locally(&user("audrey", &["auditor"]))
-        .await
-        .unwrap();
-    let caller = Caller {
-        user: admin.user.clone(),
-    };
-    let payments = NewService {
-        name: "payments-api".into(),
-        team: "payments".into(),
-        tier: 2,
-        ..NewService::default()
-    };
-    service
-        .register_service(&caller, payments, None)
-        .await
-        .unwrap();
-    let config = ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        secure_cookies: false,
-    };
+    let alice = service.add_user_locally(&user("alice", &["requester"])).await.unwrap();
+    let bob = service.add_user_locally(&user("bob", &["approver"])).await.unwrap();
+    let auditor = service.add_user_locally(&user("audrey", &["auditor"])).await.unwrap();
+    let caller = Caller { user: admin.user.clone() };
+    let payments =
+        NewService { name: "payments-api".into(), team: "payments".into(), tier: 2, ..NewService::default() };
+    service.register_service(&caller, payments, None).await.unwrap();
+    let config = ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), secure_cookies: false };
     let application = Application::build(service, config).await.unwrap();
     let base = format!("http://{}", application.local_addr());
     tokio::spawn(application.run_until(std::future::pending()));
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     TestApp {
         base,
         store,
@@ -103,11 +77,7 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            body,
-            headers,
-        }
+        Answer { status, body, headers }
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> Answer {
@@ -143,28 +113,15 @@ impl TestApp {
     }
 
     async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.post_raw(
-            path,
-            Some(token),
-            Some("application/json"),
-            body.to_string().as_bytes(),
-            None,
-        )
-        .await
+        self.post_raw(path, Some(token), Some("application/json"), body.to_string().as_bytes(), None).await
     }
 
     async fn create_change(&self, token: &str, title: &str) -> Answer {
-        self.post("/api/v1/changes", token, change_body(title))
-            .await
+        self.post("/api/v1/changes", token, change_body(title)).await
     }
 
     async fn act(&self, token: &str, id: &str, action: &str) -> Answer {
-        self.post(
-            &format!("/api/v1/changes/{id}/actions/{action}"),
-            token,
-            json!({}),
-        )
-        .await
+        self.post(&format!("/api/v1/changes/{id}/actions/{action}"), token, json!({})).await
     }
 
     async fn events(&self) -> u64 {
@@ -187,9 +144,7 @@ fn change_body(title: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_goes_through_its_lifecycle_over_http() {
     let app = spawn_app().await;
-    let created = app
-        .create_change(&app.alice, "Increase connection pool")
-        .await;
+    let created = app.create_change(&app.alice, "Increase connection pool").await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["id"], "CHG-000001");
     assert_eq!(created.body["state"], "draft");
@@ -211,16 +166,10 @@ async fn a_change_goes_through_its_lifecycle_over_http() {
         assert_eq!(answer.status, 200, "{action}: {}", answer.body);
         assert_eq!(answer.body["state"], state);
     }
-    let detail = app
-        .get("/api/v1/changes/CHG-000001", Some(&app.auditor))
-        .await;
+    let detail = app.get("/api/v1/changes/CHG-000001", Some(&app.auditor)).await;
     assert_eq!(detail.status, 200);
-    let types: Vec<&str> = detail.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| event["type"].as_str().unwrap())
-        .collect();
+    let types: Vec<&str> =
+        detail.body["events"].as_array().unwrap().iter().map(|event| event["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
         [
@@ -235,88 +184,40 @@ async fn a_change_goes_through_its_lifecycle_over_http() {
             "change_closed"
         ]
     );
-    assert_eq!(
-        detail.body["available_actions"],
-        json!([]),
-        "an auditor may do nothing"
-    );
+    assert_eq!(detail.body["available_actions"], json!([]), "an auditor may do nothing");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_bodies_get_clear_errors_and_write_nothing() {
     let app = spawn_app().await;
     let before = app.events().await;
-    let malformed = app
-        .post_raw(
-            "/api/v1/changes",
-            Some(&app.alice),
-            Some("application/json"),
-            b"{\"title\": ",
-            None,
-        )
-        .await;
-    assert_eq!(
-        (malformed.status, malformed.code()),
-        (400, "malformed_json")
-    );
+    let malformed =
+        app.post_raw("/api/v1/changes", Some(&app.alice), Some("application/json"), b"{\"title\": ", None).await;
+    assert_eq!((malformed.status, malformed.code()), (400, "malformed_json"));
     let mut unknown = change_body("x");
     unknown["colour"] = json!("red");
     let unknown = app.post("/api/v1/changes", &app.alice, unknown).await;
     assert_eq!((unknown.status, unknown.code()), (422, "validation_failed"));
-    assert!(
-        unknown.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("colour"),
-        "{}",
-        unknown.body
-    );
+    assert!(unknown.body["error"]["message"].as_str().unwrap().contains("colour"), "{}", unknown.body);
     let mut wrong_type = change_body("x");
     wrong_type["links"] = json!("not a list");
     let wrong_type = app.post("/api/v1/changes", &app.alice, wrong_type).await;
-    assert_eq!(
-        (wrong_type.status, wrong_type.code()),
-        (422, "validation_failed")
-    );
+    assert_eq!((wrong_type.status, wrong_type.code()), (422, "validation_failed"));
     let huge = json!({"title": "x".repeat(70 * 1024)}).to_string();
-    let oversized = app
-        .post_raw(
-            "/api/v1/changes",
-            Some(&app.alice),
-            Some("application/json"),
-            huge.as_bytes(),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (oversized.status, oversized.code()),
-        (413, "payload_too_large")
-    );
-    let no_type = app
-        .post_raw(
-            "/api/v1/changes",
-            Some(&app.alice),
-            None,
-            change_body("x").to_string().as_bytes(),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (no_type.status, no_type.code()),
-        (415, "unsupported_media_type")
-    );
+    let oversized =
+        app.post_raw("/api/v1/changes", Some(&app.alice), Some("application/json"), huge.as_bytes(), None).await;
+    assert_eq!((oversized.status, oversized.code()), (413, "payload_too_large"));
+    let no_type =
+        app.post_raw("/api/v1/changes", Some(&app.alice), None, change_body("x").to_string().as_bytes(), None).await;
+    assert_eq!((no_type.status, no_type.code()), (415, "unsupported_media_type"));
     let mut invalid = change_body("");
     invalid["type"] = json!("urgent");
     invalid["service"] = json!("no-such-service");
     invalid["planned_start"] = json!("tomorrow");
     let invalid = app.post("/api/v1/changes", &app.alice, invalid).await;
     assert_eq!((invalid.status, invalid.code()), (422, "validation_failed"));
-    let fields: Vec<&str> = invalid.body["error"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> =
+        invalid.body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     for field in ["title", "type", "planned_start", "service"] {
         assert!(fields.contains(&field), "{field} missing from {fields:?}");
     }
@@ -326,35 +227,14 @@ async fn bad_bodies_get_clear_errors_and_write_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_ids_actions_and_paths_are_404() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.get("/api/v1/changes/CHG-000099", Some(&app.alice))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.get("/api/v1/changes/banana", Some(&app.alice))
-            .await
-            .code(),
-        "not_found"
-    );
+    assert_eq!(app.get("/api/v1/changes/CHG-000099", Some(&app.alice)).await.status, 404);
+    assert_eq!(app.get("/api/v1/changes/banana", Some(&app.alice)).await.code(), "not_found");
     app.create_change(&app.alice, "x").await;
     let before = app.events().await;
     let unknown_action = app.act(&app.alice, "CHG-000001", "explode").await;
-    assert_eq!(
-        (unknown_action.status, unknown_action.code()),
-        (404, "unknown_action")
-    );
-    assert_eq!(
-        app.get("/api/v1/nothing-here", Some(&app.alice))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        app.act(&app.alice, "CHG-000042", "submit").await.status,
-        404
-    );
+    assert_eq!((unknown_action.status, unknown_action.code()), (404, "unknown_action"));
+    assert_eq!(app.get("/api/v1/nothing-here", Some(&app.alice)).await.status, 404);
+    assert_eq!(app.act(&app.alice, "CHG-000042", "submit").await.status, 404);
     assert_eq!(app.events().await, before);
 }
 
@@ -364,23 +244,10 @@ async fn illegal_transitions_are_409_and_change_nothing() {
     app.create_change(&app.alice, "x").await;
     let before = app.events().await;
     let refused = app.act(&app.alice, "CHG-000001", "start").await;
-    assert_eq!(
-        (refused.status, refused.code()),
-        (409, "illegal_transition")
-    );
-    assert!(
-        refused.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("draft")
-    );
+    assert_eq!((refused.status, refused.code()), (409, "illegal_transition"));
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("draft"));
     assert_eq!(app.events().await, before);
-    assert_eq!(
-        app.get("/api/v1/changes/CHG-000001", Some(&app.alice))
-            .await
-            .body["state"],
-        "draft"
-    );
+    assert_eq!(app.get("/api/v1/changes/CHG-000001", Some(&app.alice)).await.body["state"], "draft");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -388,28 +255,13 @@ async fn authentication_and_authorization() {
     let app = spawn_app().await;
     let before = app.events().await;
     let anonymous = app
-        .post_raw(
-            "/api/v1/changes",
-            None,
-            Some("application/json"),
-            change_body("x").to_string().as_bytes(),
-            None,
-        )
+        .post_raw("/api/v1/changes", None, Some("application/json"), change_body("x").to_string().as_bytes(), None)
         .await;
-    assert_eq!(
-        (anonymous.status, anonymous.code()),
-        (401, "unauthenticated")
-    );
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthenticated"));
     assert_eq!(anonymous.headers.get("www-authenticate").unwrap(), "Bearer");
-    let forged = app
-        .get("/api/v1/changes", Some(&format!("cg_{}", "0".repeat(64))))
-        .await;
+    let forged = app.get("/api/v1/changes", Some(&format!("cg_{}", "0".repeat(64)))).await;
     assert_eq!(forged.status, 401);
-    assert_eq!(
-        app.events().await,
-        before,
-        "unauthenticated attempts are not written"
-    );
+    assert_eq!(app.events().await, before, "unauthenticated attempts are not written");
 
     let auditor = app.create_change(&app.auditor, "x").await;
     assert_eq!((auditor.status, auditor.code()), (403, "forbidden"));
@@ -417,56 +269,24 @@ async fn authentication_and_authorization() {
     app.act(&app.alice, "CHG-000001", "submit").await;
     let own = app.act(&app.alice, "CHG-000001", "approve").await;
     assert_eq!((own.status, own.code()), (403, "forbidden"));
-    assert!(
-        own.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("approve needs one of the roles"),
-        "{}",
-        own.body
-    );
-    let sam = app
-        .post(
-            "/api/v1/users",
-            &app.admin,
-            json!({"name": "sam", "roles": ["requester", "approver"]}),
-        )
-        .await;
+    assert!(own.body["error"]["message"].as_str().unwrap().contains("approve needs one of the roles"), "{}", own.body);
+    let sam = app.post("/api/v1/users", &app.admin, json!({"name": "sam", "roles": ["requester", "approver"]})).await;
     let sam = sam.body["token"].as_str().unwrap().to_owned();
     app.create_change(&sam, "sam's").await;
     app.act(&sam, "CHG-000002", "submit").await;
     let self_approval = app.act(&sam, "CHG-000002", "approve").await;
     assert_eq!(self_approval.status, 403);
     assert!(
-        self_approval.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("separation of duties"),
+        self_approval.body["error"]["message"].as_str().unwrap().contains("separation of duties"),
         "{}",
         self_approval.body
     );
-    let not_admin = app
-        .post(
-            "/api/v1/users",
-            &app.alice,
-            json!({"name": "eve", "roles": ["admin"]}),
-        )
-        .await;
+    let not_admin = app.post("/api/v1/users", &app.alice, json!({"name": "eve", "roles": ["admin"]})).await;
     assert_eq!(not_admin.status, 403);
-    let denials = app
-        .get("/api/v1/events?after=0&limit=1000", Some(&app.admin))
-        .await;
-    let denied: Vec<&Value> = denials.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "access_denied")
-        .collect();
-    assert_eq!(
-        denied.len(),
-        4,
-        "every denial of an authenticated user is an event"
-    );
+    let denials = app.get("/api/v1/events?after=0&limit=1000", Some(&app.admin)).await;
+    let denied: Vec<&Value> =
+        denials.body["items"].as_array().unwrap().iter().filter(|e| e["type"] == "access_denied").collect();
+    assert_eq!(denied.len(), 4, "every denial of an authenticated user is an event");
     assert_eq!(denied[1]["actor"], "alice");
     assert_eq!(denied[1]["data"]["action"], "approve");
 }
@@ -476,23 +296,11 @@ async fn idempotency_keys_make_pipeline_retries_safe() {
     let app = spawn_app().await;
     let body = change_body("From the pipeline").to_string();
     let first = app
-        .post_raw(
-            "/api/v1/changes",
-            Some(&app.alice),
-            Some("application/json"),
-            body.as_bytes(),
-            Some("run-1234"),
-        )
+        .post_raw("/api/v1/changes", Some(&app.alice), Some("application/json"), body.as_bytes(), Some("run-1234"))
         .await;
     let events = app.events().await;
     let retry = app
-        .post_raw(
-            "/api/v1/changes",
-            Some(&app.alice),
-            Some("application/json"),
-            body.as_bytes(),
-            Some("run-1234"),
-        )
+        .post_raw("/api/v1/changes", Some(&app.alice), Some("application/json"), body.as_bytes(), Some("run-1234"))
         .await;
     assert_eq!(first.status, 201);
     assert_eq!(retry.status, 201);
@@ -501,42 +309,16 @@ async fn idempotency_keys_make_pipeline_retries_safe() {
     assert_eq!(app.events().await, events, "a retry writes nothing");
     let other = change_body("Something else").to_string();
     let reused = app
-        .post_raw(
-            "/api/v1/changes",
-            Some(&app.alice),
-            Some("application/json"),
-            other.as_bytes(),
-            Some("run-1234"),
-        )
+        .post_raw("/api/v1/changes", Some(&app.alice), Some("application/json"), other.as_bytes(), Some("run-1234"))
         .await;
-    assert_eq!(
-        (reused.status, reused.code()),
-        (422, "idempotency_key_reused")
-    );
-    let submit = app
-        .post_raw(
-            "/api/v1/changes/CHG-000001/actions/submit",
-            Some(&app.alice),
-            None,
-            b"",
-            Some("submit-1"),
-        )
-        .await;
-    let submit_again = app
-        .post_raw(
-            "/api/v1/changes/CHG-000001/actions/submit",
-            Some(&app.alice),
-            None,
-            b"",
-            Some("submit-1"),
-        )
-        .await;
+    assert_eq!((reused.status, reused.code()), (422, "idempotency_key_reused"));
+    let submit =
+        app.post_raw("/api/v1/changes/CHG-000001/actions/submit", Some(&app.alice), None, b"", Some("submit-1")).await;
+    let submit_again =
+        app.post_raw("/api/v1/changes/CHG-000001/actions/submit", Some(&app.alice), None, b"", Some("submit-1")).await;
     assert_eq!(submit.status, 200);
     assert_eq!(submit_again.status, 200, "{}", submit_again.body);
-    assert_eq!(
-        submit_again.headers.get("idempotent-replayed").unwrap(),
-        "true"
-    );
+    assert_eq!(submit_again.headers.get("idempotent-replayed").unwrap(), "true");
     let list = app.get("/api/v1/changes", Some(&app.alice)).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
 }
@@ -545,71 +327,24 @@ async fn idempotency_keys_make_pipeline_retries_safe() {
 async fn lists_page_with_cursors_and_refuse_bad_parameters() {
     let app = spawn_app().await;
     for number in 0..5 {
-        app.create_change(&app.alice, &format!("Change {number}"))
-            .await;
+        app.create_change(&app.alice, &format!("Change {number}")).await;
     }
     let first = app.get("/api/v1/changes?limit=2", Some(&app.alice)).await;
-    let ids: Vec<&str> = first.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = first.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["CHG-000005", "CHG-000004"]);
     let cursor = first.body["next_cursor"].as_str().unwrap();
-    let second = app
-        .get(
-            &format!("/api/v1/changes?limit=2&cursor={cursor}"),
-            Some(&app.alice),
-        )
-        .await;
+    let second = app.get(&format!("/api/v1/changes?limit=2&cursor={cursor}"), Some(&app.alice)).await;
     assert_eq!(second.body["items"][0]["id"], "CHG-000003");
-    let filtered = app
-        .get(
-            "/api/v1/changes?state=draft&service=payments-api",
-            Some(&app.alice),
-        )
-        .await;
+    let filtered = app.get("/api/v1/changes?state=draft&service=payments-api", Some(&app.alice)).await;
     assert_eq!(filtered.body["items"].as_array().unwrap().len(), 5);
-    assert_eq!(
-        app.get("/api/v1/changes?limit=0", Some(&app.alice))
-            .await
-            .code(),
-        "validation_failed"
-    );
-    assert_eq!(
-        app.get("/api/v1/changes?limit=501", Some(&app.alice))
-            .await
-            .status,
-        422
-    );
-    assert_eq!(
-        app.get("/api/v1/changes?state=sleeping", Some(&app.alice))
-            .await
-            .status,
-        422
-    );
-    assert_eq!(
-        app.get("/api/v1/changes?limit=many", Some(&app.alice))
-            .await
-            .code(),
-        "invalid_query"
-    );
-    assert_eq!(
-        app.get("/api/v1/changes?colour=red", Some(&app.alice))
-            .await
-            .code(),
-        "invalid_query"
-    );
-    let events = app
-        .get("/api/v1/events?after=3&limit=2", Some(&app.alice))
-        .await;
-    let sequences: Vec<u64> = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["sequence"].as_u64().unwrap())
-        .collect();
+    assert_eq!(app.get("/api/v1/changes?limit=0", Some(&app.alice)).await.code(), "validation_failed");
+    assert_eq!(app.get("/api/v1/changes?limit=501", Some(&app.alice)).await.status, 422);
+    assert_eq!(app.get("/api/v1/changes?state=sleeping", Some(&app.alice)).await.status, 422);
+    assert_eq!(app.get("/api/v1/changes?limit=many", Some(&app.alice)).await.code(), "invalid_query");
+    assert_eq!(app.get("/api/v1/changes?colour=red", Some(&app.alice)).await.code(), "invalid_query");
+    let events = app.get("/api/v1/events?after=3&limit=2", Some(&app.alice)).await;
+    let sequences: Vec<u64> =
+        events.body["items"].as_array().unwrap().iter().map(|e| e["sequence"].as_u64().unwrap()).collect();
     assert_eq!(sequences, [4, 5]);
     assert_eq!(events.body["next_after"], 5);
 }
@@ -621,13 +356,8 @@ async fn services_and_users() {
         .post("/api/v1/services", &app.admin, json!({"name": "ledger-db", "team": "platform", "tier": 1, "scopes": ["sox"], "depends_on": ["payments-api"]}))
         .await;
     assert_eq!(service.status, 201, "{}", service.body);
-    let duplicate = app
-        .post(
-            "/api/v1/services",
-            &app.admin,
-            json!({"name": "ledger-db", "team": "platform", "tier": 1}),
-        )
-        .await;
+    let duplicate =
+        app.post("/api/v1/services", &app.admin, json!({"name": "ledger-db", "team": "platform", "tier": 1})).await;
     assert_eq!((duplicate.status, duplicate.code()), (409, "conflict"));
     let bad = app
         .post(
@@ -637,33 +367,16 @@ async fn services_and_users() {
         )
         .await;
     assert_eq!(bad.status, 422);
-    assert_eq!(
-        bad.body["error"]["fields"].as_array().unwrap().len(),
-        3,
-        "{}",
-        bad.body
-    );
+    assert_eq!(bad.body["error"]["fields"].as_array().unwrap().len(), 3, "{}", bad.body);
     let services = app.get("/api/v1/services", Some(&app.bob)).await;
     assert_eq!(services.body["items"].as_array().unwrap().len(), 2);
-    let created = app
-        .post(
-            "/api/v1/users",
-            &app.admin,
-            json!({"name": "carol", "roles": ["requester", "cab"]}),
-        )
-        .await;
+    let created = app.post("/api/v1/users", &app.admin, json!({"name": "carol", "roles": ["requester", "cab"]})).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let token = created.body["token"].as_str().unwrap();
     assert!(token.starts_with("cg_") && token.len() == 67);
     let as_carol = app.create_change(token, "Carol's change").await;
     assert_eq!(as_carol.status, 201);
-    let bad_role = app
-        .post(
-            "/api/v1/users",
-            &app.admin,
-            json!({"name": "dan", "roles": ["wizard"]}),
-        )
-        .await;
+    let bad_role = app.post("/api/v1/users", &app.admin, json!({"name": "dan", "roles": ["wizard"]})).await;
     assert_eq!(bad_role.status, 422);
 }
 
@@ -676,22 +389,10 @@ async fn incidents_link_to_changes() {
         .await;
     assert_eq!(opened.status, 201, "{}", opened.body);
     assert_eq!(opened.body["caused_by"], "CHG-000001");
-    let resolved = app
-        .post(
-            "/api/v1/incidents/INC-000001/resolve",
-            &app.alice,
-            json!({}),
-        )
-        .await;
+    let resolved = app.post("/api/v1/incidents/INC-000001/resolve", &app.alice, json!({})).await;
     assert_eq!(resolved.status, 200, "{}", resolved.body);
     assert!(resolved.body["resolved_at"].is_string());
-    let again = app
-        .post(
-            "/api/v1/incidents/INC-000001/resolve",
-            &app.alice,
-            json!({}),
-        )
-        .await;
+    let again = app.post("/api/v1/incidents/INC-000001/resolve", &app.alice, json!({})).await;
     assert_eq!(again.status, 409);
     let list = app.get("/api/v1/incidents", Some(&app.auditor)).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
@@ -713,10 +414,7 @@ async fn the_openapi_document_describes_the_stable_paths() {
         "/healthz",
         "/readyz",
     ] {
-        assert!(
-            paths.contains_key(path),
-            "{path} is not in the OpenAPI document"
-        );
+        assert!(paths.contains_key(path), "{path} is not in the OpenAPI document");
     }
     assert!(document.body["components"]["securitySchemes"]["bearer"].is_object());
     assert_eq!(app.get("/healthz", None).await.body["status"], "ok");
@@ -731,14 +429,8 @@ async fn the_api_works_the_same_on_postgres() {
     let app = spawn_app_on(test_store).await;
     let created = app.create_change(&app.alice, "On PostgreSQL").await;
     assert_eq!(created.status, 201);
-    assert_eq!(
-        app.act(&app.alice, "CHG-000001", "submit").await.body["state"],
-        "assessed"
-    );
-    assert_eq!(
-        app.act(&app.bob, "CHG-000001", "approve").await.body["state"],
-        "approved"
-    );
+    assert_eq!(app.act(&app.alice, "CHG-000001", "submit").await.body["state"], "assessed");
+    assert_eq!(app.act(&app.bob, "CHG-000001", "approve").await.body["state"], "approved");
     let before = app.events().await;
     assert_eq!(app.act(&app.alice, "CHG-000001", "close").await.status, 409);
     assert_eq!(app.events().await, before);

@@ -31,7 +31,7 @@ type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 struct BrowserBinaries {
     chromedriver: PathBuf,
-    chromium: Option<PathBuf>,
+    chromium: PathBuf,
 }
 
 fn find_in_path(names: &[&str]) -> Option<PathBuf> {
@@ -41,24 +41,21 @@ fn find_in_path(names: &[&str]) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn find_browser() -> Result<BrowserBinaries, String> {
-    let chromedriver = std::env::var_os("CHROMEDRIVER")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/usr/bin/chromedriver")).filter(|path| path.is_file()))
-        .or_else(|| find_in_path(&["chromedriver"]))
-        .filter(|path| path.is_file())
-        .ok_or("chromedriver not found (set CHROMEDRIVER, or install Debian's chromium-driver)")?;
-    let chromium = std::env::var_os("CHROME_BIN")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/usr/bin/chromium")).filter(|path| path.is_file()))
-        .or_else(|| find_in_path(&["chromium", "chromium-browser", "google-chrome"]))
-        .filter(|path| path.is_file());
-    if chromium.is_none() && std::env::var_os("CHROME_BIN").is_some() {
-        return Err("CHROME_BIN does not name a file".into());
+/// A binary named by `variable`, else the Debian path, else the first of `names` on the PATH.
+fn find_binary(variable: &str, debian_path: &str, names: &[&str]) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(variable) {
+        let path = PathBuf::from(path);
+        return if path.is_file() { Ok(path) } else { Err(format!("{variable}={} is not a file", path.display())) };
     }
+    Some(PathBuf::from(debian_path)).filter(|path| path.is_file()).or_else(|| find_in_path(names)).ok_or_else(|| {
+        format!("{} not found (looked at {debian_path} and the PATH; set {variable} to point at it)", names[0])
+    })
+}
+
+fn find_browser() -> Result<BrowserBinaries, String> {
     Ok(BrowserBinaries {
-        chromedriver,
-        chromium,
+        chromedriver: find_binary("CHROMEDRIVER", "/usr/bin/chromedriver", &["chromedriver"])?,
+        chromium: find_binary("CHROME_BIN", "/usr/bin/chromium", &["chromium", "chromium-browser", "google-chrome"])?,
     })
 }
 
@@ -87,11 +84,7 @@ impl ChromeDriver {
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
-        let driver = ChromeDriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            agent,
-        };
+        let driver = ChromeDriver { child, url: format!("http://127.0.0.1:{port}"), agent };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let ready = driver
@@ -111,29 +104,20 @@ impl ChromeDriver {
         }
     }
 
-    fn new_session(&self, chromium: Option<&Path>, profile: &Path) -> TestResult<WebDriver<'_>> {
-        let mut options = json!({
+    fn new_session(&self, chromium: &Path, profile: &Path) -> TestResult<WebDriver<'_>> {
+        let options = json!({
+            "binary": chromium.display().to_string(),
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1900",
+                "--window-size=1280,900",
                 format!("--user-data-dir={}", profile.display()),
             ],
         });
-        if let Some(chromium) = chromium {
-            options["binary"] = json!(chromium.display().to_string());
-        }
-        let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
-        let value = command(
-            &self.agent,
-            "POST",
-            &format!("{}/session", self.url),
-            Some(capabilities),
-        )?;
-        let id = value["sessionId"]
-            .as_str()
-            .ok_or("no sessionId in the new-session reply")?
-            .to_owned();
+        let capabilities =
+            json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
+        let value = command(&self.agent, "POST", &format!("{}/session", self.url), Some(capabilities))?;
+        let id = value["sessionId"].as_str().ok_or("no sessionId in the new-session reply")?.to_owned();
         Ok(WebDriver {
             agent: self.agent.clone(),
             base: format!("{}/session/{id}", self.url),
@@ -155,9 +139,7 @@ fn command(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) ->
     let mut response = match method {
         "GET" => agent.get(url).call()?,
         "DELETE" => agent.delete(url).call()?,
-        _ => agent
-            .post(url)
-            .send_json(body.unwrap_or_else(|| json!({})))?,
+        _ => agent.post(url).send_json(body.unwrap_or_else(|| json!({})))?,
     };
     let status = response.status();
     let reply: Value = response.body_mut().read_json()?;
@@ -193,19 +175,11 @@ impl WebDriver<'_> {
     }
 
     fn current_url(&self) -> TestResult<String> {
-        Ok(self
-            .call("GET", "/url", None)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
+        Ok(self.call("GET", "/url", None)?.as_str().unwrap_or_default().to_owned())
     }
 
     fn find_all(&self, css: &str) -> TestResult<Vec<Element>> {
-        let found = self.call(
-            "POST",
-            "/elements",
-            Some(json!({"using": "css selector", "value": css})),
-        )?;
+        let found = self.call("POST", "/elements", Some(json!({"using": "css selector", "value": css})))?;
         Ok(found
             .as_array()
             .map(|elements| {
@@ -226,12 +200,9 @@ impl WebDriver<'_> {
                 return Ok(element);
             }
             if Instant::now() > deadline {
-                return Err(format!(
-                    "no element matches `{css}` on {}:\n{}",
-                    self.current_url()?,
-                    self.page_source()?
-                )
-                .into());
+                return Err(
+                    format!("no element matches `{css}` on {}:\n{}", self.current_url()?, self.page_source()?).into()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -240,11 +211,7 @@ impl WebDriver<'_> {
     fn type_into(&self, css: &str, text: &str) -> TestResult {
         let element = self.find(css)?;
         self.call("POST", &format!("/element/{}/clear", element.0), None)?;
-        self.call(
-            "POST",
-            &format!("/element/{}/value", element.0),
-            Some(json!({"text": text})),
-        )?;
+        self.call("POST", &format!("/element/{}/value", element.0), Some(json!({"text": text})))?;
         Ok(())
     }
 
@@ -277,11 +244,7 @@ impl WebDriver<'_> {
     }
 
     fn page_source(&self) -> TestResult<String> {
-        Ok(self
-            .call("GET", "/source", None)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
+        Ok(self.call("GET", "/source", None)?.as_str().unwrap_or_default().to_owned())
     }
 
     /// Waits until `css` shows exactly `expected`.
@@ -315,9 +278,7 @@ impl WebDriver<'_> {
                 return Ok(url);
             }
             if Instant::now() > deadline {
-                return Err(
-                    format!("expected {what}, still at {url}:\n{}", self.page_text()?).into(),
-                );
+                return Err(format!("expected {what}, still at {url}:\n{}", self.page_text()?).into());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -329,8 +290,7 @@ impl WebDriver<'_> {
             return Ok(());
         };
         let encoded = self.call("GET", "/screenshot", None)?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(encoded.as_str().unwrap_or_default())?;
+        let png = base64::engine::general_purpose::STANDARD.decode(encoded.as_str().unwrap_or_default())?;
         std::fs::create_dir_all(&directory)?;
         std::fs::write(Path::new(&directory).join(format!("{name}.png")), png)?;
         Ok(())
@@ -361,28 +321,16 @@ struct Users {
 
 fn start_app(runtime: &tokio::runtime::Runtime, data_dir: PathBuf) -> TestResult<(String, Users)> {
     runtime.block_on(async move {
-        let store =
-            changegate_store::Store::open(&changegate_store::StoreLocation::DataDir(data_dir))
-                .await?;
+        let store = changegate_store::Store::open(&changegate_store::StoreLocation::DataDir(data_dir)).await?;
         let service = Service::new(store, std::sync::Arc::new(SystemClock));
         let admin = service.bootstrap_admin("admin").await?;
         let alice = service
-            .add_user_locally(&NewUser {
-                name: "alice".into(),
-                roles: vec!["requester".into()],
-                team: None,
-            })
+            .add_user_locally(&NewUser { name: "alice".into(), roles: vec!["requester".into()], team: None })
             .await?;
         let bob = service
-            .add_user_locally(&NewUser {
-                name: "bob".into(),
-                roles: vec!["approver".into()],
-                team: None,
-            })
+            .add_user_locally(&NewUser { name: "bob".into(), roles: vec!["approver".into()], team: None })
             .await?;
-        let caller = Caller {
-            user: admin.user.clone(),
-        };
+        let caller = Caller { user: admin.user.clone() };
         let payments = NewService {
             name: "payments-api".into(),
             team: "payments".into(),
@@ -391,10 +339,7 @@ fn start_app(runtime: &tokio::runtime::Runtime, data_dir: PathBuf) -> TestResult
             depends_on: vec![],
         };
         service.register_service(&caller, payments, None).await?;
-        let config = changegate_server::ServerConfig {
-            listen: "127.0.0.1:0".parse()?,
-            secure_cookies: false,
-        };
+        let config = changegate_server::ServerConfig { listen: "127.0.0.1:0".parse()?, secure_cookies: false };
         let app = changegate_server::Application::build(service, config).await?;
         let address = app.local_addr();
         tokio::spawn(app.run_until(std::future::pending()));
@@ -432,22 +377,16 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
         }
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let data = tempfile::tempdir()?;
     let profile = tempfile::tempdir()?;
     let (base, users) = start_app(&runtime, data.path().to_path_buf())?;
     let driver = ChromeDriver::start(&binaries.chromedriver)?;
-    let browser = driver.new_session(binaries.chromium.as_deref(), profile.path())?;
+    let browser = driver.new_session(&binaries.chromium, profile.path())?;
 
     // Signed out, a page sends us to sign in.
     browser.goto(&format!("{base}/changes"))?;
-    browser.wait_for_url(
-        |url| url.contains("/login"),
-        "a redirect to the sign-in page",
-    )?;
+    browser.wait_for_url(|url| url.contains("/login"), "a redirect to the sign-in page")?;
 
     // Alice proposes a change.
     sign_in(&browser, &base, &users.alice)?;
@@ -458,20 +397,13 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
     browser.type_into("#description", "Yearly key rotation.")?;
     browser.click("#service option[value='payments-api']")?;
     browser.type_into("#environment", "production")?;
-    browser.type_into(
-        "#implementation_plan",
-        "Deploy the new keys, then revoke the old ones.",
-    )?;
+    browser.type_into("#implementation_plan", "Deploy the new keys, then revoke the old ones.")?;
     browser.type_into("#rollback_plan", "Re-enable the old keys.")?;
     browser.type_into("#links", "https://git.example/payments/pull/42")?;
     browser.click("#create-change")?;
-    let change_url =
-        browser.wait_for_url(|url| url.contains("/changes/CHG-"), "the new change's page")?;
+    let change_url = browser.wait_for_url(|url| url.contains("/changes/CHG-"), "the new change's page")?;
     browser.wait_for_text("#change-state", "draft")?;
-    assert_eq!(
-        browser.text("#change-title")?,
-        "Rotate payment signing keys"
-    );
+    assert_eq!(browser.text("#change-title")?, "Rotate payment signing keys");
 
     browser.click("form[data-action='submit'] button")?;
     browser.wait_for_text("#change-state", "assessed")?;
@@ -494,10 +426,7 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
     browser.type_into("#comment-approve", "Keys were reviewed by security.")?;
     browser.click("form[data-action='approve'] button")?;
     browser.wait_for_text("#change-state", "approved")?;
-    assert!(
-        browser.text("#flash")?.contains("approval is recorded"),
-        "a confirmation is shown"
-    );
+    assert!(browser.text("#flash")?.contains("approval is recorded"), "a confirmation is shown");
     assert!(browser.text("#approvals")?.contains("bob"));
     assert!(browser.text("#timeline")?.contains("change approved"));
     browser.screenshot("change-approved")?;

@@ -5,9 +5,7 @@
 use std::future::Future;
 
 use changegate_core::ChangeId;
-use changegate_service::{
-    Caller, CreatedUser, NewChange, NewService, NewUser, Service, SystemClock,
-};
+use changegate_service::{Caller, CreatedUser, NewChange, NewService, NewUser, Service, SystemClock};
 use ureq::http::HeaderMap;
 
 /// A running server over a fresh SQLite store with an admin, alice (requester), bob (approver)
@@ -27,39 +25,23 @@ impl TestApp {
     }
 
     fn start_with(secure_cookies: bool) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().to_path_buf();
         let (service, alice, bob, address) = runtime.block_on(async move {
             let store =
-                changegate_store::Store::open(&changegate_store::StoreLocation::DataDir(data_dir))
-                    .await
-                    .unwrap();
+                changegate_store::Store::open(&changegate_store::StoreLocation::DataDir(data_dir)).await.unwrap();
             let service = Service::new(store, std::sync::Arc::new(SystemClock));
             let admin = service.bootstrap_admin("admin").await.unwrap();
             let alice = service
-                .add_user_locally(&NewUser {
-                    name: "alice".into(),
-                    roles: vec!["requester".into()],
-                    team: None,
-                })
+                .add_user_locally(&NewUser { name: "alice".into(), roles: vec!["requester".into()], team: None })
                 .await
                 .unwrap();
             let bob = service
-                .add_user_locally(&NewUser {
-                    name: "bob".into(),
-                    roles: vec!["approver".into()],
-                    team: None,
-                })
+                .add_user_locally(&NewUser { name: "bob".into(), roles: vec!["approver".into()], team: None })
                 .await
                 .unwrap();
-            let caller = Caller {
-                user: admin.user.clone(),
-            };
+            let caller = Caller { user: admin.user.clone() };
             let payments = NewService {
                 name: "payments-api".into(),
                 team: "payments".into(),
@@ -67,29 +49,14 @@ impl TestApp {
                 scopes: vec!["pci".into()],
                 depends_on: vec![],
             };
-            service
-                .register_service(&caller, payments, None)
-                .await
-                .unwrap();
-            let config = changegate_server::ServerConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                secure_cookies,
-            };
-            let app = changegate_server::Application::build(service.clone(), config)
-                .await
-                .unwrap();
+            service.register_service(&caller, payments, None).await.unwrap();
+            let config = changegate_server::ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), secure_cookies };
+            let app = changegate_server::Application::build(service.clone(), config).await.unwrap();
             let address = app.local_addr();
             tokio::spawn(app.run_until(std::future::pending()));
             (service, alice, bob, address)
         });
-        TestApp {
-            runtime,
-            base: format!("http://{address}"),
-            service,
-            alice,
-            bob,
-            _dir: dir,
-        }
+        TestApp { runtime, base: format!("http://{address}"), service, alice, bob, _dir: dir }
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -101,9 +68,7 @@ impl TestApp {
     }
 
     fn caller(&self, user: &CreatedUser) -> Caller {
-        Caller {
-            user: user.user.clone(),
-        }
+        Caller { user: user.user.clone() }
     }
 
     /// A change created directly through the service (for tests about other pages).
@@ -116,44 +81,27 @@ impl TestApp {
             environment: "production".into(),
             ..NewChange::default()
         };
-        self.block_on(self.service.create_change(&self.caller(user), input, None))
-            .unwrap()
-            .value
-            .id
+        self.block_on(self.service.create_change(&self.caller(user), input, None)).unwrap().value.id
     }
 
     fn change(&self, id: ChangeId) -> changegate_core::ChangeRecord {
-        self.block_on(self.service.store().change(id))
-            .unwrap()
-            .expect("the change exists")
+        self.block_on(self.service.store().change(id)).unwrap().expect("the change exists")
     }
 
     fn client(&self) -> Client {
-        Client {
-            base: self.base.clone(),
-            agent: agent(),
-            cookie: None,
-        }
+        Client { base: self.base.clone(), agent: agent(), cookie: None }
     }
 
     fn signed_in(&self, user: &CreatedUser) -> Client {
         let mut client = self.client();
         let reply = client.post("/login", &[("token", &user.token)]);
-        assert_eq!(
-            reply.status, 303,
-            "signing in as {} failed: {}",
-            user.user.name, reply.body
-        );
+        assert_eq!(reply.status, 303, "signing in as {} failed: {}", user.user.name, reply.body);
         client
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .build()
-        .into()
+    ureq::Agent::config_builder().max_redirects(0).http_status_as_error(false).build().into()
 }
 
 struct Reply {
@@ -168,8 +116,7 @@ impl Reply {
     }
 
     fn location(&self) -> &str {
-        self.header("location")
-            .unwrap_or_else(|| panic!("no Location in a {} reply", self.status))
+        self.header("location").unwrap_or_else(|| panic!("no Location in a {} reply", self.status))
     }
 
     /// The page's CSRF value, as its forms carry it.
@@ -199,11 +146,7 @@ impl Client {
             }
         }
         let body = response.body_mut().read_to_string().unwrap();
-        Reply {
-            status: response.status().as_u16(),
-            headers,
-            body,
-        }
+        Reply { status: response.status().as_u16(), headers, body }
     }
 
     fn get(&mut self, path: &str) -> Reply {
@@ -219,12 +162,7 @@ impl Client {
         self.post_with(path, fields, &[])
     }
 
-    fn post_with(
-        &mut self,
-        path: &str,
-        fields: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> Reply {
+    fn post_with(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Reply {
         let mut request = self.agent.post(format!("{}{path}", self.base));
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
@@ -241,10 +179,7 @@ fn new_change_fields<'a>(csrf: &'a str, title: &'a str) -> Vec<(&'a str, &'a str
     vec![
         ("csrf", csrf),
         ("title", title),
-        (
-            "description",
-            "Rotate the signing keys of the payments API.\nSecond line.",
-        ),
+        ("description", "Rotate the signing keys of the payments API.\nSecond line."),
         ("type", "normal"),
         ("service", "payments-api"),
         ("environment", "production"),
@@ -252,10 +187,7 @@ fn new_change_fields<'a>(csrf: &'a str, title: &'a str) -> Vec<(&'a str, &'a str
         ("rollback_plan", "redeploy the previous release"),
         ("planned_start", "2026-11-26T10:00"),
         ("planned_end", "2026-11-26T11:30"),
-        (
-            "links",
-            "https://git.example/pr/42\r\n\r\nhttps://ci.example/runs/7\r\n",
-        ),
+        ("links", "https://git.example/pr/42\r\n\r\nhttps://ci.example/runs/7\r\n"),
     ]
 }
 
@@ -266,10 +198,7 @@ fn sign_in_page_and_bad_tokens_write_nothing() {
     let page = client.get("/login");
     assert_eq!(page.status, 200);
     assert!(page.body.contains(r#"name="token""#), "{}", page.body);
-    assert!(
-        page.header("content-security-policy")
-            .is_some_and(|csp| csp.contains("frame-ancestors 'none'"))
-    );
+    assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("frame-ancestors 'none'")));
 
     let before = app.event_count();
     let fake = format!("cg_{}", "0".repeat(64));
@@ -278,17 +207,9 @@ fn sign_in_page_and_bad_tokens_write_nothing() {
         assert_eq!(reply.status, 401, "token {token:?}");
         assert!(reply.header("set-cookie").is_none());
         assert!(reply.body.contains(r#"id="login-error""#), "{}", reply.body);
-        assert!(
-            !reply.body.contains(&fake),
-            "a refused token is never echoed"
-        );
+        assert!(!reply.body.contains(&fake), "a refused token is never echoed");
     }
-    assert!(
-        client
-            .post("/login", &[("token", &fake)])
-            .body
-            .contains("not accepted")
-    );
+    assert!(client.post("/login", &[("token", &fake)]).body.contains("not accepted"));
     assert_eq!(app.event_count(), before, "refused sign-ins write nothing");
 
     // Pages need a session; a GET comes back to where it was going.
@@ -302,11 +223,7 @@ fn sign_in_page_and_bad_tokens_write_nothing() {
     client.cookie = Some(format!("changegate_session={fake}"));
     let reply = client.get("/services");
     assert_eq!(reply.location(), "/login?next=%2Fservices");
-    assert!(
-        reply
-            .header("set-cookie")
-            .is_some_and(|cookie| cookie.contains("Max-Age=0"))
-    );
+    assert!(reply.header("set-cookie").is_some_and(|cookie| cookie.contains("Max-Age=0")));
     assert_eq!(app.event_count(), before);
 }
 
@@ -318,33 +235,16 @@ fn signing_in_sets_a_strict_http_only_session_cookie() {
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location(), "/");
     let cookie = reply.header("set-cookie").expect("a session cookie");
-    assert!(
-        cookie.starts_with(&format!("changegate_session={};", app.alice.token)),
-        "{cookie}"
-    );
+    assert!(cookie.starts_with(&format!("changegate_session={};", app.alice.token)), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(
-            cookie.split("; ").any(|part| part == attribute),
-            "{attribute} missing in {cookie}"
-        );
+        assert!(cookie.split("; ").any(|part| part == attribute), "{attribute} missing in {cookie}");
     }
-    assert!(
-        !cookie.contains("Secure"),
-        "plain HTTP: no Secure flag ({cookie})"
-    );
+    assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag ({cookie})");
 
     let dashboard = client.get("/");
     assert_eq!(dashboard.status, 200);
-    assert!(
-        dashboard
-            .body
-            .contains(r#"<span class="who-name" id="who-name">alice</span>"#)
-    );
-    assert!(
-        dashboard
-            .body
-            .contains(r#"<span class="role">requester</span>"#)
-    );
+    assert!(dashboard.body.contains(r#"<span class="who-name" id="who-name">alice</span>"#));
+    assert!(dashboard.body.contains(r#"<span class="role">requester</span>"#));
     assert_eq!(dashboard.header("cache-control"), Some("no-store"));
     let csrf = dashboard.csrf();
     assert_eq!(csrf, changegate_server::web::csrf_token(&app.alice.token));
@@ -360,28 +260,17 @@ fn signing_in_sets_a_strict_http_only_session_cookie() {
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location(), "/login");
     assert!(reply.header("set-cookie").is_some_and(|cookie| {
-        cookie.starts_with("changegate_session=;")
-            && cookie.contains("Max-Age=0")
-            && cookie.contains("HttpOnly")
+        cookie.starts_with("changegate_session=;") && cookie.contains("Max-Age=0") && cookie.contains("HttpOnly")
     }));
     assert!(client.cookie.is_none());
     assert_eq!(client.get("/").status, 303);
 
     // `next` brings the user back, but only to a page of this site.
     let mut client = app.client();
-    let reply = client.post(
-        "/login",
-        &[
-            ("token", &app.bob.token),
-            ("next", "/changes?state=assessed"),
-        ],
-    );
+    let reply = client.post("/login", &[("token", &app.bob.token), ("next", "/changes?state=assessed")]);
     assert_eq!(reply.location(), "/changes?state=assessed");
     let mut client = app.client();
-    let reply = client.post(
-        "/login",
-        &[("token", &app.bob.token), ("next", "//evil.example/x")],
-    );
+    let reply = client.post("/login", &[("token", &app.bob.token), ("next", "//evil.example/x")]);
     assert_eq!(reply.location(), "/");
 }
 
@@ -398,26 +287,14 @@ fn secure_cookies_when_configured() {
 fn cross_site_sign_in_is_refused() {
     let app = TestApp::start();
     let mut client = app.client();
-    let reply = client.post_with(
-        "/login",
-        &[("token", &app.alice.token)],
-        &[("origin", "https://evil.example")],
-    );
+    let reply = client.post_with("/login", &[("token", &app.alice.token)], &[("origin", "https://evil.example")]);
     assert_eq!(reply.status, 403);
     assert!(reply.header("set-cookie").is_none());
     assert!(reply.body.contains("another site"), "{}", reply.body);
-    let reply = client.post_with(
-        "/login",
-        &[("token", &app.alice.token)],
-        &[("origin", "null")],
-    );
+    let reply = client.post_with("/login", &[("token", &app.alice.token)], &[("origin", "null")]);
     assert_eq!(reply.status, 403);
     let own_origin = app.base.clone();
-    let reply = client.post_with(
-        "/login",
-        &[("token", &app.alice.token)],
-        &[("origin", &own_origin)],
-    );
+    let reply = client.post_with("/login", &[("token", &app.alice.token)], &[("origin", &own_origin)]);
     assert_eq!(reply.status, 303);
     assert!(reply.header("set-cookie").is_some());
 }
@@ -429,8 +306,7 @@ fn a_change_is_created_through_the_form_and_submitted() {
     let form = alice.get("/changes/new");
     assert_eq!(form.status, 200);
     assert!(
-        form.body
-            .contains(r#"<option value="payments-api">payments-api (tier 2, payments)</option>"#),
+        form.body.contains(r#"<option value="payments-api">payments-api (tier 2, payments)</option>"#),
         "{}",
         form.body
     );
@@ -446,55 +322,28 @@ fn a_change_is_created_through_the_form_and_submitted() {
     assert_eq!(change.title, "Rotate signing keys");
     assert_eq!(change.requester.as_str(), "alice");
     assert_eq!(change.environment.as_str(), "production");
-    assert_eq!(
-        change.planned_start.unwrap().to_rfc3339(),
-        "2026-11-26T10:00:00Z"
-    );
-    assert_eq!(
-        change.planned_end.unwrap().to_rfc3339(),
-        "2026-11-26T11:30:00Z"
-    );
-    assert_eq!(
-        change.links,
-        vec!["https://git.example/pr/42", "https://ci.example/runs/7"]
-    );
-    assert_eq!(
-        change.rollback_plan.as_deref(),
-        Some("redeploy the previous release")
-    );
+    assert_eq!(change.planned_start.unwrap().to_rfc3339(), "2026-11-26T10:00:00Z");
+    assert_eq!(change.planned_end.unwrap().to_rfc3339(), "2026-11-26T11:30:00Z");
+    assert_eq!(change.links, vec!["https://git.example/pr/42", "https://ci.example/runs/7"]);
+    assert_eq!(change.rollback_plan.as_deref(), Some("redeploy the previous release"));
 
     let page = alice.get("/changes/CHG-000001");
     assert_eq!(page.status, 200);
-    assert!(
-        page.body
-            .contains(r#"<h1 id="change-title">Rotate signing keys</h1>"#)
-    );
+    assert!(page.body.contains(r#"<h1 id="change-title">Rotate signing keys</h1>"#));
     assert!(page.body.contains(r#"data-state="draft""#));
-    assert!(page.body.contains(
-        r#"rel="noopener noreferrer nofollow">https:&#x2f;&#x2f;git.example&#x2f;pr&#x2f;42</a>"#
-    ));
     assert!(
-        page.body.contains("change created"),
-        "the timeline shows the creation"
+        page.body.contains(r#"rel="noopener noreferrer nofollow">https:&#x2f;&#x2f;git.example&#x2f;pr&#x2f;42</a>"#)
     );
+    assert!(page.body.contains("change created"), "the timeline shows the creation");
 
-    let reply = alice.post(
-        "/changes/CHG-000001/actions/submit",
-        &[("csrf", &csrf), ("comment", "ready")],
-    );
+    let reply = alice.post("/changes/CHG-000001/actions/submit", &[("csrf", &csrf), ("comment", "ready")]);
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(reply.location(), "/changes/CHG-000001?done=submit");
     let page = alice.get(reply.location());
     assert!(page.body.contains(r#"data-state="assessed""#));
     assert!(page.body.contains("banner-success"));
-    assert!(
-        page.body.contains("normal change on a tier-2 service"),
-        "the assessment's reasons are shown"
-    );
-    assert!(
-        page.body
-            .contains(r#"<span class="badge risk-medium">medium</span>"#)
-    );
+    assert!(page.body.contains("normal change on a tier-2 service"), "the assessment's reasons are shown");
+    assert!(page.body.contains(r#"<span class="badge risk-medium">medium</span>"#));
 }
 
 #[test]
@@ -511,9 +360,7 @@ fn invalid_input_re_renders_the_form_with_messages_and_values() {
     assert_eq!(reply.status, 422);
     assert_eq!(app.event_count(), before, "nothing written");
     assert!(
-        reply.body.contains(
-            r#"<ul class="field-errors" data-field="title"><li>must not be empty</li></ul>"#
-        ),
+        reply.body.contains(r#"<ul class="field-errors" data-field="title"><li>must not be empty</li></ul>"#),
         "{}",
         reply.body
     );
@@ -522,32 +369,17 @@ fn invalid_input_re_renders_the_form_with_messages_and_values() {
     assert!(reply.body.contains("not a valid name"));
     // What was typed is kept.
     assert!(reply.body.contains(r#"value="Prod!""#));
-    assert!(
-        reply
-            .body
-            .contains("Rotate the signing keys of the payments API.\nSecond line.")
-    );
-    assert!(
-        reply
-            .body
-            .contains(r#"<option value="payments-api" selected>"#)
-    );
+    assert!(reply.body.contains("Rotate the signing keys of the payments API.\nSecond line."));
+    assert!(reply.body.contains(r#"<option value="payments-api" selected>"#));
     assert!(reply.body.contains(r#"value="2026-11-26T10:00""#));
 
     // An approver cannot create changes: the page says so.
     let mut bob = app.signed_in(&app.bob);
     assert_eq!(bob.get("/changes/new").status, 403);
     let bob_csrf = bob.get("/").csrf();
-    let reply = bob.post(
-        "/changes",
-        &new_change_fields(&bob_csrf, "Not mine to make"),
-    );
+    let reply = bob.post("/changes", &new_change_fields(&bob_csrf, "Not mine to make"));
     assert_eq!(reply.status, 403);
-    assert!(
-        reply.body.contains("requester or admin role"),
-        "{}",
-        reply.body
-    );
+    assert!(reply.body.contains("requester or admin role"), "{}", reply.body);
 }
 
 #[test]
@@ -573,16 +405,10 @@ fn forms_without_the_right_csrf_value_are_refused_and_write_nothing() {
 
     assert_eq!(app.event_count(), before, "refused forms write nothing");
     assert_eq!(app.change(id).state.as_str(), "draft");
-    assert!(
-        app.block_on(app.service.store().change(ChangeId::new(2)))
-            .unwrap()
-            .is_none()
-    );
+    assert!(app.block_on(app.service.store().change(ChangeId::new(2))).unwrap().is_none());
 
     // Without a session at all, a POST goes to the sign-in page.
-    let reply = app
-        .client()
-        .post("/changes", &new_change_fields(&bobs_csrf, "Anonymous"));
+    let reply = app.client().post("/changes", &new_change_fields(&bobs_csrf, "Anonymous"));
     assert_eq!(reply.status, 303);
     assert_eq!(reply.location(), "/login");
     assert_eq!(app.event_count(), before);
@@ -605,31 +431,14 @@ fn hostile_input_is_escaped_everywhere() {
     for path in [location.as_str(), "/changes", "/"] {
         let page = alice.get(path);
         assert_eq!(page.status, 200, "{path}");
-        assert!(
-            !page.body.contains("<script>alert(1)"),
-            "{path} carries the raw script:\n{}",
-            page.body
-        );
+        assert!(!page.body.contains("<script>alert(1)"), "{path} carries the raw script:\n{}", page.body);
         assert!(!page.body.contains("<img src=x"), "{path}");
-        assert!(
-            page.body.contains("&lt;script&gt;alert(1)"),
-            "{path} shows the escaped title:\n{}",
-            page.body
-        );
+        assert!(page.body.contains("&lt;script&gt;alert(1)"), "{path} shows the escaped title:\n{}", page.body);
     }
     let page = alice.get(&location);
-    assert!(
-        page.body
-            .contains("&lt;img src=x onerror=&quot;alert(2)&quot;&gt;")
-    );
-    assert!(
-        !page.body.contains(r#"href="javascript:"#),
-        "a javascript: link never becomes an href"
-    );
-    assert!(
-        page.body
-            .contains(r#"<span class="mono">javascript:alert(3)</span>"#)
-    );
+    assert!(page.body.contains("&lt;img src=x onerror=&quot;alert(2)&quot;&gt;"));
+    assert!(!page.body.contains(r#"href="javascript:"#), "a javascript: link never becomes an href");
+    assert!(page.body.contains(r#"<span class="mono">javascript:alert(3)</span>"#));
 
     // A hostile title also stays escaped in the form re-rendered after a validation error.
     let mut fields = new_change_fields(&csrf, hostile);
@@ -648,36 +457,18 @@ fn actions_follow_the_lifecycle_and_show_refusals_on_the_page() {
     let path = format!("/changes/{id}");
     let mut alice = app.signed_in(&app.alice);
     let csrf = alice.get("/").csrf();
-    assert_eq!(
-        alice
-            .post(&format!("{path}/actions/submit"), &[("csrf", &csrf)])
-            .status,
-        303
-    );
+    assert_eq!(alice.post(&format!("{path}/actions/submit"), &[("csrf", &csrf)]).status, 303);
 
     // Alice may not approve her own change: no button, and a forged attempt shows a 403 banner.
     let page = alice.get(&path);
     assert!(!page.body.contains(r#"data-action="approve""#));
-    assert!(
-        page.body.contains(r#"id="no-actions""#) || page.body.contains(r#"data-action="cancel""#)
-    );
+    assert!(page.body.contains(r#"id="no-actions""#) || page.body.contains(r#"data-action="cancel""#));
     let before = app.event_count();
-    let reply = alice.post(
-        &format!("{path}/actions/approve"),
-        &[("csrf", &csrf), ("comment", "self-approval")],
-    );
+    let reply = alice.post(&format!("{path}/actions/approve"), &[("csrf", &csrf), ("comment", "self-approval")]);
     assert_eq!(reply.status, 403);
     assert!(reply.body.contains("Could not approve"), "{}", reply.body);
-    assert!(
-        reply.body.contains("needs one of the roles approver"),
-        "{}",
-        reply.body
-    );
-    assert_eq!(
-        app.event_count(),
-        before + 1,
-        "the service records the denial, nothing else"
-    );
+    assert!(reply.body.contains("needs one of the roles approver"), "{}", reply.body);
+    assert_eq!(app.event_count(), before + 1, "the service records the denial, nothing else");
     assert_eq!(app.change(id).state.as_str(), "assessed");
 
     // Bob approves.
@@ -686,10 +477,7 @@ fn actions_follow_the_lifecycle_and_show_refusals_on_the_page() {
     let page = bob.get(&path);
     assert!(page.body.contains(r#"data-action="approve""#));
     assert!(page.body.contains(r#"data-action="reject""#));
-    let reply = bob.post(
-        &format!("{path}/actions/approve"),
-        &[("csrf", &bob_csrf), ("comment", "looks safe")],
-    );
+    let reply = bob.post(&format!("{path}/actions/approve"), &[("csrf", &bob_csrf), ("comment", "looks safe")]);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let page = bob.get(reply.location());
     assert!(page.body.contains(r#"data-state="approved""#));
@@ -705,46 +493,20 @@ fn actions_follow_the_lifecycle_and_show_refusals_on_the_page() {
 
     // Validation: a review of a failed change needs a root cause.
     for action in ["schedule", "start", "fail"] {
-        assert_eq!(
-            alice
-                .post(&format!("{path}/actions/{action}"), &[("csrf", &csrf)])
-                .status,
-            303,
-            "{action}"
-        );
+        assert_eq!(alice.post(&format!("{path}/actions/{action}"), &[("csrf", &csrf)]).status, 303, "{action}");
     }
-    let reply = alice.post(
-        &format!("{path}/actions/review"),
-        &[
-            ("csrf", &csrf),
-            ("root_cause", "  "),
-            ("comment", "PIR held"),
-        ],
-    );
+    let reply = alice
+        .post(&format!("{path}/actions/review"), &[("csrf", &csrf), ("root_cause", "  "), ("comment", "PIR held")]);
     assert_eq!(reply.status, 422, "{}", reply.body);
-    assert!(
-        reply.body.contains("must name its root cause"),
-        "{}",
-        reply.body
-    );
-    assert!(
-        reply.body.contains(r#"value="PIR held""#),
-        "what was typed stays in the form"
-    );
-    let reply = alice.post(
-        &format!("{path}/actions/review"),
-        &[("csrf", &csrf), ("root_cause", "migration locked a table")],
-    );
+    assert!(reply.body.contains("must name its root cause"), "{}", reply.body);
+    assert!(reply.body.contains(r#"value="PIR held""#), "what was typed stays in the form");
+    let reply =
+        alice.post(&format!("{path}/actions/review"), &[("csrf", &csrf), ("root_cause", "migration locked a table")]);
     assert_eq!(reply.status, 303);
     assert!(alice.get(&path).body.contains("migration locked a table"));
 
     // Unknown actions and changes.
-    assert_eq!(
-        alice
-            .post(&format!("{path}/actions/teleport"), &[("csrf", &csrf)])
-            .status,
-        404
-    );
+    assert_eq!(alice.post(&format!("{path}/actions/teleport"), &[("csrf", &csrf)]).status, 404);
     assert_eq!(alice.get("/changes/CHG-999999").status, 404);
     assert_eq!(alice.get("/changes/not-an-id").status, 404);
 }
@@ -761,12 +523,7 @@ fn the_list_filters_and_pages() {
     assert!(page.body.contains("CHG-000003") && page.body.contains("CHG-000002"));
     assert!(!page.body.contains(">CHG-000001<"));
     // The next-page link keeps the page size (minijinja escapes '/' as &#x2f; in attributes).
-    assert!(
-        page.body
-            .contains(r#"href="&#x2f;changes?limit=2&amp;cursor=CHG-000002" rel="next""#),
-        "{}",
-        page.body
-    );
+    assert!(page.body.contains(r#"href="&#x2f;changes?limit=2&amp;cursor=CHG-000002" rel="next""#), "{}", page.body);
     let next = bob.get("/changes?limit=2&cursor=CHG-000002");
     assert!(next.body.contains(">CHG-000001<"));
     assert!(!next.body.contains(r#"id="next-page""#));
@@ -781,11 +538,7 @@ fn the_list_filters_and_pages() {
 
     let invalid = bob.get("/changes?requester=Not+A+Name&state=sideways");
     assert_eq!(invalid.status, 422);
-    assert!(
-        invalid.body.contains("Some filters are not valid"),
-        "{}",
-        invalid.body
-    );
+    assert!(invalid.body.contains("Some filters are not valid"), "{}", invalid.body);
     assert!(invalid.body.contains("sideways"));
 }
 
@@ -798,30 +551,20 @@ fn dashboard_services_static_files_and_not_found() {
     let dashboard = bob.get("/");
     assert_eq!(dashboard.status, 200);
     assert!(
-        dashboard
-            .body
-            .contains(&format!(r#"<a href="/changes/{id}" class="mono">{id}</a>"#)),
+        dashboard.body.contains(&format!(r#"<a href="/changes/{id}" class="mono">{id}</a>"#)),
         "{}",
         dashboard.body
     );
     assert!(
-        dashboard.body.contains(&format!(
-            r#"<span class="stat-value">{}</span>"#,
-            app.event_count()
-        )),
+        dashboard.body.contains(&format!(r#"<span class="stat-value">{}</span>"#, app.event_count())),
         "ledger size"
     );
-    assert!(
-        dashboard.body.contains(r#"class="fill-draft""#),
-        "the state bar"
-    );
+    assert!(dashboard.body.contains(r#"class="fill-draft""#), "the state bar");
 
     let services = bob.get("/services");
     assert_eq!(services.status, 200);
     assert!(
-        services.body.contains("payments-api")
-            && services.body.contains("Tier 2")
-            && services.body.contains(">pci<")
+        services.body.contains("payments-api") && services.body.contains("Tier 2") && services.body.contains(">pci<")
     );
 
     let css = bob.get("/static/app.css");
@@ -831,11 +574,7 @@ fn dashboard_services_static_files_and_not_found() {
 
     let missing = bob.get("/no/such/page");
     assert_eq!(missing.status, 404);
-    assert!(
-        missing.body.contains("Page not found") && missing.body.contains("who-name"),
-        "{}",
-        missing.body
-    );
+    assert!(missing.body.contains("Page not found") && missing.body.contains("who-name"), "{}", missing.body);
     let anonymous = app.client().get("/no/such/page");
     assert_eq!(anonymous.status, 404);
     assert!(anonymous.body.contains("Page not found"));

@@ -7,9 +7,9 @@
 
 use changegate_core::lifecycle::{self, Action, ActionInput};
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeType, DomainEvent, FieldError, IncidentId, IncidentRecord,
-    LIST_LENGTH_MAX, Name, Role, ServiceRecord, Severity, StreamId, TEXT_LENGTH_MAX,
-    TITLE_LENGTH_MAX, Tier, Timestamp, UserRecord, check_text,
+    ChangeId, ChangeRecord, ChangeType, DomainEvent, FieldError, IncidentId, IncidentRecord, LIST_LENGTH_MAX, Name,
+    Role, ServiceRecord, Severity, StreamId, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Tier, Timestamp, UserRecord,
+    check_text,
 };
 use changegate_store::{IdempotencyRecord, KeyedTable, WriteTx};
 
@@ -95,16 +95,9 @@ pub enum Command {
     RegisterService(NewService),
     CreateUser(NewUser),
     CreateChange(NewChange),
-    Act {
-        change: ChangeId,
-        action: Action,
-        request: ActionRequest,
-    },
+    Act { change: ChangeId, action: Action, request: ActionRequest },
     OpenIncident(NewIncident),
-    ResolveIncident {
-        incident: IncidentId,
-        resolved_at: Option<String>,
-    },
+    ResolveIncident { incident: IncidentId, resolved_at: Option<String> },
 }
 
 /// What a command produced.
@@ -125,44 +118,30 @@ struct Fields(Vec<FieldError>);
 
 impl Fields {
     fn name(&mut self, field: &str, text: &str) -> Option<Name> {
-        Name::parse(text)
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
+        Name::parse(text).map_err(|message| self.0.push(FieldError::new(field, message))).ok()
     }
 
     fn parse<T: std::str::FromStr<Err = String>>(&mut self, field: &str, text: &str) -> Option<T> {
-        text.parse()
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
+        text.parse().map_err(|message| self.0.push(FieldError::new(field, message))).ok()
     }
 
     fn time(&mut self, field: &str, text: Option<&str>) -> Option<Timestamp> {
         let text = text?;
-        Timestamp::parse_rfc3339(text)
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
+        Timestamp::parse_rfc3339(text).map_err(|message| self.0.push(FieldError::new(field, message))).ok()
     }
 
     fn text(&mut self, field: &str, text: &str, length_max: usize) {
-        if let Err(changegate_core::DomainError::Validation(mut errors)) =
-            check_text(field, text, length_max)
-        {
+        if let Err(changegate_core::DomainError::Validation(mut errors)) = check_text(field, text, length_max) {
             self.0.append(&mut errors);
         }
     }
 
     fn names(&mut self, field: &str, texts: &[String]) -> Vec<Name> {
         if texts.len() > LIST_LENGTH_MAX {
-            self.0.push(FieldError::new(
-                field,
-                format!("at most {LIST_LENGTH_MAX} entries"),
-            ));
+            self.0.push(FieldError::new(field, format!("at most {LIST_LENGTH_MAX} entries")));
             return Vec::new();
         }
-        let mut names: Vec<Name> = texts
-            .iter()
-            .filter_map(|text| self.name(field, text))
-            .collect();
+        let mut names: Vec<Name> = texts.iter().filter_map(|text| self.name(field, text)).collect();
         names.sort();
         names.dedup();
         names
@@ -173,11 +152,7 @@ impl Fields {
     }
 
     fn finish(self) -> Result<(), ServiceError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Validation(self.0)) }
     }
 }
 
@@ -195,13 +170,9 @@ async fn deny(
     reason: String,
 ) -> Result<Denied, ServiceError> {
     tracing::warn!(actor = %caller.name(), action, target, %reason, "access denied");
-    let event = DomainEvent::AccessDenied {
-        action: action.to_owned(),
-        target: target.to_owned(),
-        reason: reason.clone(),
-    };
-    tx.append(&StreamId::Access, caller.name().as_str(), time, &event)
-        .await?;
+    let event =
+        DomainEvent::AccessDenied { action: action.to_owned(), target: target.to_owned(), reason: reason.clone() };
+    tx.append(&StreamId::Access, caller.name().as_str(), time, &event).await?;
     Ok(Denied(reason))
 }
 
@@ -213,29 +184,17 @@ async fn register_service(
 ) -> Result<Result<ServiceRecord, Denied>, ServiceError> {
     if !caller.has_role(Role::Admin) {
         let reason = "registering a service needs the admin role".to_owned();
-        return Ok(Err(deny(
-            tx,
-            caller,
-            time,
-            "register_service",
-            &format!("service/{}", input.name),
-            reason,
-        )
-        .await?));
+        return Ok(Err(deny(tx, caller, time, "register_service", &format!("service/{}", input.name), reason).await?));
     }
     let mut fields = Fields::default();
     let name = fields.name("name", &input.name);
     let team = fields.name("team", &input.team);
-    let tier = Tier::new(input.tier)
-        .map_err(|message| fields.push("tier", message))
-        .ok();
+    let tier = Tier::new(input.tier).map_err(|message| fields.push("tier", message)).ok();
     let scopes = fields.names("scopes", &input.scopes);
     let depends_on = fields.names("depends_on", &input.depends_on);
     if let Some(name) = &name {
         if tx.exists(KeyedTable::Services, name).await? {
-            return Err(ServiceError::Conflict(format!(
-                "a service named {name} already exists"
-            )));
+            return Err(ServiceError::Conflict(format!("a service named {name} already exists")));
         }
         if depends_on.contains(name) {
             fields.push("depends_on", "a service cannot depend on itself");
@@ -243,10 +202,7 @@ async fn register_service(
     }
     for dependency in &depends_on {
         if !tx.exists(KeyedTable::Services, dependency).await? {
-            fields.push(
-                "depends_on",
-                format!("no service named {dependency}; register it first"),
-            );
+            fields.push("depends_on", format!("no service named {dependency}; register it first"));
         }
     }
     fields.finish()?;
@@ -254,50 +210,20 @@ async fn register_service(
         unreachable!("fields without errors are all parsed")
     };
     if !tx.exists(KeyedTable::Teams, &team).await? {
-        let event = DomainEvent::TeamCreated {
-            name: team.clone(),
-            description: String::new(),
-        };
-        tx.append(
-            &StreamId::Team(team.clone()),
-            caller.name().as_str(),
-            time,
-            &event,
-        )
-        .await?;
+        let event = DomainEvent::TeamCreated { name: team.clone(), description: String::new() };
+        tx.append(&StreamId::Team(team.clone()), caller.name().as_str(), time, &event).await?;
     }
-    let event = DomainEvent::ServiceRegistered {
-        name: name.clone(),
-        team,
-        tier,
-        scopes,
-        depends_on,
-    };
-    tx.append(
-        &StreamId::Service(name.clone()),
-        caller.name().as_str(),
-        time,
-        &event,
-    )
-    .await?;
-    let record = tx
-        .service(&name)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("service {name}")))?;
+    let event = DomainEvent::ServiceRegistered { name: name.clone(), team, tier, scopes, depends_on };
+    tx.append(&StreamId::Service(name.clone()), caller.name().as_str(), time, &event).await?;
+    let record = tx.service(&name).await?.ok_or_else(|| ServiceError::NotFound(format!("service {name}")))?;
     Ok(Ok(record))
 }
 
 fn parse_roles(fields: &mut Fields, roles: &[String]) -> Vec<Role> {
     if roles.is_empty() {
-        fields.push(
-            "roles",
-            "give at least one role: requester, approver, security, cab, auditor or admin",
-        );
+        fields.push("roles", "give at least one role: requester, approver, security, cab, auditor or admin");
     }
-    let mut parsed: Vec<Role> = roles
-        .iter()
-        .filter_map(|role| fields.parse("roles", role.trim()))
-        .collect();
+    let mut parsed: Vec<Role> = roles.iter().filter_map(|role| fields.parse("roles", role.trim())).collect();
     parsed.sort();
     parsed.dedup();
     parsed
@@ -312,41 +238,20 @@ async fn add_user(
     let mut fields = Fields::default();
     let name = fields.name("name", &input.name);
     let roles = parse_roles(&mut fields, &input.roles);
-    let team = input
-        .team
-        .as_deref()
-        .and_then(|team| fields.name("team", team));
+    let team = input.team.as_deref().and_then(|team| fields.name("team", team));
     fields.finish()?;
     let name = name.expect("validated");
     if tx.exists(KeyedTable::Users, &name).await? {
-        return Err(ServiceError::Conflict(format!(
-            "a user named {name} already exists"
-        )));
+        return Err(ServiceError::Conflict(format!("a user named {name} already exists")));
     }
     let (token, token_id) = generate_token()?;
     let stream = StreamId::User(name.clone());
-    let created = DomainEvent::UserCreated {
-        name: name.clone(),
-        roles: roles.clone(),
-        team: team.clone(),
-    };
+    let created = DomainEvent::UserCreated { name: name.clone(), roles: roles.clone(), team: team.clone() };
     tx.append(&stream, actor, time, &created).await?;
-    let issued = DomainEvent::TokenIssued {
-        user: name.clone(),
-        token_id: token_id.clone(),
-        token_sha256: token_sha256(&token),
-    };
+    let issued =
+        DomainEvent::TokenIssued { user: name.clone(), token_id: token_id.clone(), token_sha256: token_sha256(&token) };
     tx.append(&stream, actor, time, &issued).await?;
-    Ok(CreatedUser {
-        user: UserRecord {
-            name,
-            roles,
-            team,
-            created_at: time,
-        },
-        token,
-        token_id,
-    })
+    Ok(CreatedUser { user: UserRecord { name, roles, team, created_at: time }, token, token_id })
 }
 
 async fn create_user(
@@ -357,15 +262,7 @@ async fn create_user(
 ) -> Result<Result<CreatedUser, Denied>, ServiceError> {
     if !caller.has_role(Role::Admin) {
         let reason = "adding a user needs the admin role".to_owned();
-        return Ok(Err(deny(
-            tx,
-            caller,
-            time,
-            "create_user",
-            &format!("user/{}", input.name),
-            reason,
-        )
-        .await?));
+        return Ok(Err(deny(tx, caller, time, "create_user", &format!("user/{}", input.name), reason).await?));
     }
     Ok(Ok(add_user(tx, caller.name().as_str(), input, time).await?))
 }
@@ -378,15 +275,7 @@ async fn create_change(
 ) -> Result<Result<ChangeRecord, Denied>, ServiceError> {
     if !caller.has_any_role(&[Role::Requester, Role::Admin]) {
         let reason = "creating a change needs the requester or admin role".to_owned();
-        return Ok(Err(deny(
-            tx,
-            caller,
-            time,
-            "create_change",
-            "change",
-            reason,
-        )
-        .await?));
+        return Ok(Err(deny(tx, caller, time, "create_change", "change", reason).await?));
     }
     let mut fields = Fields::default();
     let title = input.title.trim();
@@ -398,10 +287,8 @@ async fn create_change(
     let change_type: Option<ChangeType> = fields.parse("type", &input.change_type);
     let service = fields.name("service", &input.service);
     let environment = fields.name("environment", &input.environment);
-    for (field, plan) in [
-        ("implementation_plan", &input.implementation_plan),
-        ("rollback_plan", &input.rollback_plan),
-    ] {
+    for (field, plan) in [("implementation_plan", &input.implementation_plan), ("rollback_plan", &input.rollback_plan)]
+    {
         if let Some(plan) = plan {
             fields.text(field, plan, TEXT_LENGTH_MAX);
         }
@@ -417,22 +304,15 @@ async fn create_change(
         fields.push("links", format!("at most {LIST_LENGTH_MAX} links"));
     }
     for link in &input.links {
-        if link.is_empty() || link.len() > LINK_LENGTH_MAX || link.chars().any(char::is_whitespace)
-        {
-            fields.push(
-                "links",
-                format!("each link is 1 to {LINK_LENGTH_MAX} characters without spaces"),
-            );
+        if link.is_empty() || link.len() > LINK_LENGTH_MAX || link.chars().any(char::is_whitespace) {
+            fields.push("links", format!("each link is 1 to {LINK_LENGTH_MAX} characters without spaces"));
             break;
         }
     }
     if let Some(service) = &service
         && !tx.exists(KeyedTable::Services, service).await?
     {
-        fields.push(
-            "service",
-            format!("no service named {service}; register it first"),
-        );
+        fields.push("service", format!("no service named {service}; register it first"));
     }
     fields.finish()?;
     let id = tx.next_change_id().await?;
@@ -444,24 +324,14 @@ async fn create_change(
         service: service.expect("validated"),
         environment: environment.expect("validated"),
         requester: caller.name().clone(),
-        implementation_plan: input
-            .implementation_plan
-            .clone()
-            .filter(|plan| !plan.trim().is_empty()),
-        rollback_plan: input
-            .rollback_plan
-            .clone()
-            .filter(|plan| !plan.trim().is_empty()),
+        implementation_plan: input.implementation_plan.clone().filter(|plan| !plan.trim().is_empty()),
+        rollback_plan: input.rollback_plan.clone().filter(|plan| !plan.trim().is_empty()),
         planned_start,
         planned_end,
         links: input.links.clone(),
     };
-    tx.append(&stream_of(id), caller.name().as_str(), time, &event)
-        .await?;
-    let record = tx
-        .change(id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
+    tx.append(&stream_of(id), caller.name().as_str(), time, &event).await?;
+    let record = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
     Ok(Ok(record))
 }
 
@@ -473,28 +343,14 @@ async fn act(
     request: &ActionRequest,
     time: Timestamp,
 ) -> Result<Result<ChangeRecord, Denied>, ServiceError> {
-    let change = tx
-        .change(id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
+    let change = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
     let actor = caller.actor();
     if let Err(reason) = lifecycle::authorize(&actor, action, &change) {
-        return Ok(Err(deny(
-            tx,
-            caller,
-            time,
-            action.as_str(),
-            &format!("change/{id}"),
-            reason,
-        )
-        .await?));
+        return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
     }
     let mut fields = Fields::default();
     let input = ActionInput {
-        comment: request
-            .comment
-            .clone()
-            .filter(|comment| !comment.trim().is_empty()),
+        comment: request.comment.clone().filter(|comment| !comment.trim().is_empty()),
         root_cause: request.root_cause.clone(),
         planned_start: fields.time("planned_start", request.planned_start.as_deref()),
         planned_end: fields.time("planned_end", request.planned_end.as_deref()),
@@ -506,13 +362,9 @@ async fn act(
         .ok_or_else(|| ServiceError::NotFound(format!("service {}", change.service)))?;
     let events = lifecycle::decide(&change, &actor, action, &input, service.tier, time)?;
     for event in &events {
-        tx.append(&stream_of(id), caller.name().as_str(), time, event)
-            .await?;
+        tx.append(&stream_of(id), caller.name().as_str(), time, event).await?;
     }
-    let record = tx
-        .change(id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
+    let record = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
     Ok(Ok(record))
 }
 
@@ -524,15 +376,7 @@ async fn open_incident(
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
     if !caller.has_any_role(&[Role::Requester, Role::Admin, Role::Cab]) {
         let reason = "opening an incident needs the requester, cab or admin role".to_owned();
-        return Ok(Err(deny(
-            tx,
-            caller,
-            time,
-            "open_incident",
-            "incident",
-            reason,
-        )
-        .await?));
+        return Ok(Err(deny(tx, caller, time, "open_incident", "incident", reason).await?));
     }
     let mut fields = Fields::default();
     let title = input.title.trim();
@@ -542,13 +386,8 @@ async fn open_incident(
     fields.text("title", title, TITLE_LENGTH_MAX);
     let service = fields.name("service", &input.service);
     let severity: Option<Severity> = fields.parse("severity", &input.severity);
-    let detected_at = fields
-        .time("detected_at", input.detected_at.as_deref())
-        .unwrap_or(time);
-    let caused_by: Option<ChangeId> = input
-        .caused_by
-        .as_deref()
-        .and_then(|text| fields.parse("caused_by", text));
+    let detected_at = fields.time("detected_at", input.detected_at.as_deref()).unwrap_or(time);
+    let caused_by: Option<ChangeId> = input.caused_by.as_deref().and_then(|text| fields.parse("caused_by", text));
     if let Some(service) = &service
         && !tx.exists(KeyedTable::Services, service).await?
     {
@@ -569,15 +408,8 @@ async fn open_incident(
         detected_at,
         caused_by,
     };
-    tx.append(
-        &StreamId::Incident(id),
-        caller.name().as_str(),
-        time,
-        &event,
-    )
-    .await?;
-    let record =
-        IncidentRecord::create(&event, time).expect("an opening event creates an incident");
+    tx.append(&StreamId::Incident(id), caller.name().as_str(), time, &event).await?;
+    let record = IncidentRecord::create(&event, time).expect("an opening event creates an incident");
     Ok(Ok(record))
 }
 
@@ -590,45 +422,20 @@ async fn resolve_incident(
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
     if !caller.has_any_role(&[Role::Requester, Role::Admin, Role::Cab]) {
         let reason = "resolving an incident needs the requester, cab or admin role".to_owned();
-        return Ok(Err(deny(
-            tx,
-            caller,
-            time,
-            "resolve_incident",
-            &format!("incident/{id}"),
-            reason,
-        )
-        .await?));
+        return Ok(Err(deny(tx, caller, time, "resolve_incident", &format!("incident/{id}"), reason).await?));
     }
     let mut fields = Fields::default();
     let resolved_at = fields.time("resolved_at", resolved_at).unwrap_or(time);
     fields.finish()?;
-    let mut record = tx
-        .incident(id)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("incident {id}")))?;
+    let mut record = tx.incident(id).await?.ok_or_else(|| ServiceError::NotFound(format!("incident {id}")))?;
     if record.resolved_at.is_some() {
-        return Err(ServiceError::Conflict(format!(
-            "incident {id} is already resolved"
-        )));
+        return Err(ServiceError::Conflict(format!("incident {id} is already resolved")));
     }
     if resolved_at < record.detected_at {
-        return Err(ServiceError::invalid(
-            "resolved_at",
-            "must not be before the incident was detected",
-        ));
+        return Err(ServiceError::invalid("resolved_at", "must not be before the incident was detected"));
     }
-    let event = DomainEvent::IncidentResolved {
-        resolved_at,
-        comment: None,
-    };
-    tx.append(
-        &StreamId::Incident(id),
-        caller.name().as_str(),
-        time,
-        &event,
-    )
-    .await?;
+    let event = DomainEvent::IncidentResolved { resolved_at, comment: None };
+    tx.append(&StreamId::Incident(id), caller.name().as_str(), time, &event).await?;
     record.apply(&event);
     Ok(Ok(record))
 }
@@ -641,31 +448,16 @@ async fn execute(
     time: Timestamp,
 ) -> Result<Result<Produced, Denied>, ServiceError> {
     Ok(match command {
-        Command::RegisterService(input) => register_service(tx, caller, input, time)
-            .await?
-            .map(Produced::Service),
-        Command::CreateUser(input) => create_user(tx, caller, input, time)
-            .await?
-            .map(Produced::User),
-        Command::CreateChange(input) => create_change(tx, caller, input, time)
-            .await?
-            .map(Produced::Change),
-        Command::Act {
-            change,
-            action,
-            request,
-        } => act(tx, caller, *change, *action, request, time)
-            .await?
-            .map(Produced::Change),
-        Command::OpenIncident(input) => open_incident(tx, caller, input, time)
-            .await?
-            .map(Produced::Incident),
-        Command::ResolveIncident {
-            incident,
-            resolved_at,
-        } => resolve_incident(tx, caller, *incident, resolved_at.as_deref(), time)
-            .await?
-            .map(Produced::Incident),
+        Command::RegisterService(input) => register_service(tx, caller, input, time).await?.map(Produced::Service),
+        Command::CreateUser(input) => create_user(tx, caller, input, time).await?.map(Produced::User),
+        Command::CreateChange(input) => create_change(tx, caller, input, time).await?.map(Produced::Change),
+        Command::Act { change, action, request } => {
+            act(tx, caller, *change, *action, request, time).await?.map(Produced::Change)
+        }
+        Command::OpenIncident(input) => open_incident(tx, caller, input, time).await?.map(Produced::Incident),
+        Command::ResolveIncident { incident, resolved_at } => {
+            resolve_incident(tx, caller, *incident, resolved_at.as_deref(), time).await?.map(Produced::Incident)
+        }
     })
 }
 
@@ -706,7 +498,8 @@ impl Service {
                     Err(denied) => return Ok(Err(denied)),
                 };
                 if let Some(key) = idempotency {
-                    let record = IdempotencyRecord { fingerprint: key.fingerprint.clone(), resource: resource_of(&produced) };
+                    let record =
+                        IdempotencyRecord { fingerprint: key.fingerprint.clone(), resource: resource_of(&produced) };
                     tx.remember_idempotency(actor, &key.key, &record, time).await?;
                 }
                 Ok(Ok(Outcome { value: produced, replayed: false }))
@@ -717,33 +510,23 @@ impl Service {
 
     /// Runs many commands, each as its caller at its own time, in one transaction: all or none.
     /// For seeding and importing history; every command goes through the same checks as `run`.
-    pub async fn run_batch(
-        &self,
-        commands: &[(Caller, Timestamp, Command)],
-    ) -> Result<Vec<Produced>, ServiceError> {
+    pub async fn run_batch(&self, commands: &[(Caller, Timestamp, Command)]) -> Result<Vec<Produced>, ServiceError> {
         if commands.len() > BATCH_LENGTH_MAX {
-            return Err(ServiceError::invalid(
-                "commands",
-                format!("at most {BATCH_LENGTH_MAX} commands in one batch"),
-            ));
+            return Err(ServiceError::invalid("commands", format!("at most {BATCH_LENGTH_MAX} commands in one batch")));
         }
         self.store()
-            .write(
-                async |tx: &mut WriteTx| -> Result<Vec<Produced>, ServiceError> {
-                    let mut produced = Vec::with_capacity(commands.len());
-                    for (position, (caller, time, command)) in commands.iter().enumerate() {
-                        match execute(tx, caller, command, *time).await? {
-                            Ok(value) => produced.push(value),
-                            Err(Denied(reason)) => {
-                                return Err(ServiceError::Forbidden(format!(
-                                    "command {position} of the batch: {reason}"
-                                )));
-                            }
+            .write(async |tx: &mut WriteTx| -> Result<Vec<Produced>, ServiceError> {
+                let mut produced = Vec::with_capacity(commands.len());
+                for (position, (caller, time, command)) in commands.iter().enumerate() {
+                    match execute(tx, caller, command, *time).await? {
+                        Ok(value) => produced.push(value),
+                        Err(Denied(reason)) => {
+                            return Err(ServiceError::Forbidden(format!("command {position} of the batch: {reason}")));
                         }
                     }
-                    Ok(produced)
-                },
-            )
+                }
+                Ok(produced)
+            })
             .await
     }
 
@@ -767,9 +550,7 @@ impl Service {
     /// to the store and so acts as the system.
     pub async fn add_user_locally(&self, input: &NewUser) -> Result<CreatedUser, ServiceError> {
         let time = self.now();
-        self.store()
-            .write(async |tx: &mut WriteTx| add_user(tx, "system", input, time).await)
-            .await
+        self.store().write(async |tx: &mut WriteTx| add_user(tx, "system", input, time).await).await
     }
 
     /// Issues a new token for an existing user from the local command line (the old tokens stay
@@ -778,27 +559,17 @@ impl Service {
         let time = self.now();
         let name = Name::parse(user).map_err(|message| ServiceError::invalid("name", message))?;
         self.store()
-            .write(
-                async |tx: &mut WriteTx| -> Result<CreatedUser, ServiceError> {
-                    let record = tx
-                        .user(&name)
-                        .await?
-                        .ok_or_else(|| ServiceError::NotFound(format!("user {name}")))?;
-                    let (token, token_id) = generate_token()?;
-                    let issued = DomainEvent::TokenIssued {
-                        user: name.clone(),
-                        token_id: token_id.clone(),
-                        token_sha256: token_sha256(&token),
-                    };
-                    tx.append(&StreamId::User(name.clone()), "system", time, &issued)
-                        .await?;
-                    Ok(CreatedUser {
-                        user: record,
-                        token,
-                        token_id,
-                    })
-                },
-            )
+            .write(async |tx: &mut WriteTx| -> Result<CreatedUser, ServiceError> {
+                let record = tx.user(&name).await?.ok_or_else(|| ServiceError::NotFound(format!("user {name}")))?;
+                let (token, token_id) = generate_token()?;
+                let issued = DomainEvent::TokenIssued {
+                    user: name.clone(),
+                    token_id: token_id.clone(),
+                    token_sha256: token_sha256(&token),
+                };
+                tx.append(&StreamId::User(name.clone()), "system", time, &issued).await?;
+                Ok(CreatedUser { user: record, token, token_id })
+            })
             .await
     }
 
@@ -808,9 +579,7 @@ impl Service {
         input: NewChange,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Outcome<ChangeRecord>, ServiceError> {
-        let outcome = self
-            .run(caller, Command::CreateChange(input), idempotency)
-            .await?;
+        let outcome = self.run(caller, Command::CreateChange(input), idempotency).await?;
         expect_change(outcome)
     }
 
@@ -822,17 +591,7 @@ impl Service {
         request: ActionRequest,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Outcome<ChangeRecord>, ServiceError> {
-        let outcome = self
-            .run(
-                caller,
-                Command::Act {
-                    change,
-                    action,
-                    request,
-                },
-                idempotency,
-            )
-            .await?;
+        let outcome = self.run(caller, Command::Act { change, action, request }, idempotency).await?;
         expect_change(outcome)
     }
 
@@ -842,37 +601,18 @@ impl Service {
         input: NewService,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Outcome<ServiceRecord>, ServiceError> {
-        let outcome = self
-            .run(caller, Command::RegisterService(input), idempotency)
-            .await?;
+        let outcome = self.run(caller, Command::RegisterService(input), idempotency).await?;
         match outcome.value {
-            Produced::Service(service) => Ok(Outcome {
-                value: service,
-                replayed: outcome.replayed,
-            }),
-            other => Err(ServiceError::Conflict(format!(
-                "idempotency key names {}",
-                resource_of(&other)
-            ))),
+            Produced::Service(service) => Ok(Outcome { value: service, replayed: outcome.replayed }),
+            other => Err(ServiceError::Conflict(format!("idempotency key names {}", resource_of(&other)))),
         }
     }
 
-    pub async fn create_user(
-        &self,
-        caller: &Caller,
-        input: NewUser,
-    ) -> Result<CreatedUser, ServiceError> {
+    pub async fn create_user(&self, caller: &Caller, input: NewUser) -> Result<CreatedUser, ServiceError> {
         // No idempotency here: a replay could not show the token again.
-        match self
-            .run(caller, Command::CreateUser(input), None)
-            .await?
-            .value
-        {
+        match self.run(caller, Command::CreateUser(input), None).await?.value {
             Produced::User(created) => Ok(created),
-            other => Err(ServiceError::Conflict(format!(
-                "unexpected result {}",
-                resource_of(&other)
-            ))),
+            other => Err(ServiceError::Conflict(format!("unexpected result {}", resource_of(&other)))),
         }
     }
 
@@ -882,9 +622,7 @@ impl Service {
         input: NewIncident,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Outcome<IncidentRecord>, ServiceError> {
-        let outcome = self
-            .run(caller, Command::OpenIncident(input), idempotency)
-            .await?;
+        let outcome = self.run(caller, Command::OpenIncident(input), idempotency).await?;
         expect_incident(outcome)
     }
 
@@ -894,76 +632,39 @@ impl Service {
         incident: IncidentId,
         resolved_at: Option<String>,
     ) -> Result<IncidentRecord, ServiceError> {
-        let outcome = self
-            .run(
-                caller,
-                Command::ResolveIncident {
-                    incident,
-                    resolved_at,
-                },
-                None,
-            )
-            .await?;
+        let outcome = self.run(caller, Command::ResolveIncident { incident, resolved_at }, None).await?;
         Ok(expect_incident(outcome)?.value)
     }
 }
 
 /// Reads back the resource an earlier idempotent request produced.
 async fn replay(tx: &mut WriteTx, resource: &str) -> Result<Produced, ServiceError> {
-    let missing = || {
-        ServiceError::Conflict(format!(
-            "idempotency record names unknown resource {resource}"
-        ))
-    };
+    let missing = || ServiceError::Conflict(format!("idempotency record names unknown resource {resource}"));
     if let Some(id) = resource.strip_prefix("change/") {
         let id: ChangeId = id.parse().map_err(|_| missing())?;
-        return tx
-            .change(id)
-            .await?
-            .map(Produced::Change)
-            .ok_or_else(missing);
+        return tx.change(id).await?.map(Produced::Change).ok_or_else(missing);
     }
     if let Some(name) = resource.strip_prefix("service/") {
         let name = Name::parse(name).map_err(|_| missing())?;
-        return tx
-            .service(&name)
-            .await?
-            .map(Produced::Service)
-            .ok_or_else(missing);
+        return tx.service(&name).await?.map(Produced::Service).ok_or_else(missing);
     }
     if let Some(id) = resource.strip_prefix("incident/") {
         let id: IncidentId = id.parse().map_err(|_| missing())?;
-        return tx
-            .incident(id)
-            .await?
-            .map(Produced::Incident)
-            .ok_or_else(missing);
+        return tx.incident(id).await?.map(Produced::Incident).ok_or_else(missing);
     }
     Err(missing())
 }
 
 fn expect_change(outcome: Outcome<Produced>) -> Result<Outcome<ChangeRecord>, ServiceError> {
     match outcome.value {
-        Produced::Change(change) => Ok(Outcome {
-            value: change,
-            replayed: outcome.replayed,
-        }),
-        other => Err(ServiceError::IdempotencyKeyReused(format!(
-            "(it made {})",
-            resource_of(&other)
-        ))),
+        Produced::Change(change) => Ok(Outcome { value: change, replayed: outcome.replayed }),
+        other => Err(ServiceError::IdempotencyKeyReused(format!("(it made {})", resource_of(&other)))),
     }
 }
 
 fn expect_incident(outcome: Outcome<Produced>) -> Result<Outcome<IncidentRecord>, ServiceError> {
     match outcome.value {
-        Produced::Incident(incident) => Ok(Outcome {
-            value: incident,
-            replayed: outcome.replayed,
-        }),
-        other => Err(ServiceError::IdempotencyKeyReused(format!(
-            "(it made {})",
-            resource_of(&other)
-        ))),
+        Produced::Incident(incident) => Ok(Outcome { value: incident, replayed: outcome.replayed }),
+        other => Err(ServiceError::IdempotencyKeyReused(format!("(it made {})", resource_of(&other)))),
     }
 }

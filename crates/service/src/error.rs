@@ -56,9 +56,7 @@ impl From<DomainError> for ServiceError {
     fn from(error: DomainError) -> Self {
         match error {
             DomainError::Validation(fields) => ServiceError::Validation(fields),
-            error @ DomainError::IllegalTransition { .. } => {
-                ServiceError::IllegalTransition(error.to_string())
-            }
+            error @ DomainError::IllegalTransition { .. } => ServiceError::IllegalTransition(error.to_string()),
             DomainError::Forbidden(message) => ServiceError::Forbidden(message),
             DomainError::Conflict(message) => ServiceError::Conflict(message),
         }

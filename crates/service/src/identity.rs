@@ -25,10 +25,7 @@ impl Caller {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor {
-            name: self.user.name.clone(),
-            roles: self.user.roles.clone(),
-        }
+        Actor { name: self.user.name.clone(), roles: self.user.roles.clone() }
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -43,8 +40,7 @@ impl Caller {
 /// A new random token and its id (a short public handle derived from its hash).
 pub fn generate_token() -> Result<(String, String), ServiceError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+    getrandom::fill(&mut bytes).map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
     let token_id = format!("tok_{}", &token_sha256(&token)[..12]);
     Ok((token, token_id))
@@ -65,19 +61,13 @@ pub struct IdempotencyKey {
 impl IdempotencyKey {
     /// `request` is any stable description of the request (method, path, body).
     pub fn new(key: &str, request: &[u8]) -> Result<Self, ServiceError> {
-        if key.is_empty()
-            || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX
-            || !key.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LENGTH_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(ServiceError::invalid(
                 "Idempotency-Key",
                 format!("must be 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters"),
             ));
         }
-        Ok(IdempotencyKey {
-            key: key.to_owned(),
-            fingerprint: hex::encode(Sha256::digest(request)),
-        })
+        Ok(IdempotencyKey { key: key.to_owned(), fingerprint: hex::encode(Sha256::digest(request)) })
     }
 }
 
@@ -88,13 +78,23 @@ impl Service {
         if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
             return Err(ServiceError::Unauthenticated);
         }
-        match self
-            .store()
-            .user_by_token_sha256(&token_sha256(token))
-            .await?
-        {
+        match self.store().user_by_token_sha256(&token_sha256(token)).await? {
             Some(user) => Ok(Caller { user }),
             None => Err(ServiceError::Unauthenticated),
         }
     }
+}
+
+/// A new random Ed25519 key for signing ledger checkpoints. Its name, which is also the log's
+/// origin line, is `changegate-` and 8 random hex digits, so two logs never share an origin.
+pub fn generate_signer() -> Result<changegate_ledger::NoteSigner, ServiceError> {
+    let mut secret = [0u8; 32];
+    let mut suffix = [0u8; 4];
+    getrandom::fill(&mut secret)
+        .map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+    getrandom::fill(&mut suffix)
+        .map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+    let name = format!("changegate-{}", hex::encode(suffix));
+    changegate_ledger::NoteSigner::from_secret_bytes(&name, &secret)
+        .map_err(|error| ServiceError::Conflict(error.to_string()))
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use changegate_core::{ChangeId, DomainEvent, Role, StreamId};
 use changegate_ledger::{
-    Frontier, Hash, NoteSigner, NoteVerifier, consistency_proof, consistency_proof_subtrees,
-    inclusion_proof, inclusion_proof_subtrees, leaf_hash, open_checkpoint,
+    Frontier, Hash, NoteSigner, NoteVerifier, consistency_proof, consistency_proof_subtrees, inclusion_proof,
+    inclusion_proof_subtrees, leaf_hash, open_checkpoint,
 };
 use changegate_store::StoredCheckpoint;
 
@@ -29,10 +29,7 @@ pub struct CheckpointPolicy {
 
 impl Default for CheckpointPolicy {
     fn default() -> Self {
-        CheckpointPolicy {
-            every_events: 1_000,
-            interval_ms: 60_000,
-        }
+        CheckpointPolicy { every_events: 1_000, interval_ms: 60_000 }
     }
 }
 
@@ -89,7 +86,9 @@ impl Service {
 
     fn require_signer(&self) -> Result<&NoteSigner, ServiceError> {
         self.signer().ok_or_else(|| {
-            ServiceError::Conflict("this server has no ledger signing key; start it with the key from `changegate init`".into())
+            ServiceError::Conflict(
+                "this server has no ledger signing key; start it with the key from `changegate init`".into(),
+            )
         })
     }
 
@@ -102,40 +101,30 @@ impl Service {
     }
 
     /// Signs a checkpoint now (admins and auditors, or the local command line with `None`).
-    pub async fn checkpoint_now(
-        &self,
-        caller: Option<&Caller>,
-    ) -> Result<Option<StoredCheckpoint>, ServiceError> {
+    pub async fn checkpoint_now(&self, caller: Option<&Caller>) -> Result<Option<StoredCheckpoint>, ServiceError> {
         if let Some(caller) = caller
             && !caller.has_any_role(&[Role::Admin, Role::Auditor])
         {
-            return Err(ServiceError::Forbidden(
-                "signing a checkpoint needs the admin or auditor role".into(),
-            ));
+            return Err(ServiceError::Forbidden("signing a checkpoint needs the admin or auditor role".into()));
         }
         let signer = self.require_signer()?;
         Ok(self.store().sign_checkpoint(signer, self.now()).await?)
     }
 
     /// Signs a checkpoint when the policy says one is due; for the server's background task.
-    pub async fn checkpoint_if_due(
-        &self,
-        policy: CheckpointPolicy,
-    ) -> Result<Option<StoredCheckpoint>, ServiceError> {
+    pub async fn checkpoint_if_due(&self, policy: CheckpointPolicy) -> Result<Option<StoredCheckpoint>, ServiceError> {
         let Some(signer) = self.signer() else {
             return Ok(None);
         };
         let head = self.store().ledger_head().await?;
         let latest = self.store().latest_checkpoint().await?;
-        let (signed_size, signed_at) = latest
-            .map(|checkpoint| (checkpoint.size, Some(checkpoint.signed_at)))
-            .unwrap_or((0, None));
+        let (signed_size, signed_at) =
+            latest.map(|checkpoint| (checkpoint.size, Some(checkpoint.signed_at))).unwrap_or((0, None));
         if head.size <= signed_size {
             return Ok(None);
         }
         let enough_events = head.size - signed_size >= policy.every_events;
-        let waited_long_enough =
-            signed_at.is_none_or(|at| self.now().since_ms(at) >= policy.interval_ms);
+        let waited_long_enough = signed_at.is_none_or(|at| self.now().since_ms(at) >= policy.interval_ms);
         if !enough_events && !waited_long_enough {
             return Ok(None);
         }
@@ -158,11 +147,7 @@ impl Service {
     }
 
     /// Leaf bytes of entries `[start, end)`.
-    pub async fn ledger_entries(
-        &self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
+    pub async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
         let head = self.store().ledger_head().await?;
         if start >= end || end - start > ENTRIES_PER_REQUEST_MAX {
             return Err(ServiceError::invalid(
@@ -171,19 +156,10 @@ impl Service {
             ));
         }
         if end > head.size {
-            return Err(ServiceError::invalid(
-                "end",
-                format!("the log has {} entries", head.size),
-            ));
+            return Err(ServiceError::invalid("end", format!("the log has {} entries", head.size)));
         }
-        let events = self
-            .store()
-            .events_after(start, (end - start) as u32)
-            .await?;
-        Ok(events
-            .iter()
-            .map(|event| (event.sequence - 1, event.leaf_bytes()))
-            .collect())
+        let events = self.store().events_after(start, (end - start) as u32).await?;
+        Ok(events.iter().map(|event| (event.sequence - 1, event.leaf_bytes())).collect())
     }
 
     async fn root_at(&self, size: u64) -> Result<Hash, ServiceError> {
@@ -197,10 +173,7 @@ impl Service {
         let mut start = 0u64;
         for level in (0..64u8).rev() {
             if size & (1u64 << level) != 0 {
-                let subtree = changegate_ledger::SubtreeId {
-                    level,
-                    index: start >> level,
-                };
+                let subtree = changegate_ledger::SubtreeId { level, index: start >> level };
                 frontier_hashes.push(subtree);
                 start += 1u64 << level;
             }
@@ -210,9 +183,7 @@ impl Service {
             .iter()
             .map(|id| stored.get(id).copied())
             .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| {
-                ServiceError::Conflict(format!("the stored tree lacks a node for size {size}"))
-            })?;
+            .ok_or_else(|| ServiceError::Conflict(format!("the stored tree lacks a node for size {size}")))?;
         let mut root = hashes.pop().unwrap_or_else(changegate_ledger::empty_root);
         while let Some(left) = hashes.pop() {
             root = changegate_ledger::node_hash(&left, &root);
@@ -222,51 +193,29 @@ impl Service {
 
     fn check_size(size: u64, head_size: u64, field: &str) -> Result<(), ServiceError> {
         if size > head_size {
-            return Err(ServiceError::invalid(
-                field,
-                format!("the log has only {head_size} entries"),
-            ));
+            return Err(ServiceError::invalid(field, format!("the log has only {head_size} entries")));
         }
         Ok(())
     }
 
-    pub async fn inclusion_proof(
-        &self,
-        index: u64,
-        tree_size: u64,
-    ) -> Result<InclusionProof, ServiceError> {
+    pub async fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof, ServiceError> {
         let head = self.store().ledger_head().await?;
         Self::check_size(tree_size, head.size, "tree_size")?;
         if index >= tree_size {
-            return Err(ServiceError::invalid(
-                "index",
-                format!("must be below tree_size {tree_size}"),
-            ));
+            return Err(ServiceError::invalid("index", format!("must be below tree_size {tree_size}")));
         }
         let needed = inclusion_proof_subtrees(index, tree_size)
             .map_err(|error| ServiceError::invalid("index", error.to_string()))?;
         let stored: HashMap<_, _> = self.store().subtree_hashes(&needed).await?;
-        let hashes = inclusion_proof(index, tree_size, &stored)
-            .map_err(|error| ServiceError::Conflict(error.to_string()))?;
+        let hashes =
+            inclusion_proof(index, tree_size, &stored).map_err(|error| ServiceError::Conflict(error.to_string()))?;
         let leaf = self.store().leaf_node_hashes(index, index + 1).await?;
-        let leaf_hash = leaf
-            .first()
-            .map(|(_, hash)| *hash)
-            .ok_or_else(|| ServiceError::NotFound(format!("leaf {index}")))?;
-        Ok(InclusionProof {
-            index,
-            tree_size,
-            leaf_hash,
-            root: self.root_at(tree_size).await?,
-            hashes,
-        })
+        let leaf_hash =
+            leaf.first().map(|(_, hash)| *hash).ok_or_else(|| ServiceError::NotFound(format!("leaf {index}")))?;
+        Ok(InclusionProof { index, tree_size, leaf_hash, root: self.root_at(tree_size).await?, hashes })
     }
 
-    pub async fn consistency_proof(
-        &self,
-        from_size: u64,
-        to_size: u64,
-    ) -> Result<ConsistencyProof, ServiceError> {
+    pub async fn consistency_proof(&self, from_size: u64, to_size: u64) -> Result<ConsistencyProof, ServiceError> {
         let head = self.store().ledger_head().await?;
         Self::check_size(to_size, head.size, "to")?;
         if from_size > to_size {
@@ -319,14 +268,10 @@ impl Service {
         if let Some(caller) = caller
             && !caller.has_any_role(&[Role::Admin, Role::Auditor])
         {
-            return Err(ServiceError::Forbidden(
-                "verifying the ledger needs the admin or auditor role".into(),
-            ));
+            return Err(ServiceError::Forbidden("verifying the ledger needs the admin or auditor role".into()));
         }
         let report = self.verify_ledger_quietly(progress).await?;
-        let actor = caller
-            .map(|caller| caller.name().to_string())
-            .unwrap_or_else(|| "system".to_owned());
+        let actor = caller.map(|caller| caller.name().to_string()).unwrap_or_else(|| "system".to_owned());
         let event = DomainEvent::LedgerVerified {
             size: report.size,
             ok: report.ok,
@@ -338,13 +283,7 @@ impl Service {
         if !report.ok {
             tracing::error!(first_bad_index = ?report.first_bad_index, message = %report.message, "LEDGER VERIFICATION FAILED");
         }
-        self.store()
-            .write(async |tx| {
-                tx.append(&StreamId::Ledger, &actor, time, &event)
-                    .await
-                    .map(|_| ())
-            })
-            .await?;
+        self.store().write(async |tx| tx.append(&StreamId::Ledger, &actor, time, &event).await.map(|_| ())).await?;
         Ok(report)
     }
 
@@ -357,10 +296,9 @@ impl Service {
         let head = store.ledger_head().await?;
         let checkpoints = store.checkpoints().await?;
         let verifier = match self.verifier_key().await? {
-            Some(key) => Some(
-                NoteVerifier::from_verifier_key(&key)
-                    .map_err(|error| ServiceError::Conflict(error.to_string()))?,
-            ),
+            Some(key) => {
+                Some(NoteVerifier::from_verifier_key(&key).map_err(|error| ServiceError::Conflict(error.to_string()))?)
+            }
             None => None,
         };
         let total = head.size.max(store.event_count().await?);
@@ -376,16 +314,12 @@ impl Service {
             message,
         };
         loop {
-            let events = store
-                .events_after(frontier.size(), VERIFY_BATCH_SIZE)
-                .await?;
+            let events = store.events_after(frontier.size(), VERIFY_BATCH_SIZE).await?;
             if events.is_empty() {
                 break;
             }
             let batch_start = frontier.size();
-            let stored_leaves = store
-                .leaf_node_hashes(batch_start, batch_start + events.len() as u64 + 1)
-                .await?;
+            let stored_leaves = store.leaf_node_hashes(batch_start, batch_start + events.len() as u64 + 1).await?;
             let stored_leaves: HashMap<u64, Hash> = stored_leaves.into_iter().collect();
             for event in &events {
                 let index = frontier.size();
@@ -393,10 +327,7 @@ impl Service {
                     return Ok(fail(
                         index,
                         checked,
-                        format!(
-                            "entry {index} is missing (the next stored event has sequence {})",
-                            event.sequence
-                        ),
+                        format!("entry {index} is missing (the next stored event has sequence {})", event.sequence),
                     ));
                 }
                 let hash = leaf_hash(&event.leaf_bytes());
@@ -404,15 +335,11 @@ impl Service {
                     return Ok(fail(
                         index,
                         checked,
-                        format!(
-                            "entry {index} does not hash to the leaf recorded when it was appended"
-                        ),
+                        format!("entry {index} does not hash to the leaf recorded when it was appended"),
                     ));
                 }
                 frontier.append(hash);
-                while let Some(checkpoint) =
-                    next_checkpoint.next_if(|checkpoint| checkpoint.size == frontier.size())
-                {
+                while let Some(checkpoint) = next_checkpoint.next_if(|checkpoint| checkpoint.size == frontier.size()) {
                     let signed_root = match &verifier {
                         Some(verifier) => match open_checkpoint(&checkpoint.note, verifier) {
                             Ok(opened) if opened.size == checkpoint.size => opened.root,
@@ -420,10 +347,7 @@ impl Service {
                                 return Ok(fail(
                                     last_good_checkpoint_size,
                                     checked,
-                                    format!(
-                                        "checkpoint at size {} signs another size",
-                                        checkpoint.size
-                                    ),
+                                    format!("checkpoint at size {} signs another size", checkpoint.size),
                                 ));
                             }
                             Err(error) => {
@@ -457,20 +381,14 @@ impl Service {
             return Ok(fail(
                 size,
                 checked,
-                format!(
-                    "the log ends at {size} entries but a checkpoint was signed at size {}",
-                    checkpoint.size
-                ),
+                format!("the log ends at {size} entries but a checkpoint was signed at size {}", checkpoint.size),
             ));
         }
         if size != head.size {
             return Ok(fail(
                 size.min(head.size),
                 checked,
-                format!(
-                    "the log has {size} entries but the tree head records {}",
-                    head.size
-                ),
+                format!("the log has {size} entries but the tree head records {}", head.size),
             ));
         }
         if frontier.root() != head.root {

@@ -17,14 +17,12 @@ use changegate_core::{Clock, Timestamp};
 use changegate_store::Store;
 
 pub use commands::{
-    ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, NewChange, NewIncident, NewService,
-    NewUser, Outcome, Produced,
+    ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, NewChange, NewIncident, NewService, NewUser, Outcome,
+    Produced,
 };
 pub use error::ServiceError;
-pub use identity::{Caller, IdempotencyKey, generate_token, token_sha256};
-pub use ledger::{
-    CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport,
-};
+pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
+pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 
 /// The operating system's clock: the one place Changegate reads real time.
@@ -33,9 +31,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Timestamp::from_unix_ms(since_epoch.as_millis() as i64)
     }
 }
@@ -50,11 +46,7 @@ pub struct Service {
 
 impl Service {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Service {
-            store,
-            clock,
-            signer: None,
-        }
+        Service { store, clock, signer: None }
     }
 
     pub fn store(&self) -> &Store {

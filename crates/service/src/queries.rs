@@ -3,8 +3,7 @@
 use changegate_core::event::EventEnvelope;
 use changegate_core::lifecycle::{self, Action};
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeState, IncidentRecord, Name, ServiceRecord, TeamRecord,
-    UserRecord,
+    ChangeId, ChangeRecord, ChangeState, IncidentRecord, Name, ServiceRecord, TeamRecord, UserRecord,
 };
 use changegate_store::{ChangeFilter, ChangePage, LedgerHead, StateCount};
 
@@ -43,93 +42,50 @@ pub struct Dashboard {
 }
 
 impl Service {
-    pub async fn change_detail(
-        &self,
-        caller: &Caller,
-        id: ChangeId,
-    ) -> Result<ChangeDetail, ServiceError> {
-        let change = self
-            .store()
-            .change(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
+    pub async fn change_detail(&self, caller: &Caller, id: ChangeId) -> Result<ChangeDetail, ServiceError> {
+        let change = self.store().change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
         let events = self.store().stream_events(&format!("change/{id}")).await?;
-        let tier = self
-            .store()
-            .service(&change.service)
-            .await?
-            .map(|service| service.tier);
+        let tier = self.store().service(&change.service).await?.map(|service| service.tier);
         let available_actions = match tier {
             Some(tier) => lifecycle::available_actions(&change, &caller.actor(), tier, self.now()),
             None => Vec::new(),
         };
-        Ok(ChangeDetail {
-            change,
-            events,
-            available_actions,
-        })
+        Ok(ChangeDetail { change, events, available_actions })
     }
 
     /// Parses the raw query, refusing bad values with field errors.
     pub fn parse_change_query(query: &ChangeQuery) -> Result<ChangeFilter, ServiceError> {
         let mut errors = Vec::new();
         let state = match query.state.as_deref().filter(|text| !text.is_empty()) {
-            Some(text) => text
-                .parse::<ChangeState>()
-                .map_err(|message| errors.push(("state", message)))
-                .ok(),
+            Some(text) => text.parse::<ChangeState>().map_err(|message| errors.push(("state", message))).ok(),
             None => None,
         };
-        let mut name =
-            |field: &'static str, text: Option<&str>| match text.filter(|text| !text.is_empty()) {
-                Some(text) => Name::parse(text)
-                    .map_err(|message| errors.push((field, message)))
-                    .ok(),
-                None => None,
-            };
+        let mut name = |field: &'static str, text: Option<&str>| match text.filter(|text| !text.is_empty()) {
+            Some(text) => Name::parse(text).map_err(|message| errors.push((field, message))).ok(),
+            None => None,
+        };
         let service = name("service", query.service.as_deref());
         let requester = name("requester", query.requester.as_deref());
         let before_id = match query.cursor.as_deref().filter(|text| !text.is_empty()) {
             Some(text) => text
                 .parse::<ChangeId>()
-                .map_err(|_| {
-                    errors.push((
-                        "cursor",
-                        format!("`{text}` is not a cursor from a previous page"),
-                    ))
-                })
+                .map_err(|_| errors.push(("cursor", format!("`{text}` is not a cursor from a previous page"))))
                 .ok(),
             None => None,
         };
         let limit = query.limit.unwrap_or(PAGE_SIZE_DEFAULT);
         if limit == 0 || limit > changegate_store::PAGE_SIZE_MAX {
-            errors.push((
-                "limit",
-                format!("must be 1 to {}", changegate_store::PAGE_SIZE_MAX),
-            ));
+            errors.push(("limit", format!("must be 1 to {}", changegate_store::PAGE_SIZE_MAX)));
         }
         if !errors.is_empty() {
             return Err(ServiceError::Validation(
-                errors
-                    .into_iter()
-                    .map(|(field, message)| changegate_core::FieldError::new(field, message))
-                    .collect(),
+                errors.into_iter().map(|(field, message)| changegate_core::FieldError::new(field, message)).collect(),
             ));
         }
-        Ok(ChangeFilter {
-            state,
-            service,
-            requester,
-            before_id,
-            limit,
-        })
+        Ok(ChangeFilter { state, service, requester, before_id, limit })
     }
 
-    pub async fn list_changes(
-        &self,
-        _caller: &Caller,
-        query: &ChangeQuery,
-    ) -> Result<ChangePage, ServiceError> {
+    pub async fn list_changes(&self, _caller: &Caller, query: &ChangeQuery) -> Result<ChangePage, ServiceError> {
         let filter = Self::parse_change_query(query)?;
         Ok(self.store().list_changes(&filter).await?)
     }
@@ -146,11 +102,7 @@ impl Service {
         Ok(self.store().users().await?)
     }
 
-    pub async fn incidents(
-        &self,
-        _caller: &Caller,
-        limit: u32,
-    ) -> Result<Vec<IncidentRecord>, ServiceError> {
+    pub async fn incidents(&self, _caller: &Caller, limit: u32) -> Result<Vec<IncidentRecord>, ServiceError> {
         Ok(self.store().incidents(limit).await?)
     }
 
@@ -169,19 +121,10 @@ impl Service {
     pub async fn dashboard(&self, _caller: &Caller) -> Result<Dashboard, ServiceError> {
         let counts = self.store().count_changes_by_state().await?;
         let total_changes = counts.iter().map(|count| count.count).sum();
-        let awaiting_approval = counts
-            .iter()
-            .filter(|count| count.state == ChangeState::Assessed)
-            .map(|count| count.count)
-            .sum();
+        let awaiting_approval =
+            counts.iter().filter(|count| count.state == ChangeState::Assessed).map(|count| count.count).sum();
         let recent_events = self.store().recent_events(20).await?;
         let ledger = self.store().ledger_head().await?;
-        Ok(Dashboard {
-            counts,
-            total_changes,
-            awaiting_approval,
-            recent_events,
-            ledger,
-        })
+        Ok(Dashboard { counts, total_changes, awaiting_approval, recent_events, ledger })
     }
 }

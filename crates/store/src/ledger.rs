@@ -25,9 +25,7 @@ fn checkpoint_from_row(row: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
     let root: Vec<u8> = row.try_get("root")?;
     Ok(StoredCheckpoint {
         size: row.try_get::<i64, _>("size")? as u64,
-        root: root
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?,
+        root: root.try_into().map_err(|_| StoreError::Corrupt("checkpoint root is not 32 bytes".into()))?,
         note: row.try_get("note")?,
         key_id: row.try_get("key_id")?,
         signed_at: Timestamp::from_unix_ms(row.try_get("signed_at")?),
@@ -43,41 +41,35 @@ impl Store {
         signer: &NoteSigner,
         time: Timestamp,
     ) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.write(async |tx: &mut WriteTx| tx.sign_checkpoint(signer, time).await)
-            .await
+        self.write(async |tx: &mut WriteTx| tx.sign_checkpoint(signer, time).await).await
     }
 
     pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let row = sqlx::query("SELECT size, root, note, key_id, signed_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT size, root, note, key_id, signed_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(checkpoint_from_row).transpose()
     }
 
     /// Every stored checkpoint, smallest size first.
     pub async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT size, root, note, key_id, signed_at FROM ledger_checkpoints ORDER BY size",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query("SELECT size, root, note, key_id, signed_at FROM ledger_checkpoints ORDER BY size")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(checkpoint_from_row).collect()
     }
 
     /// The verifier key recorded for this log, once a checkpoint was signed.
     pub async fn signer_verifier_key(&self) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT verifier_key FROM ledger_signer WHERE id = 1")
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT verifier_key FROM ledger_signer WHERE id = 1").fetch_optional(self.pool()).await?;
         Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 
     /// The stored leaf hashes (level-0 nodes) of leaves `[start, end)`, in order.
-    pub async fn leaf_node_hashes(
-        &self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<(u64, Hash)>, StoreError> {
+    pub async fn leaf_node_hashes(&self, start: u64, end: u64) -> Result<Vec<(u64, Hash)>, StoreError> {
         let rows = sqlx::query(
             "SELECT node_index, hash FROM ledger_nodes WHERE level = 0 AND node_index >= $1 AND node_index < $2 ORDER BY node_index",
         )
@@ -89,9 +81,8 @@ impl Store {
             .map(|row| {
                 let index: i64 = row.try_get(0)?;
                 let bytes: Vec<u8> = row.try_get(1)?;
-                let hash: Hash = bytes.try_into().map_err(|_| {
-                    StoreError::Corrupt(format!("leaf node {index} is not 32 bytes"))
-                })?;
+                let hash: Hash =
+                    bytes.try_into().map_err(|_| StoreError::Corrupt(format!("leaf node {index} is not 32 bytes")))?;
                 Ok((index as u64, hash))
             })
             .collect()
@@ -105,11 +96,7 @@ impl Store {
                 .await?
                 .try_get(0)?;
         match sequence {
-            Some(sequence) => Ok(self
-                .events_after(sequence as u64 - 1, 1)
-                .await?
-                .into_iter()
-                .next()),
+            Some(sequence) => Ok(self.events_after(sequence as u64 - 1, 1).await?.into_iter().next()),
             None => Ok(None),
         }
     }
@@ -122,12 +109,11 @@ impl WriteTx {
         time: Timestamp,
     ) -> Result<Option<StoredCheckpoint>, StoreError> {
         let verifier_key = signer.verifier_key();
-        let recorded: Option<String> =
-            sqlx::query("SELECT verifier_key FROM ledger_signer WHERE id = 1")
-                .fetch_optional(self.connection())
-                .await?
-                .map(|row| row.try_get(0))
-                .transpose()?;
+        let recorded: Option<String> = sqlx::query("SELECT verifier_key FROM ledger_signer WHERE id = 1")
+            .fetch_optional(self.connection())
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
         match recorded {
             Some(recorded) if recorded != verifier_key => {
                 return Err(StoreError::Conflict(format!(
@@ -143,24 +129,14 @@ impl WriteTx {
             }
         }
         let size = self.ledger_size();
-        let latest: Option<i64> = sqlx::query("SELECT MAX(size) FROM ledger_checkpoints")
-            .fetch_one(self.connection())
-            .await?
-            .try_get(0)?;
+        let latest: Option<i64> =
+            sqlx::query("SELECT MAX(size) FROM ledger_checkpoints").fetch_one(self.connection()).await?.try_get(0)?;
         if size == 0 || latest.is_some_and(|latest| latest as u64 >= size) {
             return Ok(None);
         }
-        let checkpoint = Checkpoint {
-            origin: signer.name().to_owned(),
-            size,
-            root: self.ledger_root(),
-        };
+        let checkpoint = Checkpoint { origin: signer.name().to_owned(), size, root: self.ledger_root() };
         let note = signer.sign(&checkpoint.to_body())?;
-        let key_id: String = signer
-            .key_id()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let key_id: String = signer.key_id().iter().map(|byte| format!("{byte:02x}")).collect();
         sqlx::query("INSERT INTO ledger_checkpoints (size, root, note, key_id, signed_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(size as i64)
             .bind(checkpoint.root.to_vec())
@@ -169,12 +145,6 @@ impl WriteTx {
             .bind(time.unix_ms())
             .execute(self.connection())
             .await?;
-        Ok(Some(StoredCheckpoint {
-            size,
-            root: checkpoint.root,
-            note,
-            key_id,
-            signed_at: time,
-        }))
+        Ok(Some(StoredCheckpoint { size, root: checkpoint.root, note, key_id, signed_at: time }))
     }
 }

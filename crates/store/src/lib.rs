@@ -97,10 +97,7 @@ impl Store {
         let store = match location {
             StoreLocation::DataDir(dir) => {
                 std::fs::create_dir_all(dir).map_err(|error| {
-                    StoreError::Config(format!(
-                        "cannot create data directory {}: {error}",
-                        dir.display()
-                    ))
+                    StoreError::Config(format!("cannot create data directory {}: {error}", dir.display()))
                 })?;
                 let path = std::path::absolute(dir.join(SQLITE_FILE_NAME))
                     .map_err(|error| StoreError::Config(format!("bad data directory: {error}")))?;
@@ -120,11 +117,7 @@ impl Store {
                     })
                     .connect(&url)
                     .await?;
-                Store {
-                    pool,
-                    backend: Backend::Sqlite,
-                    write_lock: Arc::default(),
-                }
+                Store { pool, backend: Backend::Sqlite, write_lock: Arc::default() }
             }
             StoreLocation::Postgres(url) => {
                 let pool = AnyPoolOptions::new()
@@ -132,11 +125,7 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
-                Store {
-                    pool,
-                    backend: Backend::Postgres,
-                    write_lock: Arc::default(),
-                }
+                Store { pool, backend: Backend::Postgres, write_lock: Arc::default() }
             }
         };
         migrations::migrate(&store).await?;

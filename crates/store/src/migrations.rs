@@ -58,7 +58,9 @@ const MIGRATIONS: &[Migration] = &[Migration {
         Portable("CREATE INDEX changes_by_state ON changes (state, id)"),
         Portable("CREATE INDEX changes_by_service ON changes (service, id)"),
         Portable("CREATE INDEX changes_by_requester ON changes (requester, id)"),
-        Portable("CREATE TABLE services (name TEXT PRIMARY KEY, team TEXT NOT NULL, tier {int} NOT NULL, record TEXT NOT NULL)"),
+        Portable(
+            "CREATE TABLE services (name TEXT PRIMARY KEY, team TEXT NOT NULL, tier {int} NOT NULL, record TEXT NOT NULL)",
+        ),
         Portable("CREATE TABLE teams (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
         Portable("CREATE TABLE users (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
         Portable(
@@ -113,30 +115,50 @@ const MIGRATIONS: &[Migration] = &[Migration {
         // The verifier key that signs this log's checkpoints; a second key is refused.
         Portable("CREATE TABLE ledger_signer (id {int} PRIMARY KEY, verifier_key TEXT NOT NULL)"),
         // Append-only, enforced by the database itself: the dialects truly differ here.
-        Sqlite("CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END"),
-        Sqlite("CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END"),
-        Sqlite("CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: UPDATE refused'); END"),
-        Sqlite("CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused'); END"),
-        Sqlite("CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END"),
-        Sqlite("CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: DELETE refused'); END"),
+        Sqlite(
+            "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END",
+        ),
+        Sqlite(
+            "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END",
+        ),
+        Sqlite(
+            "CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: UPDATE refused'); END",
+        ),
+        Sqlite(
+            "CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused'); END",
+        ),
+        Sqlite(
+            "CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END",
+        ),
+        Sqlite(
+            "CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: DELETE refused'); END",
+        ),
         Postgres(
             "CREATE OR REPLACE FUNCTION changegate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN RAISE EXCEPTION 'append-only: % refused on %', TG_OP, TG_TABLE_NAME; END $$",
         ),
-        Postgres("CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION changegate_append_only()"),
-        Postgres("CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()"),
-        Postgres("CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION changegate_append_only()"),
-        Postgres("CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION changegate_append_only()"),
-        Postgres("CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()"),
+        Postgres(
+            "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
+        ),
+        Postgres(
+            "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
+        ),
+        Postgres(
+            "CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
+        ),
+        Postgres(
+            "CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
+        ),
+        Postgres(
+            "CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
+        ),
     ],
 }];
 
 /// The statement's text for `backend`, or `None` when it is for the other dialect.
 fn render(statement: &Statement, backend: Backend) -> Option<String> {
     let text = match (statement, backend) {
-        (Portable(text), _)
-        | (Sqlite(text), Backend::Sqlite)
-        | (Postgres(text), Backend::Postgres) => *text,
+        (Portable(text), _) | (Sqlite(text), Backend::Sqlite) | (Postgres(text), Backend::Postgres) => *text,
         _ => return None,
     };
     let (blob, int) = match backend {
@@ -152,33 +174,22 @@ const MIGRATION_LOCK_KEY: i64 = 0x6367_6d67;
 pub(crate) async fn migrate(store: &Store) -> Result<(), StoreError> {
     let mut connection = store.pool().acquire().await?;
     if store.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(MIGRATION_LOCK_KEY)
-            .execute(&mut *connection)
-            .await?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await?;
     }
     let result = migrate_locked(store.backend(), &mut connection).await;
     if store.backend() == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(MIGRATION_LOCK_KEY)
-            .execute(&mut *connection)
-            .await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK_KEY).execute(&mut *connection).await?;
     }
     result
 }
 
-async fn migrate_locked(
-    backend: Backend,
-    connection: &mut sqlx::AnyConnection,
-) -> Result<(), StoreError> {
+async fn migrate_locked(backend: Backend, connection: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
     let create = render(
         &Portable("CREATE TABLE IF NOT EXISTS schema_migrations (version {int} PRIMARY KEY, name TEXT NOT NULL)"),
         backend,
     )
     .expect("portable statements render on every backend");
-    sqlx::query(sqlx::AssertSqlSafe(create))
-        .execute(&mut *connection)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut *connection).await?;
     let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
         .fetch_all(&mut *connection)
         .await?
@@ -189,20 +200,10 @@ async fn migrate_locked(
         if applied.contains(&migration.version) {
             continue;
         }
-        tracing::info!(
-            version = migration.version,
-            name = migration.name,
-            "applying migration"
-        );
+        tracing::info!(version = migration.version, name = migration.name, "applying migration");
         let mut transaction = connection.begin().await?;
-        for text in migration
-            .statements
-            .iter()
-            .filter_map(|statement| render(statement, backend))
-        {
-            sqlx::query(sqlx::AssertSqlSafe(text))
-                .execute(&mut *transaction)
-                .await?;
+        for text in migration.statements.iter().filter_map(|statement| render(statement, backend)) {
+            sqlx::query(sqlx::AssertSqlSafe(text)).execute(&mut *transaction).await?;
         }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(migration.version)

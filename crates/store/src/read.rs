@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use changegate_core::event::EventEnvelope;
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeState, DomainEvent, IncidentId, IncidentRecord, Name,
-    ServiceRecord, TeamRecord, Timestamp, UserRecord,
+    ChangeId, ChangeRecord, ChangeState, DomainEvent, IncidentId, IncidentRecord, Name, ServiceRecord, TeamRecord,
+    Timestamp, UserRecord,
 };
 use changegate_ledger::{Hash, SubtreeId};
 use serde::de::DeserializeOwned;
@@ -48,8 +48,7 @@ pub struct LedgerHead {
 
 pub(crate) fn decode_record<T: DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError> {
     let text: String = row.try_get("record")?;
-    serde_json::from_str(&text)
-        .map_err(|error| StoreError::Corrupt(format!("unreadable record: {error}")))
+    serde_json::from_str(&text).map_err(|error| StoreError::Corrupt(format!("unreadable record: {error}")))
 }
 
 pub(crate) async fn fetch_change<'e, E: Executor<'e, Database = Any>>(
@@ -87,8 +86,7 @@ fn event_from_row(row: &AnyRow) -> Result<EventEnvelope, StoreError> {
     })
 }
 
-const EVENT_COLUMNS: &str =
-    "sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload";
+const EVENT_COLUMNS: &str = "sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload";
 
 impl Store {
     pub async fn change(&self, id: ChangeId) -> Result<Option<ChangeRecord>, StoreError> {
@@ -119,49 +117,34 @@ impl Store {
         if let Some(before) = filter.before_id {
             conditions.push(format!("id < {}", before.number()));
         }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        let where_clause =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         // The limit is a clamped integer and the id a parsed number: neither can carry SQL.
-        let sql = format!(
-            "SELECT record FROM changes {where_clause} ORDER BY id DESC LIMIT {}",
-            limit + 1
-        );
+        let sql = format!("SELECT record FROM changes {where_clause} ORDER BY id DESC LIMIT {}", limit + 1);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for text in texts {
             query = query.bind(text);
         }
         let rows = query.fetch_all(self.pool()).await?;
-        let mut changes: Vec<ChangeRecord> =
-            rows.iter().map(decode_record).collect::<Result<_, _>>()?;
+        let mut changes: Vec<ChangeRecord> = rows.iter().map(decode_record).collect::<Result<_, _>>()?;
         let next_before_id = if changes.len() > limit as usize {
             changes.truncate(limit as usize);
             changes.last().map(|change| change.id)
         } else {
             None
         };
-        Ok(ChangePage {
-            changes,
-            next_before_id,
-        })
+        Ok(ChangePage { changes, next_before_id })
     }
 
     /// How many changes are in each state (states with none are left out).
     pub async fn count_changes_by_state(&self) -> Result<Vec<StateCount>, StoreError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM changes GROUP BY state")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM changes GROUP BY state").fetch_all(self.pool()).await?;
         let mut counts = Vec::with_capacity(rows.len());
         for row in rows {
             let state: String = row.try_get(0)?;
             let count: i64 = row.try_get(1)?;
             let state = state.parse().map_err(StoreError::Corrupt)?;
-            counts.push(StateCount {
-                state,
-                count: count as u64,
-            });
+            counts.push(StateCount { state, count: count as u64 });
         }
         counts.sort_by_key(|count| count.state);
         Ok(counts)
@@ -169,47 +152,29 @@ impl Store {
 
     /// The events of one stream, in order.
     pub async fn stream_events(&self, stream: &str) -> Result<Vec<EventEnvelope>, StoreError> {
-        let sql =
-            format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream = $1 ORDER BY stream_version");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(stream)
-            .fetch_all(self.pool())
-            .await?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream = $1 ORDER BY stream_version");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(stream).fetch_all(self.pool()).await?;
         rows.iter().map(event_from_row).collect()
     }
 
     /// Up to `limit` events with a sequence above `after`, in order.
-    pub async fn events_after(
-        &self,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<EventEnvelope>, StoreError> {
+    pub async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
         let limit = limit.clamp(1, 10_000);
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 ORDER BY sequence LIMIT {limit}"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(after as i64)
-            .fetch_all(self.pool())
-            .await?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE sequence > $1 ORDER BY sequence LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after as i64).fetch_all(self.pool()).await?;
         rows.iter().map(event_from_row).collect()
     }
 
     /// The most recent events, newest first.
     pub async fn recent_events(&self, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
         let limit = limit.clamp(1, PAGE_SIZE_MAX);
-        let sql =
-            format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY sequence DESC LIMIT {limit}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(self.pool())
-            .await?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY sequence DESC LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         rows.iter().map(event_from_row).collect()
     }
 
     pub async fn services(&self) -> Result<Vec<ServiceRecord>, StoreError> {
-        let rows = sqlx::query("SELECT record FROM services ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT record FROM services ORDER BY name").fetch_all(self.pool()).await?;
         rows.iter().map(decode_record).collect()
     }
 
@@ -222,16 +187,12 @@ impl Store {
     }
 
     pub async fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
-        let rows = sqlx::query("SELECT record FROM teams ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT record FROM teams ORDER BY name").fetch_all(self.pool()).await?;
         rows.iter().map(decode_record).collect()
     }
 
     pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        let rows = sqlx::query("SELECT record FROM users ORDER BY name")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT record FROM users ORDER BY name").fetch_all(self.pool()).await?;
         rows.iter().map(decode_record).collect()
     }
 
@@ -244,10 +205,7 @@ impl Store {
     }
 
     /// The user a token (by its SHA-256, hex) belongs to.
-    pub async fn user_by_token_sha256(
-        &self,
-        token_sha256: &str,
-    ) -> Result<Option<UserRecord>, StoreError> {
+    pub async fn user_by_token_sha256(&self, token_sha256: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT users.record FROM tokens JOIN users ON users.name = tokens.user_name WHERE tokens.token_sha256 = $1",
         )
@@ -256,8 +214,7 @@ impl Store {
         .await?;
         row.map(|row| {
             let text: String = row.try_get(0)?;
-            serde_json::from_str(&text)
-                .map_err(|error| StoreError::Corrupt(format!("unreadable user: {error}")))
+            serde_json::from_str(&text).map_err(|error| StoreError::Corrupt(format!("unreadable user: {error}")))
         })
         .transpose()
     }
@@ -266,52 +223,38 @@ impl Store {
     pub async fn incidents(&self, limit: u32) -> Result<Vec<IncidentRecord>, StoreError> {
         let limit = limit.clamp(1, PAGE_SIZE_MAX);
         let sql = format!("SELECT record FROM incidents ORDER BY id DESC LIMIT {limit}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         rows.iter().map(decode_record).collect()
     }
 
     /// Number of events (= ledger size).
     pub async fn event_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM events")
-            .fetch_one(self.pool())
-            .await?
-            .try_get(0)?;
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM events").fetch_one(self.pool()).await?.try_get(0)?;
         Ok(count as u64)
     }
 
     /// The committed ledger head.
     pub async fn ledger_head(&self) -> Result<LedgerHead, StoreError> {
-        let row = sqlx::query("SELECT size, frontier FROM ledger_head WHERE id = 1")
-            .fetch_one(self.pool())
-            .await?;
+        let row = sqlx::query("SELECT size, frontier FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;
         let frontier_bytes: Vec<u8> = row.try_get(1)?;
         let frontier = changegate_ledger::Frontier::from_bytes(&frontier_bytes)?;
-        Ok(LedgerHead {
-            size: frontier.size(),
-            root: frontier.root(),
-        })
+        Ok(LedgerHead { size: frontier.size(), root: frontier.root() })
     }
 
     /// Stored hashes of the given perfect subtrees.
-    pub async fn subtree_hashes(
-        &self,
-        subtrees: &[SubtreeId],
-    ) -> Result<HashMap<SubtreeId, Hash>, StoreError> {
+    pub async fn subtree_hashes(&self, subtrees: &[SubtreeId]) -> Result<HashMap<SubtreeId, Hash>, StoreError> {
         let mut hashes = HashMap::with_capacity(subtrees.len());
         for subtree in subtrees {
-            let row =
-                sqlx::query("SELECT hash FROM ledger_nodes WHERE level = $1 AND node_index = $2")
-                    .bind(i64::from(subtree.level))
-                    .bind(subtree.index as i64)
-                    .fetch_optional(self.pool())
-                    .await?;
+            let row = sqlx::query("SELECT hash FROM ledger_nodes WHERE level = $1 AND node_index = $2")
+                .bind(i64::from(subtree.level))
+                .bind(subtree.index as i64)
+                .fetch_optional(self.pool())
+                .await?;
             if let Some(row) = row {
                 let bytes: Vec<u8> = row.try_get(0)?;
-                let hash: Hash = bytes.try_into().map_err(|_| {
-                    StoreError::Corrupt(format!("ledger node {subtree:?} is not 32 bytes"))
-                })?;
+                let hash: Hash = bytes
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt(format!("ledger node {subtree:?} is not 32 bytes")))?;
                 hashes.insert(*subtree, hash);
             }
         }
@@ -332,26 +275,21 @@ impl Store {
                     continue;
                 };
                 let id: ChangeId = id_text.parse().map_err(StoreError::Corrupt)?;
-                let event: DomainEvent = envelope.domain_event().map_err(|error| {
-                    StoreError::Corrupt(format!("event {}: {error}", envelope.sequence))
-                })?;
+                let event: DomainEvent = envelope
+                    .domain_event()
+                    .map_err(|error| StoreError::Corrupt(format!("event {}: {error}", envelope.sequence)))?;
                 match folded.get_mut(&id) {
                     Some(record) => record.apply(&event, envelope.time),
                     None => {
-                        let record =
-                            ChangeRecord::create(&event, envelope.time).ok_or_else(|| {
-                                StoreError::Corrupt(format!(
-                                    "change {id} does not start with its creation"
-                                ))
-                            })?;
+                        let record = ChangeRecord::create(&event, envelope.time).ok_or_else(|| {
+                            StoreError::Corrupt(format!("change {id} does not start with its creation"))
+                        })?;
                         folded.insert(id, record);
                     }
                 }
             }
         }
-        let rows = sqlx::query("SELECT id, record FROM changes")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT id, record FROM changes").fetch_all(self.pool()).await?;
         let mut differing = Vec::new();
         let mut seen = 0;
         for row in &rows {
@@ -363,10 +301,7 @@ impl Store {
         }
         if seen != folded.len() {
             differing.extend(folded.keys().filter(|id| {
-                !rows.iter().any(|row| {
-                    row.try_get::<i64, _>(0)
-                        .is_ok_and(|stored| stored as u64 == id.number())
-                })
+                !rows.iter().any(|row| row.try_get::<i64, _>(0).is_ok_and(|stored| stored as u64 == id.number()))
             }));
         }
         differing.sort();

@@ -29,14 +29,9 @@ mod tempfile_dir {
 
     impl TempDir {
         pub fn new(label: &str) -> std::io::Result<Self> {
-            let unique = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos();
-            let path = std::env::temp_dir().join(format!(
-                "changegate-{label}-{}-{unique:x}",
-                std::process::id()
-            ));
+            let unique =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+            let path = std::env::temp_dir().join(format!("changegate-{label}-{}-{unique:x}", std::process::id()));
             std::fs::create_dir_all(&path)?;
             Ok(TempDir(path))
         }
@@ -57,8 +52,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// The PostgreSQL admin URL tests use.
 pub fn postgres_admin_url() -> String {
-    std::env::var("CHANGEGATE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
+    std::env::var("CHANGEGATE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
 }
 
 fn postgres_required() -> bool {
@@ -72,11 +66,7 @@ pub async fn sqlite_store() -> Result<TestStore, StoreError> {
         .map_err(|error| StoreError::Config(format!("temporary directory: {error}")))?;
     let location = StoreLocation::DataDir(directory.path().to_path_buf());
     let store = Store::open(&location).await?;
-    Ok(TestStore {
-        store,
-        location,
-        _directory: Some(directory),
-    })
+    Ok(TestStore { store, location, _directory: Some(directory) })
 }
 
 /// A URL of a new, empty PostgreSQL database, or `None` when PostgreSQL is not reachable
@@ -97,31 +87,19 @@ pub async fn fresh_postgres_url() -> Option<String> {
                     "PostgreSQL is required (CHANGEGATE_REQUIRE_POSTGRES=1) but {admin_url} is unreachable: {error}"
                 );
             }
-            eprintln!(
-                "SKIPPING PostgreSQL: {admin_url} is unreachable ({error}); set CHANGEGATE_TEST_POSTGRES_URL"
-            );
+            eprintln!("SKIPPING PostgreSQL: {admin_url} is unreachable ({error}); set CHANGEGATE_TEST_POSTGRES_URL");
             return None;
         }
     };
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let unique = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_micros();
-    let database = format!(
-        "changegate_test_{}_{count}_{}",
-        std::process::id(),
-        unique % 1_000_000_000
-    );
+    let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_micros();
+    let database = format!("changegate_test_{}_{count}_{}", std::process::id(), unique % 1_000_000_000);
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
         .execute(&pool)
         .await
         .unwrap_or_else(|error| panic!("cannot create test database {database}: {error}"));
     pool.close().await;
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(base, _)| base)
-        .unwrap_or(&admin_url);
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
     Some(format!("{base}/{database}"))
 }
 
@@ -129,14 +107,8 @@ pub async fn fresh_postgres_url() -> Option<String> {
 pub async fn postgres_store() -> Option<TestStore> {
     let url = fresh_postgres_url().await?;
     let location = StoreLocation::Postgres(url);
-    let store = Store::open(&location)
-        .await
-        .expect("opening the PostgreSQL test store");
-    Some(TestStore {
-        store,
-        location,
-        _directory: None,
-    })
+    let store = Store::open(&location).await.expect("opening the PostgreSQL test store");
+    Some(TestStore { store, location, _directory: None })
 }
 
 /// One fresh store per available backend: SQLite always, PostgreSQL when reachable.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use changegate_core::event::{EventEnvelope, SCHEMA_VERSION, canonical_payload};
 use changegate_core::{
-    ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, Name, ServiceRecord, StreamId,
-    TeamRecord, Timestamp, UserRecord,
+    ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, Name, ServiceRecord, StreamId, TeamRecord,
+    Timestamp, UserRecord,
 };
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
@@ -36,10 +36,7 @@ pub struct WriteTx {
 impl Store {
     /// Runs `body` in one write transaction. Commits when it returns `Ok`, rolls back on `Err`.
     /// All writers are serialised by the ledger head lock, so what `body` reads is current.
-    pub async fn write<T, E>(
-        &self,
-        body: impl AsyncFnOnce(&mut WriteTx) -> Result<T, E>,
-    ) -> Result<T, E>
+    pub async fn write<T, E>(&self, body: impl AsyncFnOnce(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
@@ -74,12 +71,8 @@ impl Store {
                     .await?
             }
             Backend::Sqlite => {
-                sqlx::query("UPDATE ledger_head SET size = size WHERE id = 1")
-                    .execute(&mut *transaction)
-                    .await?;
-                sqlx::query("SELECT size, frontier FROM ledger_head WHERE id = 1")
-                    .fetch_one(&mut *transaction)
-                    .await?
+                sqlx::query("UPDATE ledger_head SET size = size WHERE id = 1").execute(&mut *transaction).await?;
+                sqlx::query("SELECT size, frontier FROM ledger_head WHERE id = 1").fetch_one(&mut *transaction).await?
             }
         };
         let size: i64 = row.try_get(0)?;
@@ -137,12 +130,11 @@ impl WriteTx {
     ) -> Result<EventEnvelope, StoreError> {
         let stream_text = stream.to_string();
         let (event_type, data) = event.to_parts();
-        let current_version: Option<i64> =
-            sqlx::query("SELECT MAX(stream_version) FROM events WHERE stream = $1")
-                .bind(&stream_text)
-                .fetch_one(&mut *self.transaction)
-                .await?
-                .try_get(0)?;
+        let current_version: Option<i64> = sqlx::query("SELECT MAX(stream_version) FROM events WHERE stream = $1")
+            .bind(&stream_text)
+            .fetch_one(&mut *self.transaction)
+            .await?
+            .try_get(0)?;
         let envelope = EventEnvelope {
             sequence: self.frontier.size() + 1,
             stream: stream_text,
@@ -197,9 +189,8 @@ impl WriteTx {
         let time = envelope.time;
         match (stream, event) {
             (StreamId::Change(id), DomainEvent::ChangeCreated { .. }) => {
-                let record = ChangeRecord::create(event, time).ok_or_else(|| {
-                    StoreError::Corrupt("change creation did not build a record".into())
-                })?;
+                let record = ChangeRecord::create(event, time)
+                    .ok_or_else(|| StoreError::Corrupt("change creation did not build a record".into()))?;
                 debug_assert_eq!(record.id, *id);
                 self.put_change(&record, true).await?;
                 self.changes.insert(*id, record);
@@ -214,16 +205,7 @@ impl WriteTx {
                 self.put_change(&record, false).await?;
                 self.changes.insert(*id, record);
             }
-            (
-                StreamId::Service(_),
-                DomainEvent::ServiceRegistered {
-                    name,
-                    team,
-                    tier,
-                    scopes,
-                    depends_on,
-                },
-            ) => {
+            (StreamId::Service(_), DomainEvent::ServiceRegistered { name, team, tier, scopes, depends_on }) => {
                 let record = ServiceRecord {
                     name: name.clone(),
                     team: team.clone(),
@@ -232,22 +214,16 @@ impl WriteTx {
                     depends_on: depends_on.clone(),
                     created_at: time,
                 };
-                sqlx::query(
-                    "INSERT INTO services (name, team, tier, record) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(name.as_str())
-                .bind(team.as_str())
-                .bind(i64::from(tier.value()))
-                .bind(encode(&record))
-                .execute(&mut *self.transaction)
-                .await?;
+                sqlx::query("INSERT INTO services (name, team, tier, record) VALUES ($1, $2, $3, $4)")
+                    .bind(name.as_str())
+                    .bind(team.as_str())
+                    .bind(i64::from(tier.value()))
+                    .bind(encode(&record))
+                    .execute(&mut *self.transaction)
+                    .await?;
             }
             (StreamId::Team(_), DomainEvent::TeamCreated { name, description }) => {
-                let record = TeamRecord {
-                    name: name.clone(),
-                    description: description.clone(),
-                    created_at: time,
-                };
+                let record = TeamRecord { name: name.clone(), description: description.clone(), created_at: time };
                 sqlx::query("INSERT INTO teams (name, record) VALUES ($1, $2)")
                     .bind(name.as_str())
                     .bind(encode(&record))
@@ -255,46 +231,34 @@ impl WriteTx {
                     .await?;
             }
             (StreamId::User(_), DomainEvent::UserCreated { name, roles, team }) => {
-                let record = UserRecord {
-                    name: name.clone(),
-                    roles: roles.clone(),
-                    team: team.clone(),
-                    created_at: time,
-                };
+                let record =
+                    UserRecord { name: name.clone(), roles: roles.clone(), team: team.clone(), created_at: time };
                 sqlx::query("INSERT INTO users (name, record) VALUES ($1, $2)")
                     .bind(name.as_str())
                     .bind(encode(&record))
                     .execute(&mut *self.transaction)
                     .await?;
             }
-            (
-                StreamId::User(_),
-                DomainEvent::TokenIssued {
-                    user,
-                    token_id,
-                    token_sha256,
-                },
-            ) => {
-                sqlx::query("INSERT INTO tokens (token_sha256, token_id, user_name, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(token_sha256)
-                    .bind(token_id)
-                    .bind(user.as_str())
-                    .bind(time.unix_ms())
-                    .execute(&mut *self.transaction)
-                    .await?;
+            (StreamId::User(_), DomainEvent::TokenIssued { user, token_id, token_sha256 }) => {
+                sqlx::query(
+                    "INSERT INTO tokens (token_sha256, token_id, user_name, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_sha256)
+                .bind(token_id)
+                .bind(user.as_str())
+                .bind(time.unix_ms())
+                .execute(&mut *self.transaction)
+                .await?;
             }
             (StreamId::Incident(_), DomainEvent::IncidentOpened { .. }) => {
-                let record = IncidentRecord::create(event, time).ok_or_else(|| {
-                    StoreError::Corrupt("incident creation did not build a record".into())
-                })?;
+                let record = IncidentRecord::create(event, time)
+                    .ok_or_else(|| StoreError::Corrupt("incident creation did not build a record".into()))?;
                 self.put_incident(&record, true).await?;
             }
             (StreamId::Incident(id), DomainEvent::IncidentResolved { .. }) => {
                 let mut record = fetch_incident(&mut *self.transaction, *id)
                     .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("event for unknown incident {id}"))
-                    })?;
+                    .ok_or_else(|| StoreError::Corrupt(format!("event for unknown incident {id}")))?;
                 record.apply(event);
                 self.put_incident(&record, false).await?;
             }
@@ -332,11 +296,7 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn put_incident(
-        &mut self,
-        record: &IncidentRecord,
-        insert: bool,
-    ) -> Result<(), StoreError> {
+    async fn put_incident(&mut self, record: &IncidentRecord, insert: bool) -> Result<(), StoreError> {
         let sql = if insert {
             "INSERT INTO incidents (id, service, caused_by, detected_at, record) VALUES ($1, $2, $3, $4, $5)"
         } else {
@@ -376,11 +336,7 @@ impl WriteTx {
             KeyedTable::Users => "SELECT COUNT(*) FROM users WHERE name = $1",
             KeyedTable::Services => "SELECT COUNT(*) FROM services WHERE name = $1",
         };
-        let count: i64 = sqlx::query(sql)
-            .bind(name.as_str())
-            .fetch_one(&mut *self.transaction)
-            .await?
-            .try_get(0)?;
+        let count: i64 = sqlx::query(sql).bind(name.as_str()).fetch_one(&mut *self.transaction).await?.try_get(0)?;
         Ok(count > 0)
     }
 
@@ -397,49 +353,34 @@ impl WriteTx {
     }
 
     pub async fn user_count(&mut self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM users")
-            .fetch_one(&mut *self.transaction)
-            .await?
-            .try_get(0)?;
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&mut *self.transaction).await?.try_get(0)?;
         Ok(count as u64)
     }
 
     /// The id the next change will get.
     pub async fn next_change_id(&mut self) -> Result<ChangeId, StoreError> {
-        let maximum: Option<i64> = sqlx::query("SELECT MAX(id) FROM changes")
-            .fetch_one(&mut *self.transaction)
-            .await?
-            .try_get(0)?;
+        let maximum: Option<i64> =
+            sqlx::query("SELECT MAX(id) FROM changes").fetch_one(&mut *self.transaction).await?.try_get(0)?;
         Ok(ChangeId::new(maximum.unwrap_or(0) as u64 + 1))
     }
 
     /// The id the next incident will get.
     pub async fn next_incident_id(&mut self) -> Result<IncidentId, StoreError> {
-        let maximum: Option<i64> = sqlx::query("SELECT MAX(id) FROM incidents")
-            .fetch_one(&mut *self.transaction)
-            .await?
-            .try_get(0)?;
+        let maximum: Option<i64> =
+            sqlx::query("SELECT MAX(id) FROM incidents").fetch_one(&mut *self.transaction).await?.try_get(0)?;
         Ok(IncidentId::new(maximum.unwrap_or(0) as u64 + 1))
     }
 
     /// What an earlier request with this idempotency key made, if any.
-    pub async fn idempotency(
-        &mut self,
-        actor: &str,
-        key: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let row = sqlx::query("SELECT fingerprint, resource FROM idempotency_keys WHERE actor = $1 AND idempotency_key = $2")
-            .bind(actor)
-            .bind(key)
-            .fetch_optional(&mut *self.transaction)
-            .await?;
-        row.map(|row| {
-            Ok(IdempotencyRecord {
-                fingerprint: row.try_get(0)?,
-                resource: row.try_get(1)?,
-            })
-        })
-        .transpose()
+    pub async fn idempotency(&mut self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT fingerprint, resource FROM idempotency_keys WHERE actor = $1 AND idempotency_key = $2")
+                .bind(actor)
+                .bind(key)
+                .fetch_optional(&mut *self.transaction)
+                .await?;
+        row.map(|row| Ok(IdempotencyRecord { fingerprint: row.try_get(0)?, resource: row.try_get(1)? })).transpose()
     }
 
     /// Remembers which resource this request made, in the same transaction as the events.
@@ -465,22 +406,15 @@ impl WriteTx {
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        let WriteTx {
-            mut transaction,
-            frontier,
-            size_at_start,
-            ..
-        } = self;
+        let WriteTx { mut transaction, frontier, size_at_start, .. } = self;
         if frontier.size() != size_at_start {
-            let updated = sqlx::query(
-                "UPDATE ledger_head SET size = $1, frontier = $2 WHERE id = 1 AND size = $3",
-            )
-            .bind(frontier.size() as i64)
-            .bind(frontier.to_bytes())
-            .bind(size_at_start as i64)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
+            let updated = sqlx::query("UPDATE ledger_head SET size = $1, frontier = $2 WHERE id = 1 AND size = $3")
+                .bind(frontier.size() as i64)
+                .bind(frontier.to_bytes())
+                .bind(size_at_start as i64)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
             // The head lock makes this impossible; if it happens the log would fork, so refuse.
             if updated != 1 {
                 return Err(StoreError::Conflict(format!(

@@ -6,12 +6,9 @@ use std::sync::Arc;
 use changegate_core::lifecycle::Action;
 use changegate_core::{ChangeState, DomainEvent, ManualClock, Name, StreamId, Timestamp};
 use changegate_ledger::{
-    SubtreeId, inclusion_proof, inclusion_proof_subtrees, leaf_hash, root_from_leaf_hashes,
-    verify_inclusion,
+    SubtreeId, inclusion_proof, inclusion_proof_subtrees, leaf_hash, root_from_leaf_hashes, verify_inclusion,
 };
-use changegate_service::{
-    ActionRequest, Caller, NewChange, NewService, NewUser, Service, ServiceError,
-};
+use changegate_service::{ActionRequest, Caller, NewChange, NewService, NewUser, Service, ServiceError};
 use changegate_store::testing::{TestStore, every_backend};
 use changegate_store::{Backend, ChangeFilter, Store, StoreError};
 
@@ -28,28 +25,10 @@ struct World {
 async fn world(test_store: &TestStore) -> World {
     let clock = Arc::new(ManualClock::new(START));
     let service = Service::new(test_store.store.clone(), clock.clone());
-    let admin = Caller {
-        user: service.bootstrap_admin("admin").await.unwrap().user,
-    };
-    let add = |name: &str, role: &str| NewUser {
-        name: name.into(),
-        roles: vec![role.into()],
-        team: None,
-    };
-    let alice = Caller {
-        user: service
-            .add_user_locally(&add("alice", "requester"))
-            .await
-            .unwrap()
-            .user,
-    };
-    let bob = Caller {
-        user: service
-            .add_user_locally(&add("bob", "approver"))
-            .await
-            .unwrap()
-            .user,
-    };
+    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let add = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
+    let alice = Caller { user: service.add_user_locally(&add("alice", "requester")).await.unwrap().user };
+    let bob = Caller { user: service.add_user_locally(&add("bob", "approver")).await.unwrap().user };
     let new_service = |name: &str, tier: i64| NewService {
         name: name.into(),
         team: "payments".into(),
@@ -57,21 +36,9 @@ async fn world(test_store: &TestStore) -> World {
         scopes: vec!["pci".into()],
         depends_on: vec![],
     };
-    service
-        .register_service(&admin, new_service("payments-api", 2), None)
-        .await
-        .unwrap();
-    service
-        .register_service(&admin, new_service("ledger-db", 1), None)
-        .await
-        .unwrap();
-    World {
-        service,
-        clock,
-        admin,
-        alice,
-        bob,
-    }
+    service.register_service(&admin, new_service("payments-api", 2), None).await.unwrap();
+    service.register_service(&admin, new_service("ledger-db", 1), None).await.unwrap();
+    World { service, clock, admin, alice, bob }
 }
 
 fn new_change(title: &str, service: &str) -> NewChange {
@@ -85,12 +52,8 @@ fn new_change(title: &str, service: &str) -> NewChange {
 }
 
 async fn run_lifecycle(world: &World, title: &str) -> changegate_core::ChangeId {
-    let change = world
-        .service
-        .create_change(&world.alice, new_change(title, "payments-api"), None)
-        .await
-        .unwrap()
-        .value;
+    let change =
+        world.service.create_change(&world.alice, new_change(title, "payments-api"), None).await.unwrap().value;
     for (caller, action) in [
         (&world.alice, Action::Submit),
         (&world.bob, Action::Approve),
@@ -101,11 +64,7 @@ async fn run_lifecycle(world: &World, title: &str) -> changegate_core::ChangeId 
         (&world.alice, Action::Close),
     ] {
         world.clock.advance_ms(60_000);
-        world
-            .service
-            .act(caller, change.id, action, ActionRequest::default(), None)
-            .await
-            .unwrap();
+        world.service.act(caller, change.id, action, ActionRequest::default(), None).await.unwrap();
     }
     change.id
 }
@@ -114,12 +73,7 @@ async fn run_lifecycle(world: &World, title: &str) -> changegate_core::ChangeId 
 async fn opening_twice_migrates_once() {
     for test_store in every_backend().await {
         let again = Store::open(&test_store.location).await.unwrap();
-        assert_eq!(
-            again.event_count().await.unwrap(),
-            0,
-            "{:?}",
-            test_store.backend()
-        );
+        assert_eq!(again.event_count().await.unwrap(), 0, "{:?}", test_store.backend());
         again.close().await;
     }
 }
@@ -140,11 +94,7 @@ async fn events_are_contiguous_and_projections_follow() {
         let versions: Vec<u64> = stream.iter().map(|event| event.stream_version).collect();
         assert_eq!(versions, (1..=stream.len() as u64).collect::<Vec<_>>());
         assert_eq!(change.version, stream.len() as u64);
-        assert!(
-            store.verify_change_projections().await.unwrap().is_empty(),
-            "{:?}",
-            test_store.backend()
-        );
+        assert!(store.verify_change_projections().await.unwrap().is_empty(), "{:?}", test_store.backend());
     }
 }
 
@@ -156,33 +106,14 @@ async fn the_database_refuses_to_update_or_delete_events() {
         let store = &test_store.store;
         let count = store.event_count().await.unwrap();
         let pool = raw_pool(&test_store).await;
-        let update = sqlx::query("UPDATE events SET actor = 'mallory' WHERE sequence = 1")
-            .execute(&pool)
-            .await;
-        assert!(
-            update.is_err(),
-            "UPDATE must be refused on {:?}",
-            test_store.backend()
-        );
-        let delete = sqlx::query("DELETE FROM events WHERE sequence = 2")
-            .execute(&pool)
-            .await;
-        assert!(
-            delete.is_err(),
-            "DELETE must be refused on {:?}",
-            test_store.backend()
-        );
+        let update = sqlx::query("UPDATE events SET actor = 'mallory' WHERE sequence = 1").execute(&pool).await;
+        assert!(update.is_err(), "UPDATE must be refused on {:?}", test_store.backend());
+        let delete = sqlx::query("DELETE FROM events WHERE sequence = 2").execute(&pool).await;
+        assert!(delete.is_err(), "DELETE must be refused on {:?}", test_store.backend());
         let node_delete = sqlx::query("DELETE FROM ledger_nodes").execute(&pool).await;
-        assert!(
-            node_delete.is_err(),
-            "ledger nodes are append-only on {:?}",
-            test_store.backend()
-        );
+        assert!(node_delete.is_err(), "ledger nodes are append-only on {:?}", test_store.backend());
         if test_store.backend() == Backend::Postgres {
-            assert!(
-                sqlx::query("TRUNCATE events").execute(&pool).await.is_err(),
-                "TRUNCATE must be refused"
-            );
+            assert!(sqlx::query("TRUNCATE events").execute(&pool).await.is_err(), "TRUNCATE must be refused");
         }
         assert_eq!(store.event_count().await.unwrap(), count);
         assert_eq!(store.events_after(0, 1).await.unwrap()[0].actor, "system");
@@ -208,31 +139,16 @@ async fn a_failed_write_leaves_nothing_behind() {
         let head = store.ledger_head().await.unwrap();
         let result: Result<(), StoreError> = store
             .write(async |tx| {
-                let event = DomainEvent::TeamCreated {
-                    name: Name::parse("ghosts").unwrap(),
-                    description: String::new(),
-                };
-                tx.append(
-                    &StreamId::Team(Name::parse("ghosts").unwrap()),
-                    "admin",
-                    START,
-                    &event,
-                )
-                .await?;
+                let event =
+                    DomainEvent::TeamCreated { name: Name::parse("ghosts").unwrap(), description: String::new() };
+                tx.append(&StreamId::Team(Name::parse("ghosts").unwrap()), "admin", START, &event).await?;
                 Err(StoreError::Conflict("the body changed its mind".into()))
             })
             .await;
         assert!(result.is_err());
         assert_eq!(store.event_count().await.unwrap(), count);
         assert_eq!(store.ledger_head().await.unwrap(), head);
-        assert!(
-            store
-                .teams()
-                .await
-                .unwrap()
-                .iter()
-                .all(|team| team.name.as_str() != "ghosts")
-        );
+        assert!(store.teams().await.unwrap().iter().all(|team| team.name.as_str() != "ghosts"));
         // And the store still works afterwards.
         run_lifecycle(&world, "After a rollback").await;
     }
@@ -247,30 +163,15 @@ async fn the_ledger_root_covers_every_event_and_proofs_verify() {
         }
         let store = &test_store.store;
         let events = store.events_after(0, 10_000).await.unwrap();
-        let leaves: Vec<_> = events
-            .iter()
-            .map(|event| leaf_hash(&event.leaf_bytes()))
-            .collect();
+        let leaves: Vec<_> = events.iter().map(|event| leaf_hash(&event.leaf_bytes())).collect();
         let head = store.ledger_head().await.unwrap();
         assert_eq!(head.size, events.len() as u64);
-        assert_eq!(
-            head.root,
-            root_from_leaf_hashes(&leaves),
-            "{:?}",
-            test_store.backend()
-        );
+        assert_eq!(head.root, root_from_leaf_hashes(&leaves), "{:?}", test_store.backend());
         for index in [0, 1, head.size / 2, head.size - 1] {
             let needed: Vec<SubtreeId> = inclusion_proof_subtrees(index, head.size).unwrap();
             let hashes: HashMap<_, _> = store.subtree_hashes(&needed).await.unwrap();
             let proof = inclusion_proof(index, head.size, &hashes).unwrap();
-            verify_inclusion(
-                &leaves[index as usize],
-                index,
-                head.size,
-                &proof,
-                &head.root,
-            )
-            .unwrap();
+            verify_inclusion(&leaves[index as usize], index, head.size, &proof, &head.root).unwrap();
         }
     }
 }
@@ -280,26 +181,15 @@ async fn listing_filters_and_pages() {
     for test_store in every_backend().await {
         let world = world(&test_store).await;
         for number in 0..7 {
-            let service = if number % 2 == 0 {
-                "payments-api"
-            } else {
-                "ledger-db"
-            };
+            let service = if number % 2 == 0 { "payments-api" } else { "ledger-db" };
             world
                 .service
-                .create_change(
-                    &world.alice,
-                    new_change(&format!("Change {number}"), service),
-                    None,
-                )
+                .create_change(&world.alice, new_change(&format!("Change {number}"), service), None)
                 .await
                 .unwrap();
         }
         let store = &test_store.store;
-        let mut filter = ChangeFilter {
-            limit: 3,
-            ..ChangeFilter::default()
-        };
+        let mut filter = ChangeFilter { limit: 3, ..ChangeFilter::default() };
         let mut seen = Vec::new();
         loop {
             let page = store.list_changes(&filter).await.unwrap();
@@ -309,25 +199,11 @@ async fn listing_filters_and_pages() {
                 None => break,
             }
         }
-        assert_eq!(
-            seen,
-            vec![7, 6, 5, 4, 3, 2, 1],
-            "newest first, every change once"
-        );
-        let payments = ChangeFilter {
-            service: Some(Name::parse("payments-api").unwrap()),
-            limit: 50,
-            ..ChangeFilter::default()
-        };
-        assert_eq!(
-            store.list_changes(&payments).await.unwrap().changes.len(),
-            4
-        );
-        let drafts = ChangeFilter {
-            state: Some(ChangeState::Draft),
-            limit: 50,
-            ..ChangeFilter::default()
-        };
+        assert_eq!(seen, vec![7, 6, 5, 4, 3, 2, 1], "newest first, every change once");
+        let payments =
+            ChangeFilter { service: Some(Name::parse("payments-api").unwrap()), limit: 50, ..ChangeFilter::default() };
+        assert_eq!(store.list_changes(&payments).await.unwrap().changes.len(), 4);
+        let drafts = ChangeFilter { state: Some(ChangeState::Draft), limit: 50, ..ChangeFilter::default() };
         assert_eq!(store.list_changes(&drafts).await.unwrap().changes.len(), 7);
         let counts = store.count_changes_by_state().await.unwrap();
         assert_eq!(counts.len(), 1);
@@ -344,23 +220,11 @@ async fn concurrent_writers_never_fork_the_log() {
             let world = world.clone();
             tasks.push(tokio::spawn(async move {
                 for number in 0..5 {
-                    let change =
-                        new_change(&format!("Worker {worker} change {number}"), "payments-api");
-                    let created = world
-                        .service
-                        .create_change(&world.alice, change, None)
-                        .await
-                        .unwrap()
-                        .value;
+                    let change = new_change(&format!("Worker {worker} change {number}"), "payments-api");
+                    let created = world.service.create_change(&world.alice, change, None).await.unwrap().value;
                     world
                         .service
-                        .act(
-                            &world.alice,
-                            created.id,
-                            Action::Submit,
-                            ActionRequest::default(),
-                            None,
-                        )
+                        .act(&world.alice, created.id, Action::Submit, ActionRequest::default(), None)
                         .await
                         .unwrap();
                 }
@@ -371,36 +235,18 @@ async fn concurrent_writers_never_fork_the_log() {
         }
         let store = &test_store.store;
         let events = store.events_after(0, 10_000).await.unwrap();
-        assert!(
-            events
-                .iter()
-                .enumerate()
-                .all(|(position, event)| event.sequence == position as u64 + 1)
-        );
+        assert!(events.iter().enumerate().all(|(position, event)| event.sequence == position as u64 + 1));
         let ids: Vec<u64> = store
-            .list_changes(&ChangeFilter {
-                limit: 500,
-                ..ChangeFilter::default()
-            })
+            .list_changes(&ChangeFilter { limit: 500, ..ChangeFilter::default() })
             .await
             .unwrap()
             .changes
             .iter()
             .map(|change| change.id.number())
             .collect();
-        assert_eq!(
-            ids,
-            (1..=40).rev().collect::<Vec<_>>(),
-            "change ids are unique and contiguous"
-        );
-        let leaves: Vec<_> = events
-            .iter()
-            .map(|event| leaf_hash(&event.leaf_bytes()))
-            .collect();
-        assert_eq!(
-            store.ledger_head().await.unwrap().root,
-            root_from_leaf_hashes(&leaves)
-        );
+        assert_eq!(ids, (1..=40).rev().collect::<Vec<_>>(), "change ids are unique and contiguous");
+        let leaves: Vec<_> = events.iter().map(|event| leaf_hash(&event.leaf_bytes())).collect();
+        assert_eq!(store.ledger_head().await.unwrap().root, root_from_leaf_hashes(&leaves));
         assert!(store.verify_change_projections().await.unwrap().is_empty());
     }
 }
@@ -410,33 +256,13 @@ async fn denials_are_recorded_and_refusals_write_nothing_else() {
     for test_store in every_backend().await {
         let world = world(&test_store).await;
         let store = &test_store.store;
-        let change = world
-            .service
-            .create_change(&world.alice, new_change("Mine", "payments-api"), None)
-            .await
-            .unwrap()
-            .value;
-        world
-            .service
-            .act(
-                &world.alice,
-                change.id,
-                Action::Submit,
-                ActionRequest::default(),
-                None,
-            )
-            .await
-            .unwrap();
+        let change =
+            world.service.create_change(&world.alice, new_change("Mine", "payments-api"), None).await.unwrap().value;
+        world.service.act(&world.alice, change.id, Action::Submit, ActionRequest::default(), None).await.unwrap();
         let before = store.event_count().await.unwrap();
         let error = world
             .service
-            .act(
-                &world.alice,
-                change.id,
-                Action::Approve,
-                ActionRequest::default(),
-                None,
-            )
+            .act(&world.alice, change.id, Action::Approve, ActionRequest::default(), None)
             .await
             .unwrap_err();
         assert!(matches!(error, ServiceError::Forbidden(_)), "{error}");
@@ -447,21 +273,12 @@ async fn denials_are_recorded_and_refusals_write_nothing_else() {
         // An illegal transition writes nothing at all.
         let error = world
             .service
-            .act(
-                &world.alice,
-                change.id,
-                Action::Close,
-                ActionRequest::default(),
-                None,
-            )
+            .act(&world.alice, change.id, Action::Close, ActionRequest::default(), None)
             .await
             .unwrap_err();
         assert_eq!(error.code(), "illegal_transition");
         assert_eq!(store.event_count().await.unwrap(), before + 1);
-        assert_eq!(
-            store.change(change.id).await.unwrap().unwrap().state,
-            ChangeState::Assessed
-        );
+        assert_eq!(store.change(change.id).await.unwrap().unwrap().state, ChangeState::Assessed);
         let _ = &world.admin;
     }
 }
@@ -472,34 +289,19 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
         let world = world(&test_store).await;
         let store = &test_store.store;
         let key = changegate_service::IdempotencyKey::new("pipeline-run-42", b"body one").unwrap();
-        let first = world
-            .service
-            .create_change(&world.alice, new_change("Once", "payments-api"), Some(&key))
-            .await
-            .unwrap();
+        let first =
+            world.service.create_change(&world.alice, new_change("Once", "payments-api"), Some(&key)).await.unwrap();
         let count = store.event_count().await.unwrap();
-        let second = world
-            .service
-            .create_change(&world.alice, new_change("Once", "payments-api"), Some(&key))
-            .await
-            .unwrap();
+        let second =
+            world.service.create_change(&world.alice, new_change("Once", "payments-api"), Some(&key)).await.unwrap();
         assert!(!first.replayed);
         assert!(second.replayed);
         assert_eq!(first.value.id, second.value.id);
-        assert_eq!(
-            store.event_count().await.unwrap(),
-            count,
-            "a replay writes nothing"
-        );
-        let other =
-            changegate_service::IdempotencyKey::new("pipeline-run-42", b"body two").unwrap();
+        assert_eq!(store.event_count().await.unwrap(), count, "a replay writes nothing");
+        let other = changegate_service::IdempotencyKey::new("pipeline-run-42", b"body two").unwrap();
         let error = world
             .service
-            .create_change(
-                &world.alice,
-                new_change("Other", "payments-api"),
-                Some(&other),
-            )
+            .create_change(&world.alice, new_change("Other", "payments-api"), Some(&other))
             .await
             .unwrap_err();
         assert_eq!(error.code(), "idempotency_key_reused");

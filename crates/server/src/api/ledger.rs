@@ -19,10 +19,7 @@ use crate::extract::{ApiQuery, Authenticated};
 
 fn text(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     response
 }
 
@@ -125,19 +122,8 @@ pub async fn entries(
     Authenticated(_caller): Authenticated,
     ApiQuery(params): ApiQuery<EntriesParams>,
 ) -> Result<Json<Vec<EntryView>>, ApiError> {
-    let entries = state
-        .service
-        .ledger_entries(params.start, params.end)
-        .await?;
-    Ok(Json(
-        entries
-            .into_iter()
-            .map(|(index, leaf)| EntryView {
-                index,
-                leaf: base64(&leaf),
-            })
-            .collect(),
-    ))
+    let entries = state.service.ledger_entries(params.start, params.end).await?;
+    Ok(Json(entries.into_iter().map(|(index, leaf)| EntryView { index, leaf: base64(&leaf) }).collect()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -180,10 +166,7 @@ pub async fn inclusion(
     Authenticated(_caller): Authenticated,
     ApiQuery(params): ApiQuery<InclusionParams>,
 ) -> Result<Json<InclusionProofView>, ApiError> {
-    let proof = state
-        .service
-        .inclusion_proof(params.index, params.tree_size)
-        .await?;
+    let proof = state.service.inclusion_proof(params.index, params.tree_size).await?;
     Ok(Json(InclusionProofView::from(&proof)))
 }
 
@@ -213,10 +196,7 @@ pub async fn consistency(
     Authenticated(_caller): Authenticated,
     ApiQuery(params): ApiQuery<ConsistencyParams>,
 ) -> Result<Json<ConsistencyProofView>, ApiError> {
-    let proof = state
-        .service
-        .consistency_proof(params.from, params.to)
-        .await?;
+    let proof = state.service.consistency_proof(params.from, params.to).await?;
     Ok(Json(ConsistencyProofView {
         from: proof.from_size,
         to: proof.to_size,
@@ -272,8 +252,7 @@ pub async fn status(
         latest_checkpoint: status.latest_checkpoint.as_ref().map(CheckpointView::from),
         verifier_key: status.verifier_key,
         last_verification: status.last_verification.map(|event| {
-            let mut data: serde_json::Value =
-                serde_json::from_str(&event.payload).unwrap_or_default();
+            let mut data: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
             data["time"] = serde_json::Value::String(event.time.to_rfc3339());
             data["actor"] = serde_json::Value::String(event.actor);
             data
@@ -290,10 +269,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<VerificationView>, ApiError> {
-    let report = state
-        .service
-        .verify_ledger(Some(&caller), &|_, _| {})
-        .await?;
+    let report = state.service.verify_ledger(Some(&caller), &|_, _| {}).await?;
     Ok(Json(VerificationView::from(&report)))
 }
 
@@ -319,20 +295,12 @@ pub async fn change_proof(
     Authenticated(_caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let change: ChangeId = id
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("no change {id}")))?;
+    let change: ChangeId = id.parse().map_err(|_| ApiError::not_found(format!("no change {id}")))?;
     let (checkpoint, proofs) = state.service.change_inclusion_proofs(change).await?;
     let mut entries = Vec::with_capacity(proofs.len());
     for proof in &proofs {
-        let leaf = state
-            .service
-            .ledger_entries(proof.index, proof.index + 1)
-            .await?;
-        entries.extend(leaf.into_iter().map(|(index, leaf)| EntryView {
-            index,
-            leaf: base64(&leaf),
-        }));
+        let leaf = state.service.ledger_entries(proof.index, proof.index + 1).await?;
+        entries.extend(leaf.into_iter().map(|(index, leaf)| EntryView { index, leaf: base64(&leaf) }));
     }
     let body = ChangeProofView {
         change: change.to_string(),
@@ -344,9 +312,7 @@ pub async fn change_proof(
     let mut response = Json(body).into_response();
     let disposition = format!("attachment; filename=\"{change}-proof.json\"");
     if let Ok(value) = HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, value);
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
 }

@@ -78,10 +78,7 @@ impl Modify for BearerSecurity {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("cg_<64 hex>")
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("cg_<64 hex>").build(),
             ),
         );
     }
@@ -95,37 +92,16 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
-        .route(
-            "/v1/changes",
-            post(resources::create_change).get(resources::list_changes),
-        )
+        .route("/v1/changes", post(resources::create_change).get(resources::list_changes))
         .route("/v1/changes/{id}", get(resources::get_change))
-        .route(
-            "/v1/changes/{id}/actions/{action}",
-            post(resources::change_action),
-        )
-        .route(
-            "/v1/services",
-            post(resources::create_service).get(resources::list_services),
-        )
-        .route(
-            "/v1/users",
-            post(resources::create_user).get(resources::list_users),
-        )
-        .route(
-            "/v1/incidents",
-            post(resources::create_incident).get(resources::list_incidents),
-        )
-        .route(
-            "/v1/incidents/{id}/resolve",
-            post(resources::resolve_incident),
-        )
+        .route("/v1/changes/{id}/actions/{action}", post(resources::change_action))
+        .route("/v1/services", post(resources::create_service).get(resources::list_services))
+        .route("/v1/users", post(resources::create_user).get(resources::list_users))
+        .route("/v1/incidents", post(resources::create_incident).get(resources::list_incidents))
+        .route("/v1/incidents/{id}/resolve", post(resources::resolve_incident))
         .route("/v1/events", get(resources::list_events))
         .route("/v1/changes/{id}/proof", get(ledger::change_proof))
-        .route(
-            "/v1/ledger/checkpoint",
-            get(ledger::checkpoint).post(ledger::sign_checkpoint),
-        )
+        .route("/v1/ledger/checkpoint", get(ledger::checkpoint).post(ledger::sign_checkpoint))
         .route("/v1/ledger/public-key", get(ledger::public_key))
         .route("/v1/ledger/entries", get(ledger::entries))
         .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
@@ -136,8 +112,5 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {
-    crate::ApiError::not_found(format!(
-        "no API endpoint at {}; see /api/openapi.json",
-        uri.path()
-    ))
+    crate::ApiError::not_found(format!("no API endpoint at {}; see /api/openapi.json", uri.path()))
 }

@@ -7,9 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use changegate_core::lifecycle::Action;
 use changegate_core::{ChangeId, IncidentId};
-use changegate_service::{
-    ActionRequest, ChangeQuery, NewChange, NewIncident, NewService, NewUser, Outcome,
-};
+use changegate_service::{ActionRequest, ChangeQuery, NewChange, NewIncident, NewService, NewUser, Outcome};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -28,8 +26,7 @@ fn created<T: serde::Serialize>(body: T, replayed: bool) -> Response {
 }
 
 fn parse_change_id(text: &str) -> Result<ChangeId, ApiError> {
-    text.parse()
-        .map_err(|_| ApiError::not_found(format!("no change {text}: ids look like CHG-000001")))
+    text.parse().map_err(|_| ApiError::not_found(format!("no change {text}: ids look like CHG-000001")))
 }
 
 /// Create a change (in `draft`).
@@ -65,10 +62,7 @@ pub async fn create_change(
         planned_end: request.planned_end,
         links: request.links,
     };
-    let Outcome { value, replayed } = state
-        .service
-        .create_change(&caller, input, key.as_ref())
-        .await?;
+    let Outcome { value, replayed } = state.service.create_change(&caller, input, key.as_ref()).await?;
     Ok(created(ChangeView::from(&value), replayed))
 }
 
@@ -126,11 +120,7 @@ pub async fn get_change(
     Ok(Json(ChangeDetailView {
         change: ChangeView::from(&detail.change),
         events: detail.events.iter().map(EventView::from).collect(),
-        available_actions: detail
-            .available_actions
-            .iter()
-            .map(|action| action.to_string())
-            .collect(),
+        available_actions: detail.available_actions.iter().map(|action| action.to_string()).collect(),
     }))
 }
 
@@ -159,31 +149,21 @@ pub async fn change_action(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let change = parse_change_id(&id)?;
-    let parsed_action: Action = action.parse().map_err(|message: String| {
-        ApiError::new(StatusCode::NOT_FOUND, "unknown_action", message)
-    })?;
+    let parsed_action: Action =
+        action.parse().map_err(|message: String| ApiError::new(StatusCode::NOT_FOUND, "unknown_action", message))?;
     // The body is optional for actions; when present it must be a JSON object of known fields.
     let request: ActionBody = optional_json(&headers, &body)?;
-    let key = idempotency.key(
-        "POST",
-        &format!("/api/v1/changes/{change}/actions/{parsed_action}"),
-        &body,
-    )?;
+    let key = idempotency.key("POST", &format!("/api/v1/changes/{change}/actions/{parsed_action}"), &body)?;
     let input = ActionRequest {
         comment: request.comment,
         root_cause: request.root_cause,
         planned_start: request.planned_start,
         planned_end: request.planned_end,
     };
-    let outcome = state
-        .service
-        .act(&caller, change, parsed_action, input, key.as_ref())
-        .await?;
+    let outcome = state.service.act(&caller, change, parsed_action, input, key.as_ref()).await?;
     let mut response = Json(ChangeView::from(&outcome.value)).into_response();
     if outcome.replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
 }
@@ -209,10 +189,7 @@ pub async fn create_service(
         scopes: request.scopes,
         depends_on: request.depends_on,
     };
-    let outcome = state
-        .service
-        .register_service(&caller, input, key.as_ref())
-        .await?;
+    let outcome = state.service.register_service(&caller, input, key.as_ref()).await?;
     Ok(created(ServiceView::from(&outcome.value), outcome.replayed))
 }
 
@@ -224,9 +201,7 @@ pub async fn list_services(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<ListView<ServiceView>>, ApiError> {
     let services = state.service.services(&caller).await?;
-    Ok(Json(ListView {
-        items: services.iter().map(ServiceView::from).collect(),
-    }))
+    Ok(Json(ListView { items: services.iter().map(ServiceView::from).collect() }))
 }
 
 /// Add a user (admin). The response carries the user's API token, shown only this once.
@@ -240,11 +215,7 @@ pub async fn create_user(
     body: JsonBody<CreateUserRequest>,
 ) -> Result<Response, ApiError> {
     let request = body.value;
-    let input = NewUser {
-        name: request.name,
-        roles: request.roles,
-        team: request.team,
-    };
+    let input = NewUser { name: request.name, roles: request.roles, team: request.team };
     let created_user = state.service.create_user(&caller, input).await?;
     Ok(created(
         CreatedUserView {
@@ -264,9 +235,7 @@ pub async fn list_users(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<ListView<UserView>>, ApiError> {
     let users = state.service.users(&caller).await?;
-    Ok(Json(ListView {
-        items: users.iter().map(UserView::from).collect(),
-    }))
+    Ok(Json(ListView { items: users.iter().map(UserView::from).collect() }))
 }
 
 /// Open an incident, optionally naming the change that caused it.
@@ -290,14 +259,8 @@ pub async fn create_incident(
         detected_at: request.detected_at,
         caused_by: request.caused_by,
     };
-    let outcome = state
-        .service
-        .open_incident(&caller, input, key.as_ref())
-        .await?;
-    Ok(created(
-        IncidentView::from(&outcome.value),
-        outcome.replayed,
-    ))
+    let outcome = state.service.open_incident(&caller, input, key.as_ref()).await?;
+    Ok(created(IncidentView::from(&outcome.value), outcome.replayed))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -317,15 +280,10 @@ pub async fn list_incidents(
 ) -> Result<Json<ListView<IncidentView>>, ApiError> {
     let limit = params.limit.unwrap_or(50);
     if limit == 0 || limit > changegate_store::PAGE_SIZE_MAX {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be 1 to {}", changegate_store::PAGE_SIZE_MAX),
-        ));
+        return Err(ApiError::invalid("limit", format!("must be 1 to {}", changegate_store::PAGE_SIZE_MAX)));
     }
     let incidents = state.service.incidents(&caller, limit).await?;
-    Ok(Json(ListView {
-        items: incidents.iter().map(IncidentView::from).collect(),
-    }))
+    Ok(Json(ListView { items: incidents.iter().map(IncidentView::from).collect() }))
 }
 
 /// Mark an incident resolved.
@@ -342,14 +300,10 @@ pub async fn resolve_incident(
     body: axum::body::Bytes,
 ) -> Result<Json<IncidentView>, ApiError> {
     let request: ResolveIncidentRequest = optional_json(&headers, &body)?;
-    let incident: IncidentId = id
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("no incident {id}: ids look like INC-000001")))?;
+    let incident: IncidentId =
+        id.parse().map_err(|_| ApiError::not_found(format!("no incident {id}: ids look like INC-000001")))?;
     let resolved_at = request.resolved_at;
-    let record = state
-        .service
-        .resolve_incident(&caller, incident, resolved_at)
-        .await?;
+    let record = state.service.resolve_incident(&caller, incident, resolved_at).await?;
     Ok(Json(IncidentView::from(&record)))
 }
 
@@ -371,14 +325,7 @@ pub async fn list_events(
     Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<EventParams>,
 ) -> Result<Json<EventPageView>, ApiError> {
-    let events = state
-        .service
-        .events_after(
-            &caller,
-            params.after.unwrap_or(0),
-            params.limit.unwrap_or(100),
-        )
-        .await?;
+    let events = state.service.events_after(&caller, params.after.unwrap_or(0), params.limit.unwrap_or(100)).await?;
     Ok(Json(EventPageView {
         next_after: events.last().map(|event| event.sequence),
         items: events.iter().map(EventView::from).collect(),

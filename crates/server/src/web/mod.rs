@@ -35,10 +35,7 @@ const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
 /// A short digest of the static assets, appended to their URLs so browsers refetch after an
 /// upgrade while caching them otherwise.
 static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::new()
-        .chain_update(APP_CSS)
-        .chain_update(FAVICON_SVG)
-        .finalize();
+    let digest = Sha256::new().chain_update(APP_CSS).chain_update(FAVICON_SVG).finalize();
     hex::encode(&digest[..6])
 });
 
@@ -47,20 +44,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("login.html", include_str!("../../templates/login.html")),
-    (
-        "dashboard.html",
-        include_str!("../../templates/dashboard.html"),
-    ),
+    ("dashboard.html", include_str!("../../templates/dashboard.html")),
     ("changes.html", include_str!("../../templates/changes.html")),
-    (
-        "change_new.html",
-        include_str!("../../templates/change_new.html"),
-    ),
+    ("change_new.html", include_str!("../../templates/change_new.html")),
     ("change.html", include_str!("../../templates/change.html")),
-    (
-        "services.html",
-        include_str!("../../templates/services.html"),
-    ),
+    ("services.html", include_str!("../../templates/services.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -70,10 +58,7 @@ pub fn templates() -> minijinja::Environment<'static> {
     // Fail loudly on a misspelt variable instead of printing nothing; `{% if x %}` stays allowed.
     environment.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     for (name, source) in TEMPLATES {
-        debug_assert!(
-            name.ends_with(".html"),
-            "template {name} would not be HTML-escaped"
-        );
+        debug_assert!(name.ends_with(".html"), "template {name} would not be HTML-escaped");
         if let Err(error) = environment.add_template(name, source) {
             // The templates are compiled in; a syntax error is a bug caught by the tests.
             panic!("template {name} does not parse: {error:#}");
@@ -89,10 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(pages::dashboard))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
-        .route(
-            "/changes",
-            get(pages::list_changes).post(pages::create_change),
-        )
+        .route("/changes", get(pages::list_changes).post(pages::create_change))
         .route("/changes/new", get(pages::new_change_form))
         .route("/changes/{id}", get(pages::change_page))
         .route("/changes/{id}/actions/{action}", post(pages::change_action))
@@ -112,14 +94,7 @@ async fn favicon() -> Response {
 }
 
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
 /// Headers on every page: no framing, no foreign scripts or styles, no caching of pages that
@@ -133,15 +108,9 @@ async fn security_headers(mut response: Response) -> Response {
              frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

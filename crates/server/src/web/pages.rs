@@ -15,24 +15,14 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::render::{self, EventView, Flash, layout, render, service_error, to_value};
-use super::session::{self, MaybeSession, Session, require_csrf};
+use super::session::{self, MaybeSession, Session, csrf_refusal};
 use crate::AppState;
 
 /// Environments suggested on the new-change form (any valid name is accepted).
 const ENVIRONMENT_SUGGESTIONS: &[&str] = &["production", "staging", "development", "test"];
 
-fn bad_form(
-    state: &AppState,
-    session: Option<&Session>,
-    rejection: impl std::fmt::Display,
-) -> Response {
-    render::error_page(
-        state,
-        session,
-        StatusCode::BAD_REQUEST,
-        "Unreadable form",
-        &rejection.to_string(),
-    )
+fn bad_form(state: &AppState, session: Option<&Session>, rejection: impl std::fmt::Display) -> Response {
+    render::error_page(state, session, StatusCode::BAD_REQUEST, "Unreadable form", &rejection.to_string())
 }
 
 fn unknown_change(state: &AppState, session: &Session, text: &str) -> Response {
@@ -61,21 +51,14 @@ pub fn datetime_local_to_rfc3339(text: &str) -> Option<String> {
     if time.contains(['Z', 'z', '+', '-']) {
         return Some(text);
     }
-    Some(if time.matches(':').count() == 1 {
-        format!("{text}:00Z")
-    } else {
-        format!("{text}Z")
-    })
+    Some(if time.matches(':').count() == 1 { format!("{text}:00Z") } else { format!("{text}Z") })
 }
 
 /// Field errors grouped by field, for showing each beside its input.
 fn errors_by_field(fields: &[FieldError]) -> BTreeMap<String, Vec<String>> {
     let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for field in fields {
-        grouped
-            .entry(field.field.clone())
-            .or_default()
-            .push(field.message.clone());
+        grouped.entry(field.field.clone()).or_default().push(field.message.clone());
     }
     grouped
 }
@@ -96,12 +79,7 @@ pub struct LoginForm {
     next: String,
 }
 
-fn login_page(
-    state: &AppState,
-    status: StatusCode,
-    next: Option<&str>,
-    error: Option<&str>,
-) -> Response {
+fn login_page(state: &AppState, status: StatusCode, next: Option<&str>, error: Option<&str>) -> Response {
     let context = context! {
         next => next.and_then(session::safe_next),
         error => error,
@@ -150,18 +128,14 @@ pub async fn login(
         Ok(caller) => {
             tracing::info!(user = %caller.name(), "signed in");
             let mut response = Redirect::to(next.unwrap_or("/")).into_response();
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                session::session_cookie(token, state.config.secure_cookies),
-            );
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, session::session_cookie(token, state.config.secure_cookies));
             response
         }
         Err(ServiceError::Unauthenticated) => {
             let count = state.count_unauthenticated();
-            tracing::info!(
-                unauthenticated_total = count,
-                "sign-in with an invalid token refused"
-            );
+            tracing::info!(unauthenticated_total = count, "sign-in with an invalid token refused");
             let message = if token.is_empty() {
                 "Enter your API token."
             } else {
@@ -190,14 +164,11 @@ pub async fn logout(
         Ok(form) => form,
         Err(rejection) => return bad_form(&state, Some(&session), rejection),
     };
-    if let Err(refusal) = require_csrf(&state, &session, form.csrf.as_deref()) {
+    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
         return refusal;
     }
     let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session::cleared_cookie(state.config.secure_cookies),
-    );
+    response.headers_mut().insert(header::SET_COOKIE, session::cleared_cookie(state.config.secure_cookies));
     response
 }
 
@@ -210,30 +181,14 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> Respo
         Ok(dashboard) => dashboard,
         Err(error) => return service_error(&state, Some(&session), error),
     };
-    let counts: Vec<(ChangeState, u64)> = dashboard
-        .counts
-        .iter()
-        .map(|count| (count.state, count.count))
-        .collect();
+    let counts: Vec<(ChangeState, u64)> = dashboard.counts.iter().map(|count| (count.state, count.count)).collect();
     let count_of = |states: &[ChangeState]| -> u64 {
-        counts
-            .iter()
-            .filter(|(state, _)| states.contains(state))
-            .map(|(_, count)| count)
-            .sum()
+        counts.iter().filter(|(state, _)| states.contains(state)).map(|(_, count)| count).sum()
     };
-    let in_flight = count_of(&[
-        ChangeState::Approved,
-        ChangeState::Scheduled,
-        ChangeState::Implementing,
-        ChangeState::Implemented,
-    ]);
+    let in_flight =
+        count_of(&[ChangeState::Approved, ChangeState::Scheduled, ChangeState::Implementing, ChangeState::Implemented]);
     let needs_attention = count_of(&[ChangeState::Failed, ChangeState::RolledBack]);
-    let events: Vec<EventView> = dashboard
-        .recent_events
-        .iter()
-        .map(EventView::from)
-        .collect();
+    let events: Vec<EventView> = dashboard.recent_events.iter().map(EventView::from).collect();
     let context = context! {
         total => dashboard.total_changes,
         awaiting => dashboard.awaiting_approval,
@@ -296,11 +251,9 @@ pub async fn list_changes(
             Ok(page) => {
                 let next_page = page.next_before_id.map(|cursor| {
                     let mut pairs: Vec<(&str, String)> = Vec::new();
-                    for (name, value) in [
-                        ("state", &query.state),
-                        ("service", &query.service),
-                        ("requester", &query.requester),
-                    ] {
+                    for (name, value) in
+                        [("state", &query.state), ("service", &query.service), ("requester", &query.requester)]
+                    {
                         if let Some(value) = value {
                             pairs.push((name, value.clone()));
                         }
@@ -309,10 +262,8 @@ pub async fn list_changes(
                         pairs.push(("limit", limit.to_string()));
                     }
                     pairs.push(("cursor", cursor.to_string()));
-                    let query: Vec<String> = pairs
-                        .iter()
-                        .map(|(name, value)| format!("{name}={}", render::url_encode(value)))
-                        .collect();
+                    let query: Vec<String> =
+                        pairs.iter().map(|(name, value)| format!("{name}={}", render::url_encode(value))).collect();
                     format!("/changes?{}", query.join("&"))
                 });
                 (page.changes, next_page)
@@ -326,20 +277,10 @@ pub async fn list_changes(
     } else {
         (Vec::new(), None)
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let flash = (!errors.is_empty()).then(|| {
-        let messages: Vec<String> = errors
-            .iter()
-            .map(|error| format!("{}: {}", error.field, error.message))
-            .collect();
-        Flash::error(format!(
-            "Some filters are not valid: {}",
-            messages.join("; ")
-        ))
+        let messages: Vec<String> = errors.iter().map(|error| format!("{}: {}", error.field, error.message)).collect();
+        Flash::error(format!("Some filters are not valid: {}", messages.join("; ")))
     });
     let filtered = query.state.is_some() || query.service.is_some() || query.requester.is_some();
     let context = context! {
@@ -387,11 +328,8 @@ async fn new_change_page(
         Ok(services) => services,
         Err(error) => return service_error(state, Some(session), error),
     };
-    let flash = (!errors.is_empty()).then(|| {
-        Flash::error(
-            "The change was not created. Correct the fields marked below and send the form again.",
-        )
-    });
+    let flash = (!errors.is_empty())
+        .then(|| Flash::error("The change was not created. Correct the fields marked below and send the form again."));
     let context = context! {
         form => to_value(form),
         errors => to_value(errors_by_field(errors)),
@@ -422,10 +360,7 @@ pub async fn new_change_form(State(state): State<AppState>, session: Session) ->
     if !may_create(&session) {
         return cannot_create(&state, &session);
     }
-    let form = NewChangeForm {
-        change_type: ChangeType::Normal.as_str().to_owned(),
-        ..NewChangeForm::default()
-    };
+    let form = NewChangeForm { change_type: ChangeType::Normal.as_str().to_owned(), ..NewChangeForm::default() };
     new_change_page(&state, &session, StatusCode::OK, &form, &[]).await
 }
 
@@ -439,7 +374,7 @@ pub async fn create_change(
         Ok(form) => form,
         Err(rejection) => return bad_form(&state, Some(&session), rejection),
     };
-    if let Err(refusal) = require_csrf(&state, &session, form.csrf.as_deref()) {
+    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
         return refusal;
     }
     let input = NewChange {
@@ -448,31 +383,19 @@ pub async fn create_change(
         change_type: form.change_type.trim().to_owned(),
         service: form.service.trim().to_owned(),
         environment: form.environment.trim().to_owned(),
-        implementation_plan: non_blank(&form.implementation_plan)
-            .map(|_| form.implementation_plan.clone()),
+        implementation_plan: non_blank(&form.implementation_plan).map(|_| form.implementation_plan.clone()),
         rollback_plan: non_blank(&form.rollback_plan).map(|_| form.rollback_plan.clone()),
         planned_start: datetime_local_to_rfc3339(&form.planned_start),
         planned_end: datetime_local_to_rfc3339(&form.planned_end),
         links: form.links.lines().filter_map(non_blank).collect(),
     };
-    match state
-        .service
-        .create_change(&session.caller, input, None)
-        .await
-    {
+    match state.service.create_change(&session.caller, input, None).await {
         Ok(outcome) => {
             tracing::info!(change = %outcome.value.id, "change created from the web form");
             Redirect::to(&format!("/changes/{}", outcome.value.id)).into_response()
         }
         Err(ServiceError::Validation(fields)) => {
-            new_change_page(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                &fields,
-            )
-            .await
+            new_change_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, &form, &fields).await
         }
         Err(error) => service_error(&state, Some(&session), error),
     }
@@ -493,53 +416,22 @@ struct ActionView {
 
 fn action_view(action: Action) -> ActionView {
     let (label, style, help) = match action {
-        Action::Submit => (
-            "Submit for assessment",
-            "primary",
-            "Records the risk assessment and asks for approval.",
-        ),
+        Action::Submit => ("Submit for assessment", "primary", "Records the risk assessment and asks for approval."),
         Action::Approve => ("Approve", "good", "Give your approval."),
-        Action::Reject => (
-            "Reject",
-            "danger",
-            "Refuse the change; it cannot be resumed.",
-        ),
-        Action::Schedule => (
-            "Schedule",
-            "primary",
-            "Set the window (defaults to the planned window).",
-        ),
-        Action::Start => (
-            "Start implementation",
-            "primary",
-            "The change is being implemented now.",
-        ),
-        Action::Complete => (
-            "Mark implemented",
-            "primary",
-            "Implementation finished; verification follows.",
-        ),
+        Action::Reject => ("Reject", "danger", "Refuse the change; it cannot be resumed."),
+        Action::Schedule => ("Schedule", "primary", "Set the window (defaults to the planned window)."),
+        Action::Start => ("Start implementation", "primary", "The change is being implemented now."),
+        Action::Complete => ("Mark implemented", "primary", "Implementation finished; verification follows."),
         Action::Verify => ("Verify", "good", "The change works as intended."),
         Action::Fail => ("Mark failed", "danger", "The change did not work."),
         Action::Rollback => ("Roll back", "warn", "The change was reverted."),
-        Action::Review => (
-            "Record review",
-            "primary",
-            "Post-implementation review; a failed change needs its root cause.",
-        ),
+        Action::Review => {
+            ("Record review", "primary", "Post-implementation review; a failed change needs its root cause.")
+        }
         Action::Close => ("Close", "primary", "Finish the change."),
-        Action::Cancel => (
-            "Cancel change",
-            "danger",
-            "Withdraw the change before implementation.",
-        ),
+        Action::Cancel => ("Cancel change", "danger", "Withdraw the change before implementation."),
     };
-    ActionView {
-        name: action.as_str(),
-        label,
-        style,
-        help,
-    }
+    ActionView { name: action.as_str(), label, style, help }
 }
 
 /// What the confirmation after an action says was done.
@@ -579,12 +471,7 @@ fn change_page_response(
     attempt: Option<&ActionAttempt>,
 ) -> Response {
     let change = &detail.change;
-    let actions: Vec<ActionView> = detail
-        .available_actions
-        .iter()
-        .copied()
-        .map(action_view)
-        .collect();
+    let actions: Vec<ActionView> = detail.available_actions.iter().copied().map(action_view).collect();
     let mut events: Vec<EventView> = detail.events.iter().map(EventView::from).collect();
     events.reverse();
     let is_requester = &change.requester == session.caller.name();
@@ -617,24 +504,14 @@ pub async fn change_page(
     let Ok(change_id) = id.parse::<ChangeId>() else {
         return unknown_change(&state, &session, &id);
     };
-    let detail = match state
-        .service
-        .change_detail(&session.caller, change_id)
-        .await
-    {
+    let detail = match state.service.change_detail(&session.caller, change_id).await {
         Ok(detail) => detail,
         Err(error) => return service_error(&state, Some(&session), error),
     };
-    let flash = query
-        .ok()
-        .and_then(|Query(query)| query.done)
-        .and_then(|done| done.parse::<Action>().ok())
-        .map(|action| {
+    let flash =
+        query.ok().and_then(|Query(query)| query.done).and_then(|done| done.parse::<Action>().ok()).map(|action| {
             let state = detail.change.state.as_str().replace('_', " ");
-            Flash::success(format!(
-                "{}. The change is now {state}.",
-                action_done(action)
-            ))
+            Flash::success(format!("{}. The change is now {state}.", action_done(action)))
         });
     change_page_response(&state, &session, StatusCode::OK, &detail, flash, None)
 }
@@ -672,65 +549,33 @@ pub async fn change_action(
         Ok(form) => form,
         Err(rejection) => return bad_form(&state, Some(&session), rejection),
     };
-    if let Err(refusal) = require_csrf(&state, &session, form.csrf.as_deref()) {
+    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
         return refusal;
     }
     let schedule = parsed_action == Action::Schedule;
     let request = ActionRequest {
         comment: non_blank(&form.comment).map(|_| form.comment.clone()),
-        root_cause: if parsed_action == Action::Review {
-            non_blank(&form.root_cause)
-        } else {
-            None
-        },
-        planned_start: if schedule {
-            datetime_local_to_rfc3339(&form.planned_start)
-        } else {
-            None
-        },
-        planned_end: if schedule {
-            datetime_local_to_rfc3339(&form.planned_end)
-        } else {
-            None
-        },
+        root_cause: if parsed_action == Action::Review { non_blank(&form.root_cause) } else { None },
+        planned_start: if schedule { datetime_local_to_rfc3339(&form.planned_start) } else { None },
+        planned_end: if schedule { datetime_local_to_rfc3339(&form.planned_end) } else { None },
     };
-    let error = match state
-        .service
-        .act(&session.caller, change_id, parsed_action, request, None)
-        .await
-    {
+    let error = match state.service.act(&session.caller, change_id, parsed_action, request, None).await {
         Ok(outcome) => {
             tracing::info!(state = %outcome.value.state, "action taken from the web page");
-            return Redirect::to(&format!(
-                "/changes/{change_id}?done={}",
-                parsed_action.as_str()
-            ))
-            .into_response();
+            return Redirect::to(&format!("/changes/{change_id}?done={}", parsed_action.as_str())).into_response();
         }
-        Err(
-            error @ (ServiceError::Unauthenticated
-            | ServiceError::NotFound(_)
-            | ServiceError::Store(_)),
-        ) => {
+        Err(error @ (ServiceError::Unauthenticated | ServiceError::NotFound(_) | ServiceError::Store(_))) => {
             return service_error(&state, Some(&session), error);
         }
         Err(error) => error,
     };
     // Show the refusal on the change page itself, with what was typed kept in its form.
-    let detail = match state
-        .service
-        .change_detail(&session.caller, change_id)
-        .await
-    {
+    let detail = match state.service.change_detail(&session.caller, change_id).await {
         Ok(detail) => detail,
         Err(error) => return service_error(&state, Some(&session), error),
     };
     let status = render::status_of(&error);
-    let message = format!(
-        "Could not {}: {}",
-        parsed_action.as_str(),
-        render::message_of(&error)
-    );
+    let message = format!("Could not {}: {}", parsed_action.as_str(), render::message_of(&error));
     let attempt = ActionAttempt {
         action: parsed_action.as_str().to_owned(),
         comment: form.comment,
@@ -738,14 +583,7 @@ pub async fn change_action(
         planned_start: form.planned_start,
         planned_end: form.planned_end,
     };
-    change_page_response(
-        &state,
-        &session,
-        status,
-        &detail,
-        Some(Flash::error(message)),
-        Some(&attempt),
-    )
+    change_page_response(&state, &session, status, &detail, Some(Flash::error(message)), Some(&attempt))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -765,11 +603,7 @@ pub async fn services(State(state): State<AppState>, session: Session) -> Respon
 }
 
 #[tracing::instrument(skip_all, fields(path = %uri.path()))]
-pub async fn not_found(
-    State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
-    uri: Uri,
-) -> Response {
+pub async fn not_found(State(state): State<AppState>, MaybeSession(session): MaybeSession, uri: Uri) -> Response {
     render::error_page(
         &state,
         session.as_ref(),
@@ -785,14 +619,8 @@ mod tests {
 
     #[test]
     fn datetime_local_becomes_utc() {
-        assert_eq!(
-            datetime_local_to_rfc3339("2026-11-26T10:00").as_deref(),
-            Some("2026-11-26T10:00:00Z")
-        );
-        assert_eq!(
-            datetime_local_to_rfc3339("2026-11-26T10:00:30").as_deref(),
-            Some("2026-11-26T10:00:30Z")
-        );
+        assert_eq!(datetime_local_to_rfc3339("2026-11-26T10:00").as_deref(), Some("2026-11-26T10:00:00Z"));
+        assert_eq!(datetime_local_to_rfc3339("2026-11-26T10:00:30").as_deref(), Some("2026-11-26T10:00:30Z"));
         assert_eq!(
             datetime_local_to_rfc3339("2026-11-26T10:00:00+02:00").as_deref(),
             Some("2026-11-26T10:00:00+02:00")

@@ -20,12 +20,7 @@ const SUMMARY_VALUE_LENGTH_MAX: usize = 80;
 /// Longest event summary.
 const SUMMARY_LENGTH_MAX: usize = 240;
 /// Event data fields left out of summaries: long texts shown elsewhere, or noise.
-const SUMMARY_SKIPPED_FIELDS: &[&str] = &[
-    "description",
-    "implementation_plan",
-    "rollback_plan",
-    "token_sha256",
-];
+const SUMMARY_SKIPPED_FIELDS: &[&str] = &["description", "implementation_plan", "rollback_plan", "token_sha256"];
 
 /// Any serialisable value as a template value.
 pub fn to_value<T: Serialize>(value: T) -> Value {
@@ -51,10 +46,7 @@ fn datetime(value: Value) -> String {
 
 /// `rolled_back` → `rolled back`.
 fn humanize(value: Value) -> String {
-    value
-        .as_str()
-        .map(|text| text.replace('_', " "))
-        .unwrap_or_else(|| value.to_string())
+    value.as_str().map(|text| text.replace('_', " ")).unwrap_or_else(|| value.to_string())
 }
 
 /// Whether a link may become an `href`: only http(s), never `javascript:` or `data:`.
@@ -75,17 +67,11 @@ pub struct Flash {
 
 impl Flash {
     pub fn error(message: impl Into<String>) -> Self {
-        Flash {
-            kind: "error",
-            message: message.into(),
-        }
+        Flash { kind: "error", message: message.into() }
     }
 
     pub fn success(message: impl Into<String>) -> Self {
-        Flash {
-            kind: "success",
-            message: message.into(),
-        }
+        Flash { kind: "success", message: message.into() }
     }
 }
 
@@ -103,13 +89,7 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
     let user = session.map(|session| {
         to_value(UserView {
             name: session.caller.name().as_str(),
-            roles: session
-                .caller
-                .user
-                .roles
-                .iter()
-                .map(|role| role.as_str())
-                .collect(),
+            roles: session.caller.user.roles.iter().map(|role| role.as_str()).collect(),
             can_create: session.caller.has_any_role(&[Role::Requester, Role::Admin]),
         })
     });
@@ -124,22 +104,11 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
 
 /// Renders a template with `status`; a template failure is logged and becomes a plain 500.
 pub fn render(state: &AppState, status: StatusCode, name: &str, context: Value) -> Response {
-    match state
-        .templates
-        .get_template(name)
-        .and_then(|template| template.render(context))
-    {
+    match state.templates.get_template(name).and_then(|template| template.render(context)) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
-            tracing::error!(
-                template = name,
-                error = format!("{error:#}"),
-                "page failed to render"
-            );
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error: the page failed to render; the server log has details",
-            )
+            tracing::error!(template = name, error = format!("{error:#}"), "page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error: the page failed to render; the server log has details")
                 .into_response()
         }
     }
@@ -168,9 +137,7 @@ pub fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-        ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
         ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -181,8 +148,7 @@ pub fn message_of(error: &ServiceError) -> String {
     match error {
         ServiceError::Store(inner) => {
             tracing::error!(error = %inner, "store failure");
-            "Something went wrong on the server; the operator can find details in the server log."
-                .to_owned()
+            "Something went wrong on the server; the operator can find details in the server log.".to_owned()
         }
         other => other.to_string(),
     }
@@ -191,10 +157,7 @@ pub fn message_of(error: &ServiceError) -> String {
 /// `text` with its first letter capitalised, to stand as a sentence of its own.
 fn sentence(text: &str) -> String {
     let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The page for a service error: the sign-in page when the session is gone, else an error page
@@ -210,13 +173,7 @@ pub fn service_error(state: &AppState, session: Option<&Session>, error: Service
         ServiceError::Conflict(_) => "Conflict",
         ServiceError::Store(_) => "Server error",
     };
-    error_page(
-        state,
-        session,
-        status,
-        title,
-        &sentence(&message_of(&error)),
-    )
+    error_page(state, session, status, title, &sentence(&message_of(&error)))
 }
 
 /// Percent-encodes a query-string component (everything but unreserved characters).
@@ -270,25 +227,18 @@ pub fn summarize(payload: &str) -> String {
         .filter(|(key, _)| !SUMMARY_SKIPPED_FIELDS.contains(&key.as_str()))
         .filter_map(|(key, value)| {
             let text = match value {
-                Json::Null => return None,
+                Json::Null | Json::Bool(false) => return None,
                 Json::String(text) if text.is_empty() => return None,
                 Json::Array(items) if items.is_empty() => return None,
                 Json::String(text) => text.clone(),
                 Json::Array(items) => items
                     .iter()
-                    .map(|item| {
-                        item.as_str()
-                            .map_or_else(|| item.to_string(), str::to_owned)
-                    })
+                    .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_owned))
                     .collect::<Vec<_>>()
                     .join(", "),
                 other => other.to_string(),
             };
-            Some(format!(
-                "{}: {}",
-                key.replace('_', " "),
-                shorten(&text, SUMMARY_VALUE_LENGTH_MAX)
-            ))
+            Some(format!("{}: {}", key.replace('_', " "), shorten(&text, SUMMARY_VALUE_LENGTH_MAX)))
         })
         .collect();
     shorten(&parts.join(" · "), SUMMARY_LENGTH_MAX)
@@ -300,10 +250,7 @@ fn shorten(text: &str, length_max: usize) -> String {
     if one_line.chars().count() <= length_max {
         return one_line;
     }
-    let mut cut: String = one_line
-        .chars()
-        .take(length_max.saturating_sub(1))
-        .collect();
+    let mut cut: String = one_line.chars().take(length_max.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -325,21 +272,9 @@ pub fn state_slices(counts: &[(ChangeState, u64)]) -> Vec<StateSlice> {
     ChangeState::ALL
         .iter()
         .map(|state| {
-            let count = counts
-                .iter()
-                .find(|(counted, _)| counted == state)
-                .map_or(0, |(_, count)| *count);
-            let width = if total == 0 {
-                0.0
-            } else {
-                count as f64 * 1000.0 / total as f64
-            };
-            let slice = StateSlice {
-                state: state.as_str(),
-                count,
-                offset,
-                width,
-            };
+            let count = counts.iter().find(|(counted, _)| counted == state).map_or(0, |(_, count)| *count);
+            let width = if total == 0 { 0.0 } else { count as f64 * 1000.0 / total as f64 };
+            let slice = StateSlice { state: state.as_str(), count, offset, width };
             offset += width;
             slice
         })
@@ -352,11 +287,8 @@ mod tests {
 
     #[test]
     fn summaries_skip_empty_and_long_fields() {
-        let payload = r#"{"comment":null,"description":"long","links":[],"reasons":["a","b"],"risk_class":"high","title":"Rotate"}"#;
-        assert_eq!(
-            summarize(payload),
-            "reasons: a, b · risk class: high · title: Rotate"
-        );
+        let payload = r#"{"comment":null,"description":"long","links":[],"reasons":["a","b"],"retrospective":false,"risk_class":"high","title":"Rotate"}"#;
+        assert_eq!(summarize(payload), "reasons: a, b · risk class: high · title: Rotate");
         assert_eq!(summarize("{}"), "");
         let long = format!(r#"{{"title":"{}"}}"#, "x".repeat(200));
         assert!(summarize(&long).chars().count() <= SUMMARY_VALUE_LENGTH_MAX + "title: ".len());
@@ -364,10 +296,7 @@ mod tests {
 
     #[test]
     fn datetimes_are_short() {
-        assert_eq!(
-            datetime(Value::from("2026-01-02T10:00:00Z")),
-            "2026-01-02 10:00 UTC"
-        );
+        assert_eq!(datetime(Value::from("2026-01-02T10:00:00Z")), "2026-01-02 10:00 UTC");
         assert_eq!(datetime(Value::from(())), "—");
     }
 
@@ -382,9 +311,6 @@ mod tests {
 
     #[test]
     fn url_encoding_keeps_only_unreserved() {
-        assert_eq!(
-            url_encode("/changes?state=draft&x=a b"),
-            "%2Fchanges%3Fstate%3Ddraft%26x%3Da%20b"
-        );
+        assert_eq!(url_encode("/changes?state=draft&x=a b"), "%2Fchanges%3Fstate%3Ddraft%26x%3Da%20b");
     }
 }

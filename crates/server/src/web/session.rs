@@ -21,12 +21,7 @@ const NEXT_LENGTH_MAX: usize = 1_000;
 /// the (HttpOnly) token can compute it, and it never changes during a session, so any number of
 /// tabs and forms stay valid.
 pub fn csrf_token(session_token: &str) -> String {
-    hex::encode(
-        Sha256::new()
-            .chain_update(b"changegate-csrf:")
-            .chain_update(session_token.as_bytes())
-            .finalize(),
-    )
+    hex::encode(Sha256::new().chain_update(b"changegate-csrf:").chain_update(session_token.as_bytes()).finalize())
 }
 
 /// A signed-in user.
@@ -41,11 +36,7 @@ impl Session {
     pub fn csrf_matches(&self, submitted: &str) -> bool {
         let (expected, submitted) = (self.csrf.as_bytes(), submitted.as_bytes());
         expected.len() == submitted.len()
-            && expected
-                .iter()
-                .zip(submitted)
-                .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-                == 0
+            && expected.iter().zip(submitted).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
     }
 }
 
@@ -65,19 +56,15 @@ pub fn session_token(headers: &HeaderMap) -> Option<&str> {
 /// The `Set-Cookie` value that starts a session.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}"
-    ))
-    .expect("a validated token is a valid cookie value")
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}"))
+        .expect("a validated token is a valid cookie value")
 }
 
 /// The `Set-Cookie` value that ends a session.
 pub fn cleared_cookie(secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"
-    ))
-    .expect("a static cookie is valid")
+    HeaderValue::from_str(&format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"))
+        .expect("a static cookie is valid")
 }
 
 /// Checks the session cookie. `Ok(None)`: no session (or a stale one).
@@ -86,10 +73,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Session>
         return Ok(None);
     };
     match state.service.authenticate(token).await {
-        Ok(caller) => Ok(Some(Session {
-            csrf: csrf_token(token.trim()),
-            caller,
-        })),
+        Ok(caller) => Ok(Some(Session { csrf: csrf_token(token.trim()), caller })),
         Err(ServiceError::Unauthenticated) => Ok(None),
         Err(error) => Err(render::service_error(state, None, error)),
     }
@@ -107,12 +91,7 @@ impl FromRequestParts<AppState> for Session {
         let count = state.count_unauthenticated();
         tracing::info!(path = %parts.uri.path(), unauthenticated_total = count, "page request without a valid session");
         let next = (parts.method == Method::GET)
-            .then(|| {
-                parts
-                    .uri
-                    .path_and_query()
-                    .map(|path| path.as_str().to_owned())
-            })
+            .then(|| parts.uri.path_and_query().map(|path| path.as_str().to_owned()))
             .flatten()
             .filter(|path| path != "/" && safe_next(path).is_some());
         let location = match next {
@@ -122,10 +101,7 @@ impl FromRequestParts<AppState> for Session {
         let mut response = Redirect::to(&location).into_response();
         if session_token(&parts.headers).is_some() {
             // A stale cookie (revoked token, or a token of another store): drop it.
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                cleared_cookie(state.config.secure_cookies),
-            );
+            response.headers_mut().insert(header::SET_COOKIE, cleared_cookie(state.config.secure_cookies));
         }
         Err(response)
     }
@@ -142,26 +118,21 @@ impl FromRequestParts<AppState> for MaybeSession {
     }
 }
 
-/// Refuses a form whose `csrf` field is missing or wrong (403, nothing written).
-pub fn require_csrf(
-    state: &AppState,
-    session: &Session,
-    submitted: Option<&str>,
-) -> Result<(), Response> {
-    match submitted {
-        Some(submitted) if session.csrf_matches(submitted) => Ok(()),
-        _ => {
-            tracing::warn!(actor = %session.caller.name(), "form refused: missing or wrong CSRF value");
-            Err(render::error_page(
-                state,
-                Some(session),
-                StatusCode::FORBIDDEN,
-                "Form expired or forged",
-                "This form was not sent from a page of your current session, so nothing was done. \
-                 Go back, reload the page and try again.",
-            ))
-        }
+/// The refusal (403, nothing written) of a form whose `csrf` field is missing or wrong; `None`
+/// when the value is right.
+pub fn csrf_refusal(state: &AppState, session: &Session, submitted: Option<&str>) -> Option<Response> {
+    if submitted.is_some_and(|submitted| session.csrf_matches(submitted)) {
+        return None;
     }
+    tracing::warn!(actor = %session.caller.name(), "form refused: missing or wrong CSRF value");
+    Some(render::error_page(
+        state,
+        Some(session),
+        StatusCode::FORBIDDEN,
+        "Form expired or forged",
+        "This form was not sent from a page of your current session, so nothing was done. \
+         Go back, reload the page and try again.",
+    ))
 }
 
 /// Whether a request's `Origin` header, if present, names this server (the `Host` the browser
@@ -171,11 +142,11 @@ pub fn origin_matches_host(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let Some(authority) = origin.to_str().ok().and_then(|origin| {
-        origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-    }) else {
+    let Some(authority) = origin
+        .to_str()
+        .ok()
+        .and_then(|origin| origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")))
+    else {
         return false;
     };
     [header::HOST.as_str(), "x-forwarded-host"]
@@ -210,20 +181,11 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut headers = HeaderMap::new();
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("theme=dark; changegate_session=cg_abc"),
-        );
+        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark; changegate_session=cg_abc"));
         assert_eq!(session_token(&headers), Some("cg_abc"));
         let mut headers = HeaderMap::new();
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("changegate_session_x=1"),
-        );
-        headers.append(
-            header::COOKIE,
-            HeaderValue::from_static("changegate_session="),
-        );
+        headers.append(header::COOKIE, HeaderValue::from_static("changegate_session_x=1"));
+        headers.append(header::COOKIE, HeaderValue::from_static("changegate_session="));
         assert_eq!(session_token(&headers), None);
     }
 
@@ -246,10 +208,7 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_site() {
-        assert_eq!(
-            safe_next("/changes?state=draft"),
-            Some("/changes?state=draft")
-        );
+        assert_eq!(safe_next("/changes?state=draft"), Some("/changes?state=draft"));
         assert_eq!(safe_next("//evil.example"), None);
         assert_eq!(safe_next("/\\evil.example"), None);
         assert_eq!(safe_next("https://evil.example"), None);

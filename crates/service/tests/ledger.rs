@@ -1,0 +1,217 @@
+//! The audit ledger against a real store, on every backend: checkpoints, proofs, and tampering
+//! (with the append-only triggers dropped, as an attacker with database access would) that
+//! verification must catch and locate.
+
+use std::sync::Arc;
+
+use changegate_core::lifecycle::Action;
+use changegate_core::{ManualClock, Timestamp};
+use changegate_ledger::{NoteSigner, leaf_hash, open_checkpoint, verify_consistency, verify_inclusion};
+use changegate_service::{ActionRequest, Caller, CheckpointPolicy, NewChange, NewService, NewUser, Service};
+use changegate_store::testing::{TestStore, every_backend};
+use changegate_store::{Backend, StoreLocation};
+
+const START: Timestamp = Timestamp::from_unix_ms(1_790_000_000_000);
+
+fn signer(seed: u8) -> NoteSigner {
+    NoteSigner::from_secret_bytes("changegate-test", &[seed; 32]).unwrap()
+}
+
+/// A store with some history: users, a service and `changes` changes carried to closed.
+async fn history(test_store: &TestStore, changes: usize) -> (Service, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(START));
+    let service = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer(7));
+    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let user = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
+    let alice = Caller { user: service.add_user_locally(&user("alice", "requester")).await.unwrap().user };
+    let bob = Caller { user: service.add_user_locally(&user("bob", "approver")).await.unwrap().user };
+    let payments =
+        NewService { name: "payments-api".into(), team: "payments".into(), tier: 2, ..NewService::default() };
+    service.register_service(&admin, payments, None).await.unwrap();
+    for number in 0..changes {
+        let input = NewChange {
+            title: format!("Change {number}"),
+            change_type: "normal".into(),
+            service: "payments-api".into(),
+            environment: "production".into(),
+            ..NewChange::default()
+        };
+        let change = service.create_change(&alice, input, None).await.unwrap().value;
+        for (caller, action) in [(&alice, Action::Submit), (&bob, Action::Approve), (&alice, Action::Schedule)] {
+            clock.advance_ms(1_000);
+            service.act(caller, change.id, action, ActionRequest::default(), None).await.unwrap();
+        }
+    }
+    (service, clock)
+}
+
+async fn raw(test_store: &TestStore, sql: &str) {
+    let url = match &test_store.location {
+        StoreLocation::DataDir(dir) => format!("sqlite://{}", dir.join("changegate.db").display()),
+        StoreLocation::Postgres(url) => url.clone(),
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    pool.close().await;
+}
+
+async fn drop_triggers(test_store: &TestStore) {
+    match test_store.backend() {
+        Backend::Sqlite => raw(test_store, "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;").await,
+        Backend::Postgres => {
+            raw(test_store, "DROP TRIGGER events_append_only ON events; DROP TRIGGER events_no_truncate ON events;")
+                .await
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sound_log_verifies_with_its_checkpoints() {
+    for test_store in every_backend().await {
+        let (service, clock) = history(&test_store, 5).await;
+        let first = service.checkpoint_now(None).await.unwrap().expect("a first checkpoint");
+        assert!(service.checkpoint_now(None).await.unwrap().is_none(), "nothing new: no second checkpoint");
+        history_more(&service, &clock).await;
+        let second = service.checkpoint_now(None).await.unwrap().expect("a second checkpoint");
+        assert!(second.size > first.size);
+        let verifier = signer(7).verifier();
+        let opened = open_checkpoint(&second.note, &verifier).unwrap();
+        assert_eq!((opened.size, opened.root), (second.size, second.root));
+        let consistency = service.consistency_proof(first.size, second.size).await.unwrap();
+        verify_consistency(first.size, second.size, &consistency.hashes, &first.root, &second.root).unwrap();
+        let entries = service.ledger_entries(3, 4).await.unwrap();
+        let proof = service.inclusion_proof(3, second.size).await.unwrap();
+        verify_inclusion(&leaf_hash(&entries[0].1), 3, second.size, &proof.hashes, &second.root).unwrap();
+        let report = service.verify_ledger(None, &|_, _| {}).await.unwrap();
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.checkpoints_checked, 2);
+        let status = service.ledger_status().await.unwrap();
+        assert_eq!(status.last_verification.unwrap().event_type, "ledger_verified");
+    }
+}
+
+async fn history_more(service: &Service, clock: &ManualClock) {
+    clock.advance_ms(60_000);
+    let admin =
+        Caller { user: service.store().user(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap() };
+    let extra = NewService { name: "ledger-db".into(), team: "platform".into(), tier: 1, ..NewService::default() };
+    service.register_service(&admin, extra, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_key_cannot_sign_the_same_log() {
+    for test_store in every_backend().await {
+        let (service, clock) = history(&test_store, 1).await;
+        service.checkpoint_now(None).await.unwrap();
+        history_more(&service, &clock).await;
+        let impostor = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer(9));
+        let error = impostor.checkpoint_now(None).await.unwrap_err();
+        assert!(error.to_string().contains("same key"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn the_policy_signs_after_enough_events_or_time() {
+    for test_store in every_backend().await {
+        let (service, clock) = history(&test_store, 2).await;
+        let policy = CheckpointPolicy { every_events: 1_000, interval_ms: 60_000 };
+        assert!(service.checkpoint_if_due(policy).await.unwrap().is_some(), "the first checkpoint is due at once");
+        history_more_named(&service, "ledger-db").await;
+        assert!(service.checkpoint_if_due(policy).await.unwrap().is_none(), "one event, no time: not yet");
+        clock.advance_ms(60_000);
+        assert!(service.checkpoint_if_due(policy).await.unwrap().is_some(), "after the interval");
+        history_more_named(&service, "search-api").await;
+        let eager = CheckpointPolicy { every_events: 1, interval_ms: 3_600_000 };
+        assert!(service.checkpoint_if_due(eager).await.unwrap().is_some(), "after N events");
+    }
+}
+
+async fn history_more_named(service: &Service, name: &str) {
+    let admin =
+        Caller { user: service.store().user(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap() };
+    let extra = NewService { name: name.into(), team: "platform".into(), tier: 3, ..NewService::default() };
+    service.register_service(&admin, extra, None).await.unwrap();
+}
+
+/// Runs `tamper` on a fresh history and returns the index verification names.
+async fn tampered(tamper: &str) -> Vec<(Backend, Option<u64>, String)> {
+    let mut results = Vec::new();
+    for test_store in every_backend().await {
+        let (service, _clock) = history(&test_store, 4).await;
+        service.checkpoint_now(None).await.unwrap();
+        drop_triggers(&test_store).await;
+        raw(&test_store, tamper).await;
+        let report = service.verify_ledger_quietly(&|_, _| {}).await.unwrap();
+        assert!(!report.ok, "tampering with `{tamper}` went unnoticed on {:?}", test_store.backend());
+        results.push((test_store.backend(), report.first_bad_index, report.message));
+    }
+    results
+}
+
+#[tokio::test]
+async fn an_altered_byte_is_found_and_named() {
+    for (backend, index, message) in
+        tampered("UPDATE events SET payload = replace(payload, 'Change 1', 'Change X') WHERE sequence = 14").await
+    {
+        assert_eq!(index, Some(13), "{backend:?}: {message}");
+    }
+    // Even a change a JSON parser would forgive (a space) is caught.
+    for (backend, index, message) in tampered("UPDATE events SET payload = payload || ' ' WHERE sequence = 3").await {
+        assert_eq!(index, Some(2), "{backend:?}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_row_is_found_and_named() {
+    for (backend, index, message) in tampered("DELETE FROM events WHERE sequence = 9").await {
+        assert_eq!(index, Some(8), "{backend:?}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn swapped_rows_are_found_and_named() {
+    let swap = "UPDATE events SET sequence = -1 WHERE sequence = 10;
+                UPDATE events SET sequence = 10 WHERE sequence = 11;
+                UPDATE events SET sequence = 11 WHERE sequence = -1;";
+    for (backend, index, message) in tampered(swap).await {
+        assert_eq!(index, Some(9), "{backend:?}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_log_is_found_and_named() {
+    for (backend, index, message) in tampered("DELETE FROM events WHERE sequence > 20").await {
+        assert_eq!(index, Some(20), "{backend:?}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_rewritten_history_that_fixes_its_own_leaf_hashes_still_fails_the_checkpoint() {
+    for test_store in every_backend().await {
+        let (service, _clock) = history(&test_store, 3).await;
+        service.checkpoint_now(None).await.unwrap();
+        drop_triggers(&test_store).await;
+        let drop_nodes = match test_store.backend() {
+            Backend::Sqlite => "DROP TRIGGER ledger_nodes_no_update; DROP TRIGGER ledger_nodes_no_delete;",
+            Backend::Postgres => "DROP TRIGGER ledger_nodes_append_only ON ledger_nodes;",
+        };
+        raw(&test_store, drop_nodes).await;
+        // Alter event 6 and recompute its stored leaf hash, as a careful attacker would.
+        raw(&test_store, "UPDATE events SET actor = 'mallory' WHERE sequence = 6").await;
+        let event = service.store().events_after(5, 1).await.unwrap().remove(0);
+        let hash = leaf_hash(&event.leaf_bytes());
+        let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
+        let literal = match test_store.backend() {
+            Backend::Sqlite => format!("X'{hex}'"),
+            Backend::Postgres => format!("decode('{hex}', 'hex')"),
+        };
+        raw(&test_store, &format!("UPDATE ledger_nodes SET hash = {literal} WHERE level = 0 AND node_index = 5")).await;
+        let report = service.verify_ledger_quietly(&|_, _| {}).await.unwrap();
+        assert!(!report.ok);
+        assert!(report.message.contains("signed checkpoint"), "{}", report.message);
+        assert_eq!(report.first_bad_index, Some(0), "no earlier checkpoint vouches for anything");
+    }
+}
