@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init { .. }
         | Command::Serve { .. }
         | Command::Demo { .. }
+        | Command::Audit(_)
         | Command::User(args::UserCommand::Add { .. }) => local::run(cli.command, json),
         command => remote::run(command, json),
     };

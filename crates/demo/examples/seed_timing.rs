@@ -14,7 +14,7 @@ use changegate_demo::{DemoConfig, seed};
 use changegate_service::{ChangeQuery, Service, SystemClock};
 use changegate_store::{Store, StoreLocation};
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let change_count: u32 = match std::env::args().nth(1) {
         Some(text) => text.parse()?,

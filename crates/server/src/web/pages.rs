@@ -242,7 +242,8 @@ pub async fn list_changes(
     let query = ChangeQuery {
         state: non_blank(&params.state),
         service: non_blank(&params.service),
-        requester: non_blank(&params.requester),
+        // Names are lowercase slugs: "Alice" finds alice.
+        requester: non_blank(&params.requester).map(|requester| requester.to_lowercase()),
         limit,
         cursor: non_blank(&params.cursor),
     };

@@ -1,0 +1,245 @@
+//! The audit commands of the real binary: checkpoint, verify (online and offline), prove,
+//! export; tampering caught with a non-zero exit that names the index; and several `serve`
+//! instances appending to one PostgreSQL log concurrently without forking it.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_changegate");
+
+fn changegate(arguments: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(arguments)
+        .env_remove("CHANGEGATE_DATABASE_URL")
+        .env_remove("CHANGEGATE_SIGNING_KEY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(arguments: &[&str]) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(BINARY)
+            .arg("serve")
+            .args(arguments)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env_remove("CHANGEGATE_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if agent.get(format!("{base}/readyz")).call().is_ok_and(|response| response.status() == 200) {
+                return Server { child, base };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("serve did not become ready");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn post(base: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response =
+        agent.post(format!("{base}{path}")).header("Authorization", format!("Bearer {token}")).send_json(body).unwrap();
+    (response.status().as_u16(), response.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn seed_changes(base: &str, token: &str, count: usize) {
+    let (status, _) =
+        post(base, token, "/api/v1/services", json!({"name": "payments-api", "team": "payments", "tier": 3}));
+    assert!(status == 201 || status == 409);
+    for number in 0..count {
+        let body = json!({"title": format!("Change {number}"), "type": "standard", "service": "payments-api", "environment": "production"});
+        let (status, change) = post(base, token, "/api/v1/changes", body);
+        assert_eq!(status, 201, "{change}");
+        let id = change["id"].as_str().unwrap();
+        let (status, _) = post(base, token, &format!("/api/v1/changes/{id}/actions/submit"), json!({}));
+        assert_eq!(status, 200);
+    }
+}
+
+fn init(arguments: &[&str]) -> String {
+    let mut all = vec!["init", "--json"];
+    all.extend_from_slice(arguments);
+    let output = changegate(&all);
+    assert!(output.status.success(), "{}", text(&output));
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(answer["ledger_public_key"].as_str().unwrap().starts_with("changegate-"));
+    answer["admin_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn audit_commands_verify_prove_export_and_catch_tampering() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    let token = init(&["--data-dir", data_dir]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("ledger-signing-key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the signing key is readable by its owner only");
+    }
+    {
+        let server = Server::start(&["--data-dir", data_dir]);
+        seed_changes(&server.base, &token, 12);
+    }
+    let checkpoint = changegate(&["audit", "checkpoint", "--data-dir", data_dir]);
+    assert!(checkpoint.status.success(), "{}", text(&checkpoint));
+    assert!(text(&checkpoint).contains("— changegate-"), "a signed note: {}", text(&checkpoint));
+
+    let verified = changegate(&["audit", "verify", "--data-dir", data_dir]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(text(&verified).contains("OK"), "{}", text(&verified));
+
+    let proof = changegate(&["audit", "prove", "--index", "5", "--data-dir", data_dir]);
+    assert!(proof.status.success(), "{}", text(&proof));
+    let proof: Value = serde_json::from_slice(&proof.stdout).unwrap();
+    assert_eq!(proof["index"], 5);
+    assert!(!proof["hashes"].as_array().unwrap().is_empty());
+
+    let bundle = directory.path().join("bundle");
+    let exported = changegate(&["audit", "export", "--data-dir", data_dir, "--out", bundle.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    let public_key = bundle.join("public-key");
+    let offline = |bundle: &Path| {
+        changegate(&[
+            "audit",
+            "verify",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--public-key",
+            public_key.to_str().unwrap(),
+        ])
+    };
+    let good = offline(&bundle);
+    assert!(good.status.success(), "{}", text(&good));
+
+    // Offline: alter one entry, then drop one.
+    let entries = std::fs::read_to_string(bundle.join("entries.jsonl")).unwrap();
+    let mut lines: Vec<String> = entries.lines().map(str::to_owned).collect();
+    let mut entry: Value = serde_json::from_str(&lines[7]).unwrap();
+    entry["leaf"] = Value::String(base64_of(b"{\"forged\":true}"));
+    lines[7] = entry.to_string();
+    std::fs::write(bundle.join("entries.jsonl"), lines.join("\n") + "\n").unwrap();
+    let altered = offline(&bundle);
+    assert!(!altered.status.success(), "an altered bundle must fail");
+    assert!(text(&altered).contains("FAILED"), "{}", text(&altered));
+    lines.remove(3);
+    std::fs::write(bundle.join("entries.jsonl"), lines.join("\n") + "\n").unwrap();
+    let missing = offline(&bundle);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("index 3"), "{}", text(&missing));
+
+    // Online: drop the trigger and alter a stored event, as an attacker with database access would.
+    tamper_sqlite(&data.join("changegate.db"));
+    let tampered = changegate(&["audit", "verify", "--data-dir", data_dir]);
+    assert!(!tampered.status.success(), "{}", text(&tampered));
+    assert!(text(&tampered).contains("index 9"), "{}", text(&tampered));
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn tamper_sqlite(path: &Path) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        sqlx::raw_sql("DROP TRIGGER events_no_update; UPDATE events SET actor = 'mallory' WHERE sequence = 10;")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn three_instances_on_one_postgres_log_never_fork_it() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Some(url) = runtime.block_on(changegate_store::testing::fresh_postgres_url()) else { return };
+    let directory = tempfile::tempdir().unwrap();
+    let data_dir = directory.path().to_str().unwrap();
+    let token = init(&["--database-url", &url, "--data-dir", data_dir]);
+    let key = directory.path().join("ledger-signing-key");
+    let key = key.to_str().unwrap();
+    let servers: Vec<Server> = (0..3)
+        .map(|_| {
+            Server::start(&[
+                "--database-url",
+                &url,
+                "--signing-key-file",
+                key,
+                "--checkpoint-every-events",
+                "25",
+                "--checkpoint-interval-s",
+                "1",
+            ])
+        })
+        .collect();
+    let (status, _) = post(
+        &servers[0].base,
+        &token,
+        "/api/v1/services",
+        json!({"name": "payments-api", "team": "payments", "tier": 3}),
+    );
+    assert_eq!(status, 201);
+    let workers: Vec<_> = (0..6)
+        .map(|worker| {
+            let base = servers[worker % 3].base.clone();
+            let token = token.clone();
+            std::thread::spawn(move || {
+                for number in 0..15 {
+                    let body = json!({"title": format!("w{worker} c{number}"), "type": "standard", "service": "payments-api", "environment": "production"});
+                    let (status, change) = post(&base, &token, "/api/v1/changes", body);
+                    assert_eq!(status, 201, "{change}");
+                    let id = change["id"].as_str().unwrap().to_owned();
+                    let (status, _) = post(&base, &token, &format!("/api/v1/changes/{id}/actions/submit"), json!({}));
+                    assert_eq!(status, 200);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    // Let the background signers run at least once more, then stop them.
+    std::thread::sleep(Duration::from_millis(1_500));
+    drop(servers);
+
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let _ = agent;
+    let verified = changegate(&["audit", "verify", "--json", "--database-url", &url, "--data-dir", data_dir]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    assert!(report["checkpoints_checked"].as_u64().unwrap() >= 1, "the instances signed checkpoints: {report}");
+    // 1 admin (2 events) + team + service + 90 changes × (created, submitted, assessed, auto-approved).
+    assert_eq!(report["size"], 2 + 2 + 90 * 4, "{report}");
+}
