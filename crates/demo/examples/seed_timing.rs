@@ -92,6 +92,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let open = incidents_all.iter().filter(|incident| incident.resolved_at.is_none()).count();
     println!("open incidents among the newest: {open}");
+    for kind in [ChangeType::Standard, ChangeType::Normal, ChangeType::Emergency] {
+        if let Some(sample) =
+            changes.iter().rev().find(|change| change.change_type == kind && change.failed_at.is_some())
+        {
+            println!("a failed {kind} change:\n{}", serde_json::to_string_pretty(sample)?);
+        }
+    }
     let mut by_week: BTreeMap<i64, usize> = BTreeMap::new();
     for change in &changes {
         *by_week.entry((end.unix_ms() - change.created_at.unix_ms()) / (30 * 86_400_000)).or_default() += 1;
