@@ -391,6 +391,7 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
     // Signed out, a page sends us to sign in.
     browser.goto(&format!("{base}/changes"))?;
     browser.wait_for_url(|url| url.contains("/login"), "a redirect to the sign-in page")?;
+    browser.screenshot("login")?;
 
     // Alice proposes a change.
     sign_in(&browser, &base, &users.alice)?;

@@ -373,6 +373,24 @@ fn invalid_input_re_renders_the_form_with_messages_and_values() {
     assert!(reply.body.contains(r#"<option value="payments-api" selected>"#));
     assert!(reply.body.contains(r#"value="2026-11-26T10:00""#));
 
+    // Long texts fit (URL-encoding inflates them past the API's JSON limit)...
+    let long_plan = "ü".repeat(19_000);
+    let mut fields = new_change_fields(&csrf, "Long plans");
+    fields.retain(|(name, _)| *name != "implementation_plan" && *name != "rollback_plan");
+    fields.push(("implementation_plan", &long_plan));
+    fields.push(("rollback_plan", &long_plan));
+    let reply = alice.post("/changes", &fields);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    // ...but a form past the page limit gets a clear 413 page, and nothing is written.
+    let before = app.event_count();
+    let huge = "x".repeat(changegate_server::web::FORM_SIZE_MAX_BYTES + 1);
+    let mut fields = new_change_fields(&csrf, "Too long");
+    fields.push(("description", &huge));
+    let reply = alice.post("/changes", &fields);
+    assert_eq!(reply.status, 413);
+    assert!(reply.body.contains("Form too large"), "{}", reply.body);
+    assert_eq!(app.event_count(), before);
+
     // An approver cannot create changes: the page says so.
     let mut bob = app.signed_in(&app.bob);
     assert_eq!(bob.get("/changes/new").status, 403);

@@ -18,6 +18,7 @@ mod session;
 use std::sync::LazyLock;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,6 +27,10 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 
 pub use session::{SESSION_COOKIE, csrf_token};
+
+/// Largest form body the pages accept. Larger than the API's JSON limit because URL-encoding
+/// inflates text up to ninefold, and a change carries three long texts (description and plans).
+pub const FORM_SIZE_MAX_BYTES: usize = 256 * 1024;
 
 /// The stylesheet, served at `/static/app.css`.
 const APP_CSS: &str = include_str!("../../static/app.css");
@@ -82,13 +87,17 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(app_css))
         .route("/static/favicon.svg", get(favicon))
         .fallback(pages::not_found)
+        // Inside the application-wide limit's layer, so this one applies to the pages.
+        .layer(DefaultBodyLimit::max(FORM_SIZE_MAX_BYTES))
         .layer(axum::middleware::map_response(security_headers))
 }
 
+#[tracing::instrument(skip_all)]
 async fn app_css() -> Response {
     static_asset("text/css; charset=utf-8", APP_CSS)
 }
 
+#[tracing::instrument(skip_all)]
 async fn favicon() -> Response {
     static_asset("image/svg+xml", FAVICON_SVG)
 }

@@ -21,8 +21,18 @@ use crate::AppState;
 /// Environments suggested on the new-change form (any valid name is accepted).
 const ENVIRONMENT_SUGGESTIONS: &[&str] = &["production", "staging", "development", "test"];
 
-fn bad_form(state: &AppState, session: Option<&Session>, rejection: impl std::fmt::Display) -> Response {
-    render::error_page(state, session, StatusCode::BAD_REQUEST, "Unreadable form", &rejection.to_string())
+/// The page for a form or query string that could not be read (`status` and `detail` from the
+/// extractor's rejection).
+fn bad_form(state: &AppState, session: Option<&Session>, status: StatusCode, detail: String) -> Response {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        let message = format!(
+            "The form is larger than {} KiB, so nothing was done. Shorten the longest texts and send it again.",
+            super::FORM_SIZE_MAX_BYTES / 1024
+        );
+        return render::error_page(state, session, status, "Form too large", &message);
+    }
+    let status = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
+    render::error_page(state, session, status, "Unreadable form", &detail)
 }
 
 fn unknown_change(state: &AppState, session: &Session, text: &str) -> Response {
@@ -120,7 +130,7 @@ pub async fn login(
     }
     let Form(form) = match form {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, None, rejection),
+        Err(rejection) => return bad_form(&state, None, rejection.status(), rejection.body_text()),
     };
     let next = session::safe_next(&form.next);
     let token = form.token.trim();
@@ -162,7 +172,7 @@ pub async fn logout(
 ) -> Response {
     let Form(form) = match form {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection),
+        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
     };
     if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
         return refusal;
@@ -224,7 +234,7 @@ pub async fn list_changes(
 ) -> Response {
     let Query(params) = match query {
         Ok(query) => query,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection),
+        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
     };
     let services = match state.service.services(&session.caller).await {
         Ok(services) => services,
@@ -373,7 +383,7 @@ pub async fn create_change(
 ) -> Response {
     let Form(form) = match form {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection),
+        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
     };
     if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
         return refusal;
@@ -548,7 +558,7 @@ pub async fn change_action(
     };
     let Form(form) = match form {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection),
+        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
     };
     if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
         return refusal;
