@@ -288,6 +288,12 @@ impl<'a> Planner<'a> {
         self.push(time, actor, step, Some((timeline.id, state)));
     }
 
+    /// `delay` moved on to working hours when it would end outside them: people approve, review
+    /// and close changes at work (most of the time).
+    fn office(&mut self, timeline: &Timeline, delay: i64) -> i64 {
+        if self.dice.chance(0.85) { next_working_slot(self.dice, timeline.now + delay) - timeline.now } else { delay }
+    }
+
     fn pick_from(&mut self, pool: &[usize], not: usize) -> usize {
         let others: Vec<usize> = pool.iter().copied().filter(|person| *person != not).collect();
         if others.is_empty() { pool[self.dice.index(pool.len())] } else { others[self.dice.index(others.len())] }
@@ -416,7 +422,8 @@ impl<'a> Planner<'a> {
         let submit_delay = if standard {
             self.dice.between(20, 300) * SECOND
         } else {
-            self.dice.log_normal_ms(90.0 * MINUTE as f64, 1.0, MINUTE, 3 * DAY)
+            let delay = self.dice.log_normal_ms(90.0 * MINUTE as f64, 1.0, MINUTE, 3 * DAY);
+            self.office(timeline, delay)
         };
         let submit_delay = if facts.hold == Some(Hold::Draft) { submit_delay + HELD } else { submit_delay };
         let submitted = if pre_approved { ChangeState::Approved } else { ChangeState::Assessed };
@@ -431,6 +438,7 @@ impl<'a> Planner<'a> {
                 RiskClass::Critical => 10.0 * HOUR as f64,
             };
             let delay = self.dice.log_normal_ms(median, 1.1, 2 * MINUTE, 7 * DAY);
+            let delay = self.office(timeline, delay);
             let delay = if facts.hold == Some(Hold::Approval) { delay + HELD } else { delay };
             if cancel_at == Some(1) {
                 let comment = comment(self.dice, 0.7, text::CANCEL_COMMENTS);
@@ -509,6 +517,7 @@ impl<'a> Planner<'a> {
             if self.dice.chance(0.96) {
                 self.review(timeline, facts, true);
                 let delay = self.dice.log_normal_ms(6.0 * HOUR as f64, 1.0, 10 * MINUTE, 4 * DAY);
+                let delay = self.office(timeline, delay);
                 self.act(timeline, delay, requester, Action::Close, ActionRequest::default(), ChangeState::Closed);
             }
             return;
@@ -519,7 +528,8 @@ impl<'a> Planner<'a> {
         let (close_share, delay) = if standard {
             (0.97, self.dice.between(1, 30) * MINUTE)
         } else {
-            (0.94, self.dice.log_normal_ms(20.0 * HOUR as f64, 1.0, 30 * MINUTE, 7 * DAY))
+            let delay = self.dice.log_normal_ms(20.0 * HOUR as f64, 1.0, 30 * MINUTE, 7 * DAY);
+            (0.94, self.office(timeline, delay))
         };
         if self.dice.chance(close_share) {
             self.act(timeline, delay, requester, Action::Close, ActionRequest::default(), ChangeState::Closed);
@@ -556,12 +566,14 @@ impl<'a> Planner<'a> {
         if !expedited {
             let decider = self.decider(facts.team, facts.risk, facts.spec, requester);
             let delay = self.dice.log_normal_ms(4.0 * HOUR as f64, 1.0, 20 * MINUTE, 3 * DAY);
+            let delay = self.office(timeline, delay);
             let comment = Some((*self.dice.pick(text::RETROSPECTIVE_COMMENTS)).to_owned());
             let state = timeline.state;
             self.act(timeline, delay, decider, Action::Approve, request(comment), state);
         }
         self.review(timeline, facts, outcome.failed);
         let delay = self.dice.log_normal_ms(5.0 * HOUR as f64, 1.0, 10 * MINUTE, 3 * DAY);
+        let delay = self.office(timeline, delay);
         self.act(timeline, delay, requester, Action::Close, ActionRequest::default(), ChangeState::Closed);
     }
 
@@ -642,6 +654,7 @@ impl<'a> Planner<'a> {
         let pool = self.staff.leads[facts.team].clone();
         let reviewer = self.pick_from(&pool, facts.requester);
         let delay = self.dice.log_normal_ms(1.5 * DAY as f64, 0.8, 2 * HOUR, 12 * DAY);
+        let delay = self.office(timeline, delay);
         let request = ActionRequest {
             comment: comment(self.dice, if failed { 0.4 } else { 1.0 }, text::REVIEW_COMMENTS),
             root_cause: failed.then(|| (*self.dice.pick(text::ROOT_CAUSES)).to_owned()),

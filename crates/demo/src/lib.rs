@@ -28,9 +28,10 @@
 //!   time for approval (minutes for low risk, hours to days for high risk) from a lead, a CAB
 //!   member or a security champion who is never the requester. ≈ 3% are rejected and ≈ 2%
 //!   cancelled. Normal changes are scheduled into working hours or weeknight maintenance windows;
-//!   standard ones roll out at once. About 11% of implemented changes fail — more for emergency,
-//!   tier-1, large and Friday-evening or weekend changes, fewer in staging — and about half of the
-//!   failures are rolled back. Failed changes get a review with a root cause (4% never do: a gap
+//!   standard ones roll out at once. People approve, review and close mostly in working hours.
+//!   About 10% of implemented changes fail (≈ 6% of standard, 13% of normal, 27% of emergency
+//!   ones; more on tier 1, for large diffs, on Friday evenings and weekends, fewer in staging),
+//!   and about half of the failures are rolled back. Failed changes get a review with a root cause (4% never do: a gap
 //!   for the audit to find) and close; most successful ones are verified and closed. Emergency
 //!   changes start right after assessment and get a retrospective approval and a
 //!   post-implementation review before they close (a quarter get an expedited approval first).
@@ -38,8 +39,9 @@
 //!   the failure, with a severity mix by tier, resolved minutes to hours later (soon after the
 //!   rollback when there is one); plus about one unrelated incident per 160 changes.
 //! - **Live work**: every timeline is cut at `end`, so the changes of the last days stay open as
-//!   drafts, awaiting approval, scheduled, being implemented or awaiting review, and the newest
-//!   incidents are still open.
+//!   drafts, awaiting approval, scheduled, being implemented or awaiting review. So that this
+//!   holds whatever the hour, about a third of the changes of the last three days are held at
+//!   one of those stages, and some incidents of the last two days are still open.
 //!
 //! The first admin is made with [`Service::bootstrap_admin`] at the service clock's time; the
 //! organisation is set up 14 days before the history begins. Commands are merged into one

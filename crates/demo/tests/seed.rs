@@ -214,3 +214,24 @@ async fn bad_configurations_are_refused() {
     assert!(matches!(seed(&service, &config).await, Err(DemoError::Config(_))));
     assert_eq!(service.store().event_count().await.expect("event count"), 0);
 }
+
+#[tokio::test]
+async fn a_store_with_users_but_no_changes_gets_a_demo_admin_and_live_work_at_any_hour() {
+    let (_directory, service) = fresh_service().await;
+    service.bootstrap_admin("alice").await.expect("the first admin");
+    // 2026-11-29T03:00:00Z, a Sunday night: nobody works, yet the dashboard has live work.
+    let end = Timestamp::from_unix_ms(END + 3 * 86_400_000 - 7 * 3_600_000);
+    let config = DemoConfig { end, ..small(5) };
+    let summary = seed(&service, &config).await.expect("the demo seeds next to an existing admin");
+    assert_eq!(summary.tokens[0].0, changegate_demo::DEMO_ADMIN_NAME);
+    let caller = service.authenticate(&summary.admin_token).await.expect("the demo admin token works");
+    let changes = all_changes(&service, &caller).await;
+    let live = changes.iter().filter(|change| {
+        matches!(
+            change.state,
+            ChangeState::Draft | ChangeState::Assessed | ChangeState::Scheduled | ChangeState::Implementing
+        )
+    });
+    assert!(live.count() >= 3, "too little live work at a quiet hour");
+    assert!(changes.iter().all(|change| change.updated_at <= end));
+}
