@@ -19,25 +19,58 @@ pub struct JsonBody<T> {
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    // The state is unused: the body is read directly so that oversized bodies can be drained.
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         if !has_json_content_type(request.headers()) {
             return Err(unsupported_media_type());
         }
-        let raw = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the body is larger than {BODY_SIZE_MAX_BYTES} bytes"),
-                )
-            } else {
-                ApiError::bad_request("unreadable_body", rejection.body_text())
-            }
-        })?;
+        let raw = read_body_bounded(request.into_body()).await?;
         let value = parse_json(&raw)?;
         Ok(JsonBody { value, raw })
+    }
+}
+
+/// How much of an oversized body is read and thrown away before answering 413. Reading it lets
+/// the client receive the answer: closing a socket with unread data resets the connection, and
+/// the client would see "connection reset" instead of the error.
+const OVERSIZED_BODY_DRAIN_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a body of at most [`BODY_SIZE_MAX_BYTES`]; a larger one is refused with 413.
+pub(crate) async fn read_body_bounded(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut collected = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| ApiError::bad_request("unreadable_body", error.to_string()))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen <= BODY_SIZE_MAX_BYTES {
+            collected.extend_from_slice(&data);
+        } else if seen > OVERSIZED_BODY_DRAIN_MAX_BYTES {
+            break;
+        }
+    }
+    if seen > BODY_SIZE_MAX_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {BODY_SIZE_MAX_BYTES} bytes"),
+        ));
+    }
+    Ok(Bytes::from(collected))
+}
+
+/// A raw body read with the API's limit and error shape (for endpoints whose body is optional).
+pub struct BoundedBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for BoundedBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        Ok(BoundedBody(read_body_bounded(request.into_body()).await?))
     }
 }
 
@@ -159,5 +192,17 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(ApiError::bad_request("invalid_query", rejection.body_text())),
         }
+    }
+}
+
+/// Middleware for the API: reads the whole request body (bounded) before any handler or
+/// extractor runs. Whatever the answer (401, 415, 413, …), the body has then been read, so the
+/// connection is not reset under a client that is still sending, and the client sees the answer.
+pub async fn read_whole_body(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = request.into_parts();
+    match read_body_bounded(body).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(error) => error.into_response(),
     }
 }

@@ -203,7 +203,7 @@ async fn bad_bodies_get_clear_errors_and_write_nothing() {
     wrong_type["links"] = json!("not a list");
     let wrong_type = app.post("/api/v1/changes", &app.alice, wrong_type).await;
     assert_eq!((wrong_type.status, wrong_type.code()), (422, "validation_failed"));
-    let huge = json!({"title": "x".repeat(70 * 1024)}).to_string();
+    let huge = json!({"title": "x".repeat(300 * 1024)}).to_string();
     let oversized =
         app.post_raw("/api/v1/changes", Some(&app.alice), Some("application/json"), huge.as_bytes(), None).await;
     assert_eq!((oversized.status, oversized.code()), (413, "payload_too_large"));
@@ -434,4 +434,23 @@ async fn the_api_works_the_same_on_postgres() {
     let before = app.events().await;
     assert_eq!(app.act(&app.alice, "CHG-000001", "close").await.status, 409);
     assert_eq!(app.events().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_bodies_get_413_in_the_error_shape_everywhere() {
+    let app = spawn_app().await;
+    app.create_change(&app.alice, "x").await;
+    let before = app.events().await;
+    let huge = json!({"comment": "y".repeat(300 * 1024)}).to_string();
+    for path in ["/api/v1/changes/CHG-000001/actions/submit", "/api/v1/services", "/api/v1/incidents/INC-000001/resolve"] {
+        let answer = app.post_raw(path, Some(&app.admin), Some("application/json"), huge.as_bytes(), None).await;
+        assert_eq!((answer.status, answer.code()), (413, "payload_too_large"), "{path}");
+    }
+    // A change with three long non-ASCII texts fits (the service allows 20,000 characters each).
+    let mut long = change_body("Long texts");
+    for field in ["description", "implementation_plan", "rollback_plan"] {
+        long[field] = json!("é".repeat(19_000));
+    }
+    assert_eq!(app.post("/api/v1/changes", &app.alice, long).await.status, 201);
+    assert_eq!(app.events().await, before + 1);
 }

@@ -109,6 +109,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ledger/status", get(ledger::status))
         .route("/v1/ledger/verify", post(ledger::verify))
         .fallback(api_not_found)
+        .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {

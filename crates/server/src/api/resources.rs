@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use super::views::*;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiQuery, Authenticated, IdempotencyHeader, JsonBody, optional_json};
+use crate::extract::{ApiQuery, Authenticated, BoundedBody, IdempotencyHeader, JsonBody, optional_json};
 
 /// Responds 201 for a new resource, or 201 with `Idempotent-Replayed: true` for a replay.
 fn created<T: serde::Serialize>(body: T, replayed: bool) -> Response {
@@ -146,7 +146,7 @@ pub async fn change_action(
     idempotency: IdempotencyHeader,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Response, ApiError> {
     let change = parse_change_id(&id)?;
     let parsed_action: Action =
@@ -297,7 +297,7 @@ pub async fn resolve_incident(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    BoundedBody(body): BoundedBody,
 ) -> Result<Json<IncidentView>, ApiError> {
     let request: ResolveIncidentRequest = optional_json(&headers, &body)?;
     let incident: IncidentId =
