@@ -442,7 +442,9 @@ async fn oversized_bodies_get_413_in_the_error_shape_everywhere() {
     app.create_change(&app.alice, "x").await;
     let before = app.events().await;
     let huge = json!({"comment": "y".repeat(300 * 1024)}).to_string();
-    for path in ["/api/v1/changes/CHG-000001/actions/submit", "/api/v1/services", "/api/v1/incidents/INC-000001/resolve"] {
+    for path in
+        ["/api/v1/changes/CHG-000001/actions/submit", "/api/v1/services", "/api/v1/incidents/INC-000001/resolve"]
+    {
         let answer = app.post_raw(path, Some(&app.admin), Some("application/json"), huge.as_bytes(), None).await;
         assert_eq!((answer.status, answer.code()), (413, "payload_too_large"), "{path}");
     }

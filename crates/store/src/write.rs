@@ -27,11 +27,22 @@ pub struct WriteTx {
     backend: Backend,
     frontier: Frontier,
     size_at_start: u64,
+    /// Events appended in this transaction; inserted in multi-row statements at commit.
     appended: Vec<EventEnvelope>,
-    /// Changes loaded or written in this transaction, so several appends to one change apply in
-    /// memory and are written back once per append.
+    /// Completed perfect subtrees of this transaction's appends; inserted at commit.
+    pending_nodes: Vec<(changegate_ledger::SubtreeId, changegate_ledger::Hash)>,
+    /// The last version of every stream touched in this transaction.
+    stream_versions: HashMap<String, u64>,
+    /// Changes loaded or written in this transaction. Appends apply to these in memory; the
+    /// changed ones (with whether they are new) are written once, at commit.
     changes: HashMap<ChangeId, ChangeRecord>,
+    dirty_changes: std::collections::BTreeMap<ChangeId, bool>,
+    /// The highest change id created in this transaction (not yet in the `changes` table).
+    created_change_id_max: u64,
 }
+
+/// Rows per multi-row INSERT. SQLite allows 32,766 bound parameters; events take 8 per row.
+const ROWS_PER_INSERT: usize = 256;
 
 impl Store {
     /// Runs `body` in one write transaction. Commits when it returns `Ok`, rolls back on `Err`.
@@ -90,7 +101,11 @@ impl Store {
             frontier,
             size_at_start: size as u64,
             appended: Vec::new(),
+            pending_nodes: Vec::new(),
+            stream_versions: HashMap::new(),
             changes: HashMap::new(),
+            dirty_changes: std::collections::BTreeMap::new(),
+            created_change_id_max: 0,
         })
     }
 }
@@ -130,51 +145,94 @@ impl WriteTx {
     ) -> Result<EventEnvelope, StoreError> {
         let stream_text = stream.to_string();
         let (event_type, data) = event.to_parts();
-        let current_version: Option<i64> = sqlx::query("SELECT MAX(stream_version) FROM events WHERE stream = $1")
-            .bind(&stream_text)
-            .fetch_one(&mut *self.transaction)
-            .await?
-            .try_get(0)?;
+        let current_version = match self.stream_versions.get(&stream_text) {
+            Some(version) => *version,
+            None => {
+                let stored: Option<i64> = sqlx::query("SELECT MAX(stream_version) FROM events WHERE stream = $1")
+                    .bind(&stream_text)
+                    .fetch_one(&mut *self.transaction)
+                    .await?
+                    .try_get(0)?;
+                stored.unwrap_or(0) as u64
+            }
+        };
+        self.stream_versions.insert(stream_text.clone(), current_version + 1);
         let envelope = EventEnvelope {
             sequence: self.frontier.size() + 1,
             stream: stream_text,
-            stream_version: current_version.unwrap_or(0) as u64 + 1,
+            stream_version: current_version + 1,
             event_type,
             actor: actor.to_owned(),
             time,
             schema_version: SCHEMA_VERSION,
             payload: canonical_payload(&data),
         };
-        self.insert_event(&envelope).await?;
+        let completed = self.frontier.append(leaf_hash(&envelope.leaf_bytes()));
+        debug_assert_eq!(self.frontier.size(), envelope.sequence);
+        self.pending_nodes.extend(completed);
         self.project(stream, &envelope, event).await?;
         self.appended.push(envelope.clone());
         Ok(envelope)
     }
 
-    async fn insert_event(&mut self, envelope: &EventEnvelope) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO events (sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(envelope.sequence as i64)
-        .bind(&envelope.stream)
-        .bind(envelope.stream_version as i64)
-        .bind(&envelope.event_type)
-        .bind(&envelope.actor)
-        .bind(envelope.time.unix_ms())
-        .bind(i64::from(envelope.schema_version))
-        .bind(&envelope.payload)
-        .execute(&mut *self.transaction)
-        .await?;
-        let completed = self.frontier.append(leaf_hash(&envelope.leaf_bytes()));
-        debug_assert_eq!(self.frontier.size(), envelope.sequence);
-        for (subtree, hash) in completed {
-            sqlx::query("INSERT INTO ledger_nodes (level, node_index, hash) VALUES ($1, $2, $3)")
-                .bind(i64::from(subtree.level))
-                .bind(subtree.index as i64)
-                .bind(hash.to_vec())
-                .execute(&mut *self.transaction)
-                .await?;
+    /// Writes what this transaction kept in memory: events, tree nodes and changed changes.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        let events = std::mem::take(&mut self.appended);
+        for chunk in events.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let first = row * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        first + 1,
+                        first + 2,
+                        first + 3,
+                        first + 4,
+                        first + 5,
+                        first + 6,
+                        first + 7,
+                        first + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for envelope in chunk {
+                query = query
+                    .bind(envelope.sequence as i64)
+                    .bind(envelope.stream.clone())
+                    .bind(envelope.stream_version as i64)
+                    .bind(envelope.event_type.clone())
+                    .bind(envelope.actor.clone())
+                    .bind(envelope.time.unix_ms())
+                    .bind(i64::from(envelope.schema_version))
+                    .bind(envelope.payload.clone());
+            }
+            query.execute(&mut *self.transaction).await?;
+        }
+        self.appended = events;
+        let nodes = std::mem::take(&mut self.pending_nodes);
+        for chunk in nodes.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<String> =
+                (0..chunk.len()).map(|row| format!("(${}, ${}, ${})", row * 3 + 1, row * 3 + 2, row * 3 + 3)).collect();
+            let sql = format!("INSERT INTO ledger_nodes (level, node_index, hash) VALUES {}", rows.join(", "));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (subtree, hash) in chunk {
+                query = query.bind(i64::from(subtree.level)).bind(subtree.index as i64).bind(hash.to_vec());
+            }
+            query.execute(&mut *self.transaction).await?;
+        }
+        let dirty = std::mem::take(&mut self.dirty_changes);
+        for (id, is_new) in dirty {
+            let record = self
+                .changes
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("dirty change {id} not loaded")))?;
+            self.put_change(&record, is_new).await?;
         }
         Ok(())
     }
@@ -192,7 +250,8 @@ impl WriteTx {
                 let record = ChangeRecord::create(event, time)
                     .ok_or_else(|| StoreError::Corrupt("change creation did not build a record".into()))?;
                 debug_assert_eq!(record.id, *id);
-                self.put_change(&record, true).await?;
+                self.created_change_id_max = self.created_change_id_max.max(id.number());
+                self.dirty_changes.insert(*id, true);
                 self.changes.insert(*id, record);
             }
             (StreamId::Change(id), _) => {
@@ -202,7 +261,7 @@ impl WriteTx {
                     .ok_or_else(|| StoreError::Corrupt(format!("event for unknown change {id}")))?;
                 record.apply(event, time);
                 debug_assert_eq!(record.version, envelope.stream_version);
-                self.put_change(&record, false).await?;
+                self.dirty_changes.entry(*id).or_insert(false);
                 self.changes.insert(*id, record);
             }
             (StreamId::Service(_), DomainEvent::ServiceRegistered { name, team, tier, scopes, depends_on }) => {
@@ -362,7 +421,8 @@ impl WriteTx {
     pub async fn next_change_id(&mut self) -> Result<ChangeId, StoreError> {
         let maximum: Option<i64> =
             sqlx::query("SELECT MAX(id) FROM changes").fetch_one(&mut *self.transaction).await?.try_get(0)?;
-        Ok(ChangeId::new(maximum.unwrap_or(0) as u64 + 1))
+        let stored = maximum.unwrap_or(0) as u64;
+        Ok(ChangeId::new(stored.max(self.created_change_id_max) + 1))
     }
 
     /// The id the next incident will get.
@@ -405,7 +465,8 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    async fn commit(mut self) -> Result<(), StoreError> {
+        self.flush().await?;
         let WriteTx { mut transaction, frontier, size_at_start, .. } = self;
         if frontier.size() != size_at_start {
             let updated = sqlx::query("UPDATE ledger_head SET size = $1, frontier = $2 WHERE id = 1 AND size = $3")
