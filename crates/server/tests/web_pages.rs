@@ -603,3 +603,62 @@ fn dashboard_services_static_files_and_not_found() {
     assert!(api.body.contains(r#""code":"not_found""#), "{}", api.body);
     assert_eq!(app.client().get("/healthz").status, 200);
 }
+
+#[test]
+fn the_ledger_page_verifies_and_the_dashboard_shows_a_failed_verification() {
+    let app = TestApp::start();
+    let auditor = app
+        .block_on(app.service.add_user_locally(&NewUser {
+            name: "audrey".into(),
+            roles: vec!["auditor".into()],
+            team: None,
+        }))
+        .unwrap();
+    let id = app.create_change(&app.alice, "Proved change");
+
+    let mut bob = app.signed_in(&app.bob);
+    let page = bob.get("/ledger");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Audit ledger"));
+    assert!(!page.body.contains("id=\"verify-ledger\""), "only admins and auditors get the buttons");
+
+    let mut audrey = app.signed_in(&auditor);
+    let page = audrey.get("/ledger");
+    let csrf = page.csrf();
+    assert!(page.body.contains("id=\"verify-ledger\""));
+    assert_eq!(audrey.post("/ledger/verify", &[]).status, 403, "no CSRF, no verification");
+    let verified = audrey.post("/ledger/verify", &[("csrf", &csrf)]);
+    assert_eq!(verified.status, 303);
+    let page = audrey.get(verified.location());
+    assert!(page.body.contains("entries and 0 signed checkpoints verified"), "{}", page.body);
+
+    // A failed verification (recorded as the service records it) is shown on the dashboard.
+    let failure = changegate_core::DomainEvent::LedgerVerified {
+        size: 20,
+        ok: false,
+        first_bad_index: Some(7),
+        checkpoints_checked: 0,
+        message: "entry 7 does not hash to the leaf recorded when it was appended".into(),
+    };
+    let time = app.service.now();
+    app.block_on(
+        app.service.store().write(async |tx| {
+            tx.append(&changegate_core::StreamId::Ledger, "system", time, &failure).await.map(|_| ())
+        }),
+    )
+    .unwrap();
+    let dashboard = bob.get("/");
+    assert!(dashboard.body.contains("id=\"verification-failed\""), "{}", dashboard.body);
+    assert!(dashboard.body.contains("at index 7"));
+
+    // The change page offers its inclusion proof as a download.
+    let change_page = bob.get(&format!("/changes/{id}"));
+    assert!(change_page.body.contains(&format!("/changes/{id}/proof")));
+    let proof = bob.get(&format!("/changes/{id}/proof"));
+    assert_eq!(proof.status, 200);
+    assert!(proof.header("content-disposition").unwrap().contains("attachment"));
+    let proof: serde_json::Value = serde_json::from_str(&proof.body).unwrap();
+    assert_eq!(proof["change"], id.to_string());
+    assert_eq!(proof["proofs"].as_array().unwrap().len(), proof["entries"].as_array().unwrap().len());
+    assert!(!proof["proofs"].as_array().unwrap().is_empty());
+}

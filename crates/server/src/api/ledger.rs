@@ -296,23 +296,36 @@ pub async fn change_proof(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let change: ChangeId = id.parse().map_err(|_| ApiError::not_found(format!("no change {id}")))?;
-    let (checkpoint, proofs) = state.service.change_inclusion_proofs(change).await?;
-    let mut entries = Vec::with_capacity(proofs.len());
-    for proof in &proofs {
-        let leaf = state.service.ledger_entries(proof.index, proof.index + 1).await?;
-        entries.extend(leaf.into_iter().map(|(index, leaf)| EntryView { index, leaf: base64(&leaf) }));
-    }
-    let body = ChangeProofView {
-        change: change.to_string(),
-        checkpoint: checkpoint.map(|checkpoint| checkpoint.note),
-        verifier_key: state.service.verifier_key().await?,
-        entries,
-        proofs: proofs.iter().map(InclusionProofView::from).collect(),
-    };
+    let body = change_proof_body(&state.service, change).await?;
+    Ok(proof_download(change, &body))
+}
+
+/// The proof as a JSON download named after the change (for the API and the change page).
+pub fn proof_download(change: ChangeId, body: &ChangeProofView) -> Response {
     let mut response = Json(body).into_response();
     let disposition = format!("attachment; filename=\"{change}-proof.json\"");
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
+}
+
+/// Inclusion proofs of a change's events with their leaves, the checkpoint and the key.
+pub async fn change_proof_body(
+    service: &changegate_service::Service,
+    change: ChangeId,
+) -> Result<ChangeProofView, changegate_service::ServiceError> {
+    let (checkpoint, proofs) = service.change_inclusion_proofs(change).await?;
+    let mut entries = Vec::with_capacity(proofs.len());
+    for proof in &proofs {
+        let leaf = service.ledger_entries(proof.index, proof.index + 1).await?;
+        entries.extend(leaf.into_iter().map(|(index, leaf)| EntryView { index, leaf: base64(&leaf) }));
+    }
+    Ok(ChangeProofView {
+        change: change.to_string(),
+        checkpoint: checkpoint.map(|checkpoint| checkpoint.note),
+        verifier_key: service.verifier_key().await?,
+        entries,
+        proofs: proofs.iter().map(InclusionProofView::from).collect(),
+    })
 }

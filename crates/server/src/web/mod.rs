@@ -11,6 +11,7 @@
 //! field derived from the session token (see [`session::csrf_token`]); the sign-in form, which has
 //! no session yet, is protected by an `Origin` check.
 
+mod ledger_pages;
 mod pages;
 mod render;
 mod session;
@@ -54,6 +55,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("change_new.html", include_str!("../../templates/change_new.html")),
     ("change.html", include_str!("../../templates/change.html")),
     ("services.html", include_str!("../../templates/services.html")),
+    ("ledger.html", include_str!("../../templates/ledger.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -84,6 +86,10 @@ pub fn routes() -> Router<AppState> {
         .route("/changes/{id}", get(pages::change_page))
         .route("/changes/{id}/actions/{action}", post(pages::change_action))
         .route("/services", get(pages::services))
+        .route("/ledger", get(ledger_pages::ledger_page))
+        .route("/ledger/verify", post(ledger_pages::verify))
+        .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
+        .route("/changes/{id}/proof", get(ledger_pages::change_proof))
         .route("/static/app.css", get(app_css))
         .route("/static/favicon.svg", get(favicon))
         .fallback(pages::not_found)

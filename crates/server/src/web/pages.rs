@@ -208,6 +208,7 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> Respo
         ledger_size => dashboard.ledger.size,
         ledger_root => hex::encode(dashboard.ledger.root),
         events => to_value(&events),
+        verification => to_value(super::ledger_pages::last_verification(&state).await),
         ..layout(Some(&session), "dashboard", None)
     };
     render(&state, StatusCode::OK, "dashboard.html", context)
