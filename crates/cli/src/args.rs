@@ -285,6 +285,12 @@ pub struct NewChangeArgs {
     /// A link (commit, PR, pipeline run, ticket); repeat for several.
     #[arg(long = "link")]
     pub links: Vec<String>,
+    /// Test results: a link to the pipeline run or report, or a summary.
+    #[arg(long)]
+    pub test_evidence: Option<String>,
+    /// Security scan results (SAST/SCA/secret scan): a link or a summary.
+    #[arg(long)]
+    pub security_evidence: Option<String>,
     /// Retry-safe key: the same key and input never create twice (pipelines should pass their run id).
     #[arg(long)]
     pub idempotency_key: Option<String>,

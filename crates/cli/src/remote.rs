@@ -181,6 +181,8 @@ fn new_change(args: NewChangeArgs, json: bool) -> anyhow::Result<()> {
         "planned_start": args.planned_start,
         "planned_end": args.planned_end,
         "links": args.links,
+        "test_evidence": args.test_evidence,
+        "security_evidence": args.security_evidence,
     });
     let change = Client::new(&args.client).post("/api/v1/changes", &body, args.idempotency_key.as_deref())?;
     emit(json, &change, || {

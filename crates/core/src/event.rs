@@ -85,6 +85,12 @@ pub enum DomainEvent {
         planned_start: Option<Timestamp>,
         planned_end: Option<Timestamp>,
         links: Vec<String>,
+        /// Where the test results are (a pipeline run, a report), or a summary.
+        #[serde(default)]
+        test_evidence: Option<String>,
+        /// Security scan results (SAST/SCA/secret scan), as a link or a summary.
+        #[serde(default)]
+        security_evidence: Option<String>,
     },
     ChangeSubmitted {
         comment: Option<String>,

@@ -56,6 +56,8 @@ pub struct ChangeRecord {
     pub planned_start: Option<Timestamp>,
     pub planned_end: Option<Timestamp>,
     pub links: Vec<String>,
+    pub test_evidence: Option<String>,
+    pub security_evidence: Option<String>,
     pub assessment: Option<Assessment>,
     pub auto_approved: bool,
     pub approvals: Vec<Approval>,
@@ -91,6 +93,8 @@ impl ChangeRecord {
             planned_start,
             planned_end,
             links,
+            test_evidence,
+            security_evidence,
         } = event
         else {
             return None;
@@ -109,6 +113,8 @@ impl ChangeRecord {
             planned_start: *planned_start,
             planned_end: *planned_end,
             links: links.clone(),
+            test_evidence: test_evidence.clone(),
+            security_evidence: security_evidence.clone(),
             assessment: None,
             auto_approved: false,
             approvals: Vec::new(),
@@ -136,6 +142,23 @@ impl ChangeRecord {
         match &self.assessment {
             Some(assessment) => self.approvals.len() as u64 >= u64::from(assessment.approvals_required.max(1)),
             None => false,
+        }
+    }
+
+    /// How the change ended, once it has: `successful` (verified or closed after verification),
+    /// `failed`, `rolled_back`, `rejected` or `cancelled`; `None` while it is open.
+    pub fn outcome(&self) -> Option<&'static str> {
+        if self.rolled_back_at.is_some() {
+            return Some("rolled_back");
+        }
+        if self.failed_at.is_some() {
+            return Some("failed");
+        }
+        match self.state {
+            ChangeState::Verified | ChangeState::Closed if self.verified_at.is_some() => Some("successful"),
+            ChangeState::Rejected => Some("rejected"),
+            ChangeState::Cancelled => Some("cancelled"),
+            _ => None,
         }
     }
 

@@ -45,6 +45,8 @@ impl Scenario {
             planned_start: None,
             planned_end: None,
             links: vec![],
+            test_evidence: None,
+            security_evidence: None,
         };
         let record = ChangeRecord::create(&created, T0).unwrap();
         Scenario { tier: Tier::new(i64::from(tier)).unwrap(), record, events: vec![(created, T0)], clock: T0 }

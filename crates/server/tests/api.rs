@@ -137,6 +137,8 @@ fn change_body(title: &str) -> Value {
         "service": "payments-api",
         "environment": "production",
         "rollback_plan": "revert the config commit",
+        "test_evidence": "https://ci.example.com/payments/runs/981",
+        "security_evidence": "SAST: 0 high; SCA: 0 critical",
         "links": ["https://git.example.com/payments/payments-api/pull/42"]
     })
 }
@@ -149,6 +151,9 @@ async fn a_change_goes_through_its_lifecycle_over_http() {
     assert_eq!(created.body["id"], "CHG-000001");
     assert_eq!(created.body["state"], "draft");
     assert_eq!(created.body["requester"], "alice");
+    assert_eq!(created.body["test_evidence"], "https://ci.example.com/payments/runs/981");
+    assert_eq!(created.body["security_evidence"], "SAST: 0 high; SCA: 0 critical");
+    assert_eq!(created.body["outcome"], Value::Null, "an open change has no outcome");
     let submitted = app.act(&app.alice, "CHG-000001", "submit").await;
     assert_eq!(submitted.status, 200, "{}", submitted.body);
     assert_eq!(submitted.body["state"], "assessed");
@@ -185,6 +190,7 @@ async fn a_change_goes_through_its_lifecycle_over_http() {
         ]
     );
     assert_eq!(detail.body["available_actions"], json!([]), "an auditor may do nothing");
+    assert_eq!(detail.body["outcome"], "successful");
 }
 
 #[tokio::test(flavor = "multi_thread")]

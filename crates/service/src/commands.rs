@@ -34,6 +34,8 @@ pub struct NewChange {
     pub planned_start: Option<String>,
     pub planned_end: Option<String>,
     pub links: Vec<String>,
+    pub test_evidence: Option<String>,
+    pub security_evidence: Option<String>,
 }
 
 /// Input for a lifecycle action.
@@ -287,8 +289,12 @@ async fn create_change(
     let change_type: Option<ChangeType> = fields.parse("type", &input.change_type);
     let service = fields.name("service", &input.service);
     let environment = fields.name("environment", &input.environment);
-    for (field, plan) in [("implementation_plan", &input.implementation_plan), ("rollback_plan", &input.rollback_plan)]
-    {
+    for (field, plan) in [
+        ("implementation_plan", &input.implementation_plan),
+        ("rollback_plan", &input.rollback_plan),
+        ("test_evidence", &input.test_evidence),
+        ("security_evidence", &input.security_evidence),
+    ] {
         if let Some(plan) = plan {
             fields.text(field, plan, TEXT_LENGTH_MAX);
         }
@@ -329,6 +335,8 @@ async fn create_change(
         planned_start,
         planned_end,
         links: input.links.clone(),
+        test_evidence: input.test_evidence.clone().filter(|text| !text.trim().is_empty()),
+        security_evidence: input.security_evidence.clone().filter(|text| !text.trim().is_empty()),
     };
     tx.append(&stream_of(id), caller.name().as_str(), time, &event).await?;
     let record = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;

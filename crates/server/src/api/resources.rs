@@ -61,6 +61,8 @@ pub async fn create_change(
         planned_start: request.planned_start,
         planned_end: request.planned_end,
         links: request.links,
+        test_evidence: request.test_evidence,
+        security_evidence: request.security_evidence,
     };
     let Outcome { value, replayed } = state.service.create_change(&caller, input, key.as_ref()).await?;
     Ok(created(ChangeView::from(&value), replayed))

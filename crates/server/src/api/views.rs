@@ -29,6 +29,10 @@ pub struct CreateChangeRequest {
     pub planned_end: Option<String>,
     #[serde(default)]
     pub links: Vec<String>,
+    /// Test results: a link to the pipeline run or report, or a summary.
+    pub test_evidence: Option<String>,
+    /// Security scan results (SAST/SCA/secret scan): a link or a summary.
+    pub security_evidence: Option<String>,
 }
 
 /// Body of `POST /api/v1/changes/{id}/actions/{action}` (all fields optional).
@@ -136,6 +140,8 @@ pub struct ChangeView {
     pub planned_start: Option<String>,
     pub planned_end: Option<String>,
     pub links: Vec<String>,
+    pub test_evidence: Option<String>,
+    pub security_evidence: Option<String>,
     pub assessment: Option<AssessmentView>,
     pub auto_approved: bool,
     pub approvals: Vec<ApprovalView>,
@@ -151,6 +157,8 @@ pub struct ChangeView {
     pub failed_at: Option<String>,
     pub rolled_back_at: Option<String>,
     pub closed_at: Option<String>,
+    /// successful, failed, rolled_back, rejected or cancelled once the change has ended.
+    pub outcome: Option<String>,
     /// Number of events in the change's stream.
     pub version: u64,
 }
@@ -175,6 +183,8 @@ impl From<&ChangeRecord> for ChangeView {
             planned_start: time(change.planned_start),
             planned_end: time(change.planned_end),
             links: change.links.clone(),
+            test_evidence: change.test_evidence.clone(),
+            security_evidence: change.security_evidence.clone(),
             assessment: change.assessment.as_ref().map(|assessment| AssessmentView {
                 risk_class: assessment.risk_class.to_string(),
                 approvals_required: assessment.approvals_required,
@@ -210,6 +220,7 @@ impl From<&ChangeRecord> for ChangeView {
             failed_at: time(change.failed_at),
             rolled_back_at: time(change.rolled_back_at),
             closed_at: time(change.closed_at),
+            outcome: change.outcome().map(str::to_owned),
             version: change.version,
         }
     }

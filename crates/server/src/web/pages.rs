@@ -327,6 +327,8 @@ pub struct NewChangeForm {
     planned_start: String,
     planned_end: String,
     links: String,
+    test_evidence: String,
+    security_evidence: String,
 }
 
 async fn new_change_page(
@@ -400,6 +402,8 @@ pub async fn create_change(
         planned_start: datetime_local_to_rfc3339(&form.planned_start),
         planned_end: datetime_local_to_rfc3339(&form.planned_end),
         links: form.links.lines().filter_map(non_blank).collect(),
+        test_evidence: non_blank(&form.test_evidence),
+        security_evidence: non_blank(&form.security_evidence),
     };
     match state.service.create_change(&session.caller, input, None).await {
         Ok(outcome) => {
