@@ -37,6 +37,8 @@ pub struct WriteTx {
     /// changed ones (with whether they are new) are written once, at commit.
     changes: HashMap<ChangeId, ChangeRecord>,
     dirty_changes: std::collections::BTreeMap<ChangeId, bool>,
+    /// Services read in this transaction (they are looked up for every change and action).
+    services: HashMap<Name, ServiceRecord>,
     /// The highest change id created in this transaction (not yet in the `changes` table).
     created_change_id_max: u64,
 }
@@ -105,6 +107,7 @@ impl Store {
             stream_versions: HashMap::new(),
             changes: HashMap::new(),
             dirty_changes: std::collections::BTreeMap::new(),
+            services: HashMap::new(),
             created_change_id_max: 0,
         })
     }
@@ -381,15 +384,25 @@ impl WriteTx {
     }
 
     pub async fn service(&mut self, name: &Name) -> Result<Option<ServiceRecord>, StoreError> {
+        if let Some(record) = self.services.get(name) {
+            return Ok(Some(record.clone()));
+        }
         let row = sqlx::query("SELECT record FROM services WHERE name = $1")
             .bind(name.as_str())
             .fetch_optional(&mut *self.transaction)
             .await?;
-        row.map(|row| decode_record(&row)).transpose()
+        let record: Option<ServiceRecord> = row.map(|row| decode_record(&row)).transpose()?;
+        if let Some(record) = &record {
+            self.services.insert(name.clone(), record.clone());
+        }
+        Ok(record)
     }
 
     /// Whether a record with this key exists in `table` (`teams`, `users`, `services`).
     pub async fn exists(&mut self, table: KeyedTable, name: &Name) -> Result<bool, StoreError> {
+        if matches!(table, KeyedTable::Services) {
+            return Ok(self.service(name).await?.is_some());
+        }
         let sql = match table {
             KeyedTable::Teams => "SELECT COUNT(*) FROM teams WHERE name = $1",
             KeyedTable::Users => "SELECT COUNT(*) FROM users WHERE name = $1",
