@@ -10,6 +10,7 @@
 //! One code path serves SQLite and PostgreSQL through `sqlx::Any` with `$N` placeholders; the
 //! few places where the dialects truly differ (DDL types, triggers, row locks) are marked.
 
+mod group;
 mod ledger;
 mod migrations;
 mod read;
@@ -17,13 +18,13 @@ pub mod testing;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
+pub use group::GROUP_SIZE_MAX;
 pub use ledger::StoredCheckpoint;
 pub use read::{ChangeFilter, ChangePage, LedgerHead, StateCount};
 pub use write::{IdempotencyRecord, KeyedTable, WriteTx};
@@ -78,6 +79,8 @@ pub enum StoreError {
     Ledger(#[from] changegate_ledger::LedgerError),
     #[error("write conflict: {0}")]
     Conflict(String),
+    #[error("the shared write transaction failed: {0}")]
+    GroupCommit(String),
 }
 
 /// A handle on the database. Cheap to clone.
@@ -85,9 +88,10 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time; taking this lock before `BEGIN` keeps writers of this
-    /// process from failing with SQLITE_BUSY against each other. PostgreSQL uses a row lock.
-    write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Writers of this process queue here and share transactions (group commit). Across
+    /// processes, the ledger head row lock (PostgreSQL) or the database write lock (SQLite)
+    /// serialises them.
+    group: group::Group,
 }
 
 impl Store {
@@ -117,7 +121,7 @@ impl Store {
                     })
                     .connect(&url)
                     .await?;
-                Store { pool, backend: Backend::Sqlite, write_lock: Arc::default() }
+                Store { pool, backend: Backend::Sqlite, group: group::Group::default() }
             }
             StoreLocation::Postgres(url) => {
                 let pool = AnyPoolOptions::new()
@@ -125,7 +129,7 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
-                Store { pool, backend: Backend::Postgres, write_lock: Arc::default() }
+                Store { pool, backend: Backend::Postgres, group: group::Group::default() }
             }
         };
         migrations::migrate(&store).await?;

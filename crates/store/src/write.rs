@@ -50,32 +50,7 @@ pub struct WriteTx {
 const ROWS_PER_INSERT: usize = 32;
 
 impl Store {
-    /// Runs `body` in one write transaction. Commits when it returns `Ok`, rolls back on `Err`.
-    /// All writers are serialised by the ledger head lock, so what `body` reads is current.
-    pub async fn write<T, E>(&self, body: impl AsyncFnOnce(&mut WriteTx) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let _process_guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().await),
-            Backend::Postgres => None,
-        };
-        let mut write = self.begin_write().await.map_err(E::from)?;
-        let result = body(&mut write).await;
-        match result {
-            Ok(value) => {
-                write.commit().await.map_err(E::from)?;
-                Ok(value)
-            }
-            Err(error) => {
-                // Dropping the transaction rolls it back.
-                drop(write);
-                Err(error)
-            }
-        }
-    }
-
-    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let mut transaction = self.pool.begin().await?;
         // The ledger head lock. The dialects differ: PostgreSQL locks the row with FOR UPDATE
         // (as Tessera's PostgreSQL driver does); SQLite has no FOR UPDATE, so a no-op UPDATE
@@ -179,6 +154,40 @@ impl WriteTx {
         self.project(stream, &envelope, event).await?;
         self.appended.push(envelope.clone());
         Ok(envelope)
+    }
+
+    /// Starts one writer's part of a shared transaction: a savepoint, and a copy of the
+    /// in-memory state to restore if the writer fails.
+    pub(crate) async fn begin_member(&mut self) -> Result<MemberSnapshot, StoreError> {
+        sqlx::query("SAVEPOINT member").execute(&mut *self.transaction).await?;
+        Ok(MemberSnapshot {
+            frontier: self.frontier.clone(),
+            appended: self.appended.len(),
+            pending_nodes: self.pending_nodes.len(),
+            stream_versions: self.stream_versions.clone(),
+            changes: self.changes.clone(),
+            dirty_changes: self.dirty_changes.clone(),
+            services: self.services.clone(),
+            created_change_id_max: self.created_change_id_max,
+        })
+    }
+
+    /// Ends one writer's part: keeps it, or rolls the database and the memory back to the
+    /// savepoint.
+    pub(crate) async fn end_member(&mut self, keep: bool, snapshot: MemberSnapshot) -> Result<(), StoreError> {
+        if !keep {
+            sqlx::query("ROLLBACK TO SAVEPOINT member").execute(&mut *self.transaction).await?;
+            self.frontier = snapshot.frontier;
+            self.appended.truncate(snapshot.appended);
+            self.pending_nodes.truncate(snapshot.pending_nodes);
+            self.stream_versions = snapshot.stream_versions;
+            self.changes = snapshot.changes;
+            self.dirty_changes = snapshot.dirty_changes;
+            self.services = snapshot.services;
+            self.created_change_id_max = snapshot.created_change_id_max;
+        }
+        sqlx::query("RELEASE SAVEPOINT member").execute(&mut *self.transaction).await?;
+        Ok(())
     }
 
     /// Writes what this transaction kept in memory: events, tree nodes and changed changes.
@@ -481,7 +490,7 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn commit(mut self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
         self.flush().await?;
         let WriteTx { mut transaction, frontier, size_at_start, .. } = self;
         if frontier.size() != size_at_start {
@@ -502,6 +511,18 @@ impl WriteTx {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// What a writer's savepoint restores in memory when the writer fails.
+pub(crate) struct MemberSnapshot {
+    frontier: Frontier,
+    appended: usize,
+    pending_nodes: usize,
+    stream_versions: HashMap<String, u64>,
+    changes: HashMap<ChangeId, ChangeRecord>,
+    dirty_changes: std::collections::BTreeMap<ChangeId, bool>,
+    services: HashMap<Name, ServiceRecord>,
+    created_change_id_max: u64,
 }
 
 /// Tables keyed by a name.

@@ -308,3 +308,78 @@ async fn idempotency_keys_replay_and_refuse_reuse() {
         assert_eq!(store.event_count().await.unwrap(), count);
     }
 }
+
+#[tokio::test]
+async fn a_failing_writer_in_a_group_loses_only_its_own_writes() {
+    for test_store in every_backend().await {
+        let store = test_store.store.clone();
+        let before = store.event_count().await.unwrap();
+        let mut tasks = Vec::new();
+        for number in 0..24u32 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let name = Name::parse(&format!("team-{number}")).unwrap();
+                let result: Result<(), StoreError> = store
+                    .write(async |tx| {
+                        let event = DomainEvent::TeamCreated { name: name.clone(), description: String::new() };
+                        tx.append(&StreamId::Team(name.clone()), "admin", START, &event).await?;
+                        tokio::task::yield_now().await;
+                        if number % 3 == 0 { Err(StoreError::Conflict("this writer fails".into())) } else { Ok(()) }
+                    })
+                    .await;
+                (number, result.is_ok())
+            }));
+        }
+        let mut kept = Vec::new();
+        for task in tasks {
+            let (number, ok) = task.await.unwrap();
+            assert_eq!(ok, number % 3 != 0, "writer {number}");
+            if ok {
+                kept.push(format!("team-{number}"));
+            }
+        }
+        let mut teams: Vec<String> = store.teams().await.unwrap().iter().map(|team| team.name.to_string()).collect();
+        teams.sort();
+        kept.sort();
+        assert_eq!(teams, kept, "{:?}: exactly the successful writers' teams", test_store.backend());
+        let events = store.events_after(0, 10_000).await.unwrap();
+        assert_eq!(events.len() as u64, before + kept.len() as u64);
+        assert!(events.iter().enumerate().all(|(position, event)| event.sequence == position as u64 + 1), "gap-free");
+        let leaves: Vec<_> = events.iter().map(|event| leaf_hash(&event.leaf_bytes())).collect();
+        assert_eq!(store.ledger_head().await.unwrap().root, root_from_leaf_hashes(&leaves));
+    }
+}
+
+#[tokio::test]
+async fn a_writer_cancelled_mid_transaction_leaves_nothing_behind() {
+    for test_store in every_backend().await {
+        let store = test_store.store.clone();
+        let before = store.event_count().await.unwrap();
+        let slow = store.clone();
+        let cancelled = tokio::spawn(async move {
+            let _: Result<(), StoreError> = slow
+                .write(async |tx| {
+                    let name = Name::parse("abandoned").unwrap();
+                    let event = DomainEvent::TeamCreated { name: name.clone(), description: String::new() };
+                    tx.append(&StreamId::Team(name), "admin", START, &event).await?;
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    Ok(())
+                })
+                .await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        cancelled.abort();
+        let _ = cancelled.await;
+        let name = Name::parse("kept").unwrap();
+        store
+            .write(async |tx| {
+                let event = DomainEvent::TeamCreated { name: name.clone(), description: String::new() };
+                tx.append(&StreamId::Team(name.clone()), "admin", START, &event).await.map(|_| ())
+            })
+            .await
+            .unwrap();
+        let teams: Vec<String> = store.teams().await.unwrap().iter().map(|team| team.name.to_string()).collect();
+        assert_eq!(teams, ["kept"], "{:?}", test_store.backend());
+        assert_eq!(store.event_count().await.unwrap(), before + 1);
+    }
+}
