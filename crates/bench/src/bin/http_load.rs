@@ -55,11 +55,13 @@ fn main() {
                     let change: serde_json::Value = response.body_mut().read_json().unwrap();
                     let id = change["id"].as_str().unwrap().to_owned();
                     let begun = Instant::now();
-                    let response = agent
+                    let mut response = agent
                         .post(format!("{base}/api/v1/changes/{id}/actions/submit"))
                         .header("Authorization", format!("Bearer {token}"))
                         .send_empty()
                         .unwrap();
+                    // Reading the body returns the connection to the pool (keep-alive).
+                    let _ = response.body_mut().read_to_vec().unwrap();
                     latencies.push(begun.elapsed());
                     assert_eq!(response.status(), 200);
                     number += 1;
