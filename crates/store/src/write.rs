@@ -41,6 +41,8 @@ pub struct WriteTx {
     services: HashMap<Name, ServiceRecord>,
     /// The highest change id created in this transaction (not yet in the `changes` table).
     created_change_id_max: u64,
+    /// The highest change id in the `changes` table when this transaction began, once read.
+    stored_change_id_max: Option<u64>,
 }
 
 /// Rows per multi-row INSERT. Kept small on purpose: sqlx's SQLite driver resolves each `$N`
@@ -87,6 +89,7 @@ impl Store {
             dirty_changes: std::collections::BTreeMap::new(),
             services: HashMap::new(),
             created_change_id_max: 0,
+            stored_change_id_max: None,
         })
     }
 }
@@ -241,13 +244,43 @@ impl WriteTx {
             query.execute(&mut *self.transaction).await?;
         }
         let dirty = std::mem::take(&mut self.dirty_changes);
+        let mut created = Vec::new();
         for (id, is_new) in dirty {
             let record = self
                 .changes
                 .get(&id)
                 .cloned()
                 .ok_or_else(|| StoreError::Corrupt(format!("dirty change {id} not loaded")))?;
-            self.put_change(&record, is_new).await?;
+            if is_new {
+                created.push(record);
+            } else {
+                self.update_change(&record).await?;
+            }
+        }
+        for chunk in created.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let numbers: Vec<String> = (1..=8).map(|offset| format!("${}", row * 8 + offset)).collect();
+                    format!("({})", numbers.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for record in chunk {
+                query = query
+                    .bind(record.id.number() as i64)
+                    .bind(record.state.as_str())
+                    .bind(record.service.to_string())
+                    .bind(record.requester.to_string())
+                    .bind(record.change_type.as_str())
+                    .bind(record.created_at.unix_ms())
+                    .bind(record.updated_at.unix_ms())
+                    .bind(encode(record));
+            }
+            query.execute(&mut *self.transaction).await?;
         }
         Ok(())
     }
@@ -348,14 +381,9 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn put_change(&mut self, record: &ChangeRecord, insert: bool) -> Result<(), StoreError> {
-        let sql = if insert {
-            "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        } else {
-            "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
-             updated_at = $7, record = $8 WHERE id = $1"
-        };
+    async fn update_change(&mut self, record: &ChangeRecord) -> Result<(), StoreError> {
+        let sql = "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
+             updated_at = $7, record = $8 WHERE id = $1";
         sqlx::query(sql)
             .bind(record.id.number() as i64)
             .bind(record.state.as_str())
@@ -444,9 +472,18 @@ impl WriteTx {
 
     /// The id the next change will get.
     pub async fn next_change_id(&mut self) -> Result<ChangeId, StoreError> {
-        let maximum: Option<i64> =
-            sqlx::query("SELECT MAX(id) FROM changes").fetch_one(&mut *self.transaction).await?.try_get(0)?;
-        let stored = maximum.unwrap_or(0) as u64;
+        // Read the stored maximum once per transaction: the head lock keeps others out, and the
+        // ids this transaction creates are tracked in memory.
+        let stored = match self.stored_change_id_max {
+            Some(stored) => stored,
+            None => {
+                let maximum: Option<i64> =
+                    sqlx::query("SELECT MAX(id) FROM changes").fetch_one(&mut *self.transaction).await?.try_get(0)?;
+                let stored = maximum.unwrap_or(0) as u64;
+                self.stored_change_id_max = Some(stored);
+                stored
+            }
+        };
         Ok(ChangeId::new(stored.max(self.created_change_id_max) + 1))
     }
 
