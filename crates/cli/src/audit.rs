@@ -206,7 +206,7 @@ fn verify_bundle(bundle: &Path, public_key: &str, json: bool) -> anyhow::Result<
             break;
         };
         frontier.append(leaf_hash(&leaf));
-        if frontier.size() % 4096 == 0 {
+        if frontier.size().is_multiple_of(4096) {
             bar.set_position(frontier.size());
         }
     }

@@ -40,6 +40,9 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the server did not become ready within 30 s");
     }
 

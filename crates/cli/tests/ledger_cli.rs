@@ -50,6 +50,9 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("serve did not become ready");
     }
 }
