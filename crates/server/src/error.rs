@@ -66,16 +66,21 @@ impl ApiError {
     }
 }
 
+/// The HTTP status of a service error, the same for the API and the pages.
+pub(crate) fn status_of(error: &ServiceError) -> StatusCode {
+    match error {
+        ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+        ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
+        ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let status = match &error {
-            ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
-            ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = status_of(&error);
         if let ServiceError::Store(inner) = &error {
             tracing::error!(error = %inner, "store failure");
         }

@@ -10,6 +10,7 @@ use changegate_core::{ChangeId, Role};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::pages::CsrfForm;
 use super::render::{self, Flash, layout, render, service_error, to_value};
 use super::session::{Session, csrf_refusal};
 use crate::AppState;
@@ -79,12 +80,6 @@ pub async fn ledger_page(
         ..layout(Some(&session), "ledger", flash)
     };
     render(&state, StatusCode::OK, "ledger.html", context)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CsrfForm {
-    csrf: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(user = %session.caller.name()))]

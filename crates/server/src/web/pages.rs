@@ -161,7 +161,7 @@ pub async fn login(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct CsrfForm {
-    csrf: Option<String>,
+    pub csrf: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(user = %session.caller.name()))]

@@ -131,17 +131,7 @@ pub fn error_page(
     render(state, status, "error.html", context)
 }
 
-/// The status a service error is shown with.
-pub fn status_of(error: &ServiceError) -> StatusCode {
-    match error {
-        ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-        ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
-        ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
+pub(crate) use crate::error::status_of;
 
 /// A message for people; store failures are logged, not shown.
 pub fn message_of(error: &ServiceError) -> String {
