@@ -1,108 +1,20 @@
 //! Durability and the real binary: start `changegate serve`, acknowledge N writes, `kill -9` it,
 //! start it again, and find all N. Also drives the CLI client commands against it.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::process::Command;
+
+use common::{BINARY, Server, get, init, post};
 use serde_json::{Value, json};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_changegate");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let port = free_port();
-        let child = Command::new(BINARY)
-            .args(["serve", "--data-dir"])
-            .arg(data_dir)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("CHANGEGATE_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        while Instant::now() < deadline {
-            if agent.get(format!("{base}/readyz")).call().is_ok_and(|response| response.status() == 200) {
-                return Server { child, base };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let mut child = child;
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the server did not become ready within 30 s");
-    }
-
-    /// SIGKILL: no shutdown handler runs, nothing gets flushed on the way out.
-    fn kill_hard(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
-
-fn post(base: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let mut response = agent()
-        .post(format!("{base}{path}"))
-        .header("Authorization", format!("Bearer {token}"))
-        .send_json(body)
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.body_mut().read_json().unwrap_or(Value::Null))
-}
-
-fn get(base: &str, token: &str, path: &str) -> Value {
-    agent()
-        .get(format!("{base}{path}"))
-        .header("Authorization", format!("Bearer {token}"))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap()
-}
-
-fn init(data_dir: &Path) -> String {
-    let output = Command::new(BINARY)
-        .args(["init", "--json", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("CHANGEGATE_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "init failed: {}", String::from_utf8_lossy(&output.stderr));
-    let answer: Value = serde_json::from_slice(&output.stdout).expect("init --json prints JSON");
-    answer["admin_token"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn acknowledged_writes_survive_kill_9() {
     const WRITES: usize = 60;
     let directory = tempfile::tempdir().unwrap();
-    let token = init(directory.path());
-    let server = Server::start(directory.path());
+    let data_dir = directory.path().to_str().unwrap();
+    let token = init(&["--data-dir", data_dir]);
+    let server = Server::start(&["--data-dir", data_dir]);
     let (status, _) =
         post(&server.base, &token, "/api/v1/services", json!({"name": "payments-api", "team": "payments", "tier": 2}));
     assert_eq!(status, 201);
@@ -117,7 +29,7 @@ fn acknowledged_writes_survive_kill_9() {
         get(&server.base, &token, "/api/v1/events?after=0&limit=1000")["items"].as_array().unwrap().len();
     server.kill_hard();
 
-    let server = Server::start(directory.path());
+    let server = Server::start(&["--data-dir", data_dir]);
     let page = get(&server.base, &token, "/api/v1/changes?limit=500");
     let mut found: Vec<String> =
         page["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
@@ -148,7 +60,8 @@ fn cli(base: &str, token: &str, arguments: &[&str]) -> (bool, String, String) {
 #[test]
 fn the_cli_client_drives_a_change_and_reports_errors() {
     let directory = tempfile::tempdir().unwrap();
-    let admin = init(directory.path());
+    let data_dir = directory.path().to_str().unwrap();
+    let admin = init(&["--data-dir", data_dir]);
     let output = Command::new(BINARY)
         .args(["user", "add", "--json", "--name", "alice", "--roles", "requester", "--data-dir"])
         .arg(directory.path())
@@ -158,7 +71,7 @@ fn the_cli_client_drives_a_change_and_reports_errors() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let alice: Value = serde_json::from_slice(&output.stdout).unwrap();
     let alice = alice["token"].as_str().unwrap().to_owned();
-    let server = Server::start(directory.path());
+    let server = Server::start(&["--data-dir", data_dir]);
     let base = server.base.clone();
 
     let (ok, _, error) =

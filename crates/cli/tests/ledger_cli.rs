@@ -2,74 +2,13 @@
 //! export; tampering caught with a non-zero exit that names the index; and several `serve`
 //! instances appending to one PostgreSQL log concurrently without forking it.
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::{Server, changegate, init, post, text};
 use serde_json::{Value, json};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_changegate");
-
-fn changegate(arguments: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(arguments)
-        .env_remove("CHANGEGATE_DATABASE_URL")
-        .env_remove("CHANGEGATE_SIGNING_KEY")
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(arguments: &[&str]) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(BINARY)
-            .arg("serve")
-            .args(arguments)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("CHANGEGATE_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if agent.get(format!("{base}/readyz")).call().is_ok_and(|response| response.status() == 200) {
-                return Server { child, base };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let mut child = child;
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("serve did not become ready");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn post(base: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut response =
-        agent.post(format!("{base}{path}")).header("Authorization", format!("Bearer {token}")).send_json(body).unwrap();
-    (response.status().as_u16(), response.body_mut().read_json().unwrap_or(Value::Null))
-}
 
 fn seed_changes(base: &str, token: &str, count: usize) {
     let (status, _) =
@@ -83,16 +22,6 @@ fn seed_changes(base: &str, token: &str, count: usize) {
         let (status, _) = post(base, token, &format!("/api/v1/changes/{id}/actions/submit"), json!({}));
         assert_eq!(status, 200);
     }
-}
-
-fn init(arguments: &[&str]) -> String {
-    let mut all = vec!["init", "--json"];
-    all.extend_from_slice(arguments);
-    let output = changegate(&all);
-    assert!(output.status.success(), "{}", text(&output));
-    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(answer["ledger_public_key"].as_str().unwrap().starts_with("changegate-"));
-    answer["admin_token"].as_str().unwrap().to_owned()
 }
 
 #[test]
