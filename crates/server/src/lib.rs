@@ -8,6 +8,7 @@
 pub mod api;
 mod error;
 mod extract;
+mod metrics;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .nest("/api", api::routes())
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(BODY_SIZE_MAX_BYTES))

@@ -268,6 +268,9 @@ async fn authentication_and_authorization() {
     let forged = app.get("/api/v1/changes", Some(&format!("cg_{}", "0".repeat(64)))).await;
     assert_eq!(forged.status, 401);
     assert_eq!(app.events().await, before, "unauthenticated attempts are not written");
+    let metrics = app.get("/metrics", None).await;
+    let metrics = metrics.body.as_str().unwrap().to_owned();
+    assert!(metrics.contains("changegate_unauthenticated_requests_total 2"), "they are counted: {metrics}");
 
     let auditor = app.create_change(&app.auditor, "x").await;
     assert_eq!((auditor.status, auditor.code()), (403, "forbidden"));

@@ -662,3 +662,23 @@ fn the_ledger_page_verifies_and_the_dashboard_shows_a_failed_verification() {
     assert_eq!(proof["proofs"].as_array().unwrap().len(), proof["entries"].as_array().unwrap().len());
     assert!(!proof["proofs"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn the_incidents_page_lists_incidents_with_their_changes() {
+    let app = TestApp::start();
+    let id = app.create_change(&app.alice, "Caused trouble");
+    let incident = changegate_service::NewIncident {
+        title: "Checkout <errors>".into(),
+        service: "payments-api".into(),
+        severity: "sev2".into(),
+        detected_at: None,
+        caused_by: Some(id.to_string()),
+    };
+    app.block_on(app.service.open_incident(&app.caller(&app.alice), incident, None)).unwrap();
+    let mut bob = app.signed_in(&app.bob);
+    let page = bob.get("/incidents");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("INC-000001"));
+    assert!(page.body.contains(&format!("href=\"/changes/{id}\"")));
+    assert!(page.body.contains("Checkout &lt;errors&gt;"), "escaped title");
+}

@@ -56,6 +56,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("change.html", include_str!("../../templates/change.html")),
     ("services.html", include_str!("../../templates/services.html")),
     ("ledger.html", include_str!("../../templates/ledger.html")),
+    ("incidents.html", include_str!("../../templates/incidents.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -86,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/changes/{id}", get(pages::change_page))
         .route("/changes/{id}/actions/{action}", post(pages::change_action))
         .route("/services", get(pages::services))
+        .route("/incidents", get(pages::incidents))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))

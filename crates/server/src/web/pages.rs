@@ -618,6 +618,19 @@ pub async fn services(State(state): State<AppState>, session: Session) -> Respon
     render(&state, StatusCode::OK, "services.html", context)
 }
 
+#[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
+pub async fn incidents(State(state): State<AppState>, session: Session) -> Response {
+    let incidents = match state.service.incidents(&session.caller, changegate_store::PAGE_SIZE_MAX).await {
+        Ok(incidents) => incidents,
+        Err(error) => return service_error(&state, Some(&session), error),
+    };
+    let context = context! {
+        incidents => to_value(&incidents),
+        ..layout(Some(&session), "incidents", None)
+    };
+    render(&state, StatusCode::OK, "incidents.html", context)
+}
+
 #[tracing::instrument(skip_all, fields(path = %uri.path()))]
 pub async fn not_found(State(state): State<AppState>, MaybeSession(session): MaybeSession, uri: Uri) -> Response {
     render::error_page(
