@@ -39,7 +39,8 @@ async fn spawn_app() -> TestApp {
 
 async fn spawn_app_on(test_store: TestStore) -> TestApp {
     let store = test_store.store.clone();
-    let service = Service::new(store.clone(), Arc::new(SystemClock));
+    let signer = changegate_ledger::NoteSigner::from_secret_bytes("changegate-apitest", &[3; 32]).unwrap();
+    let service = Service::new(store.clone(), Arc::new(SystemClock)).with_signer(signer);
     let admin = service.bootstrap_admin("admin").await.unwrap();
     let user = |name: &str, roles: &[&str]| NewUser {
         name: name.into(),
@@ -122,6 +123,13 @@ impl TestApp {
 
     async fn act(&self, token: &str, id: &str, action: &str) -> Answer {
         self.post(&format!("/api/v1/changes/{id}/actions/{action}"), token, json!({})).await
+    }
+
+    async fn get_text(&self, path: &str, token: &str) -> (u16, String) {
+        let request = self.agent.get(format!("{}{path}", self.base)).header("Authorization", format!("Bearer {token}"));
+        let mut response = tokio::task::block_in_place(|| request.call()).unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap_or_default())
     }
 
     async fn events(&self) -> u64 {
@@ -464,4 +472,72 @@ async fn oversized_bodies_get_413_in_the_error_shape_everywhere() {
     }
     assert_eq!(app.post("/api/v1/changes", &app.alice, long).await.status, 201);
     assert_eq!(app.events().await, before + 1);
+}
+
+fn hash(text: &Value) -> [u8; 32] {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text.as_str().unwrap()).unwrap().try_into().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ledger_api_serves_checkpoints_entries_and_proofs_that_verify() {
+    let app = spawn_app().await;
+    app.create_change(&app.alice, "Ledgered").await;
+    app.act(&app.alice, "CHG-000001", "submit").await;
+    assert_eq!(app.get("/api/v1/ledger/checkpoint", Some(&app.alice)).await.status, 404, "none signed yet");
+    let signed = app.post("/api/v1/ledger/checkpoint", &app.admin, json!({})).await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let size = signed.body["size"].as_u64().unwrap();
+    let (status, note) = app.get_text("/api/v1/ledger/checkpoint", &app.alice).await;
+    assert_eq!(status, 200);
+    let (_, public_key) = app.get_text("/api/v1/ledger/public-key", &app.alice).await;
+    let verifier = changegate_ledger::NoteVerifier::from_verifier_key(public_key.trim()).unwrap();
+    let checkpoint = changegate_ledger::open_checkpoint(&note, &verifier).unwrap();
+    assert_eq!(checkpoint.size, size);
+
+    let entries = app.get(&format!("/api/v1/ledger/entries?start=0&end={size}"), Some(&app.alice)).await;
+    assert_eq!(entries.body.as_array().unwrap().len() as u64, size);
+    let leaf = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(entries.body[2]["leaf"].as_str().unwrap()).unwrap()
+    };
+    let proof = app.get(&format!("/api/v1/ledger/proof/inclusion?index=2&tree_size={size}"), Some(&app.alice)).await;
+    assert_eq!(proof.status, 200, "{}", proof.body);
+    let hashes: Vec<[u8; 32]> = proof.body["hashes"].as_array().unwrap().iter().map(hash).collect();
+    changegate_ledger::verify_inclusion(&changegate_ledger::leaf_hash(&leaf), 2, size, &hashes, &checkpoint.root)
+        .unwrap();
+
+    let consistency = app.get(&format!("/api/v1/ledger/proof/consistency?from=3&to={size}"), Some(&app.alice)).await;
+    assert_eq!(consistency.status, 200, "{}", consistency.body);
+    let hashes: Vec<[u8; 32]> = consistency.body["hashes"].as_array().unwrap().iter().map(hash).collect();
+    let from_root = hash(&consistency.body["from_root"]);
+    changegate_ledger::verify_consistency(3, size, &hashes, &from_root, &checkpoint.root).unwrap();
+
+    let change_proof = app.get("/api/v1/changes/CHG-000001/proof", Some(&app.auditor)).await;
+    assert_eq!(change_proof.status, 200);
+    assert_eq!(change_proof.body["proofs"].as_array().unwrap().len(), 3, "created, submitted, assessed");
+
+    assert_eq!(
+        app.get(&format!("/api/v1/ledger/entries?start=0&end={}", size + 5), Some(&app.alice)).await.status,
+        422
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/ledger/proof/inclusion?index={size}&tree_size={size}"), Some(&app.alice))
+            .await
+            .status,
+        422
+    );
+    assert_eq!(app.get("/api/v1/ledger/proof/inclusion?index=1", Some(&app.alice)).await.code(), "invalid_query");
+
+    let before = app.events().await;
+    let refused = app.post("/api/v1/ledger/verify", &app.alice, json!({})).await;
+    assert_eq!((refused.status, refused.code()), (403, "forbidden"));
+    let denial = app.get(&format!("/api/v1/events?after={before}"), Some(&app.admin)).await;
+    assert_eq!(denial.body["items"][0]["type"], "access_denied", "the refusal is recorded");
+    let verified = app.post("/api/v1/ledger/verify", &app.auditor, json!({})).await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert_eq!(verified.body["ok"], true);
+    let status = app.get("/api/v1/ledger/status", Some(&app.alice)).await;
+    assert_eq!(status.body["last_verification"]["ok"], true);
+    assert!(status.body["verifier_key"].as_str().unwrap().starts_with("changegate-apitest+"));
 }

@@ -540,6 +540,22 @@ impl Service {
             .await
     }
 
+    /// Records that `caller` was refused `action` on `target` (an `access_denied` event in a
+    /// transaction of its own) and returns the refusal to hand back.
+    pub(crate) async fn refuse(&self, caller: &Caller, action: &str, target: &str, reason: String) -> ServiceError {
+        let time = self.now();
+        let written = self
+            .store()
+            .write(async |tx: &mut WriteTx| -> Result<Denied, ServiceError> {
+                deny(tx, caller, time, action, target, reason.clone()).await
+            })
+            .await;
+        match written {
+            Ok(Denied(reason)) => ServiceError::Forbidden(reason),
+            Err(error) => error,
+        }
+    }
+
     /// Creates the first admin of an empty store, with a token. Refused once any user exists.
     pub async fn bootstrap_admin(&self, name: &str) -> Result<CreatedUser, ServiceError> {
         let time = self.now();

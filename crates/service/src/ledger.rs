@@ -105,7 +105,8 @@ impl Service {
         if let Some(caller) = caller
             && !caller.has_any_role(&[Role::Admin, Role::Auditor])
         {
-            return Err(ServiceError::Forbidden("signing a checkpoint needs the admin or auditor role".into()));
+            let reason = "signing a checkpoint needs the admin or auditor role".to_owned();
+            return Err(self.refuse(caller, "sign_checkpoint", "ledger", reason).await);
         }
         let signer = self.require_signer()?;
         Ok(self.store().sign_checkpoint(signer, self.now()).await?)
@@ -268,7 +269,8 @@ impl Service {
         if let Some(caller) = caller
             && !caller.has_any_role(&[Role::Admin, Role::Auditor])
         {
-            return Err(ServiceError::Forbidden("verifying the ledger needs the admin or auditor role".into()));
+            let reason = "verifying the ledger needs the admin or auditor role".to_owned();
+            return Err(self.refuse(caller, "verify_ledger", "ledger", reason).await);
         }
         let report = self.verify_ledger_quietly(progress).await?;
         let actor = caller.map(|caller| caller.name().to_string()).unwrap_or_else(|| "system".to_owned());
