@@ -130,6 +130,12 @@ pub enum Command {
     /// The tamper-evident audit ledger: checkpoints, verification, proofs, export.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The predictive risk model.
+    #[command(subcommand)]
+    Risk(RiskCommand),
+    /// Approval policies as code (Rego): show the default, evaluate, test.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Read the event log.
     Events {
         #[command(flatten)]
@@ -404,5 +410,47 @@ pub enum AuditCommand {
         /// Output directory (created).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print the default policy that ships in the binary.
+    Show {
+        /// Include its Rego tests.
+        #[arg(long)]
+        with_tests: bool,
+    },
+    /// Evaluate a policy against an input document (see docs/policy.md for its fields).
+    Eval {
+        /// The policy input as JSON.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// A .rego file or a directory of them (default: the built-in policy).
+        #[arg(long, value_name = "PATH")]
+        policy: Option<PathBuf>,
+        /// Give up (and refuse) after this long.
+        #[arg(long, default_value_t = 500)]
+        time_limit_ms: u64,
+    },
+    /// Run the `test_*` rules of a policy directory, like `opa test`; exits 1 when any fails.
+    Test {
+        /// Directory of .rego files (policies and their tests).
+        directory: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Measure the model on a just-in-time defect-prediction CSV: sort by commit date, train on
+    /// the first part, test on the rest; print ROC AUC, Brier score, sizes and timings.
+    Benchmark {
+        /// The CSV (the 14 Kamei metrics and `bug`; any of the spellings in docs and
+        /// shared/data/README.md; a `commitdate` string or a Unix `date` column).
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+        /// Share of the rows, oldest first, to train on.
+        #[arg(long, default_value_t = 0.8)]
+        train_fraction: f64,
     },
 }

@@ -9,7 +9,9 @@ mod client;
 mod keys;
 mod local;
 mod output;
+mod policy;
 mod remote;
+mod risk;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> ExitCode {
         | Command::Demo { .. }
         | Command::Audit(_)
         | Command::User(args::UserCommand::Add { .. }) => local::run(cli.command, json),
+        Command::Policy(command) => policy::run(command, json),
+        Command::Risk(command) => risk::run(command, json),
         command => remote::run(command, json),
     };
     match result {
