@@ -150,7 +150,7 @@ async fn a_small_seed_builds_a_sound_history() {
         }
     }
 
-    assert!(service.store().verify_change_projections().await.expect("projections verify").is_empty());
+    assert!(service.store().verify_projections().await.expect("projections verify").is_empty());
     let dashboard = service.dashboard(&caller).await.expect("dashboard");
     assert_eq!(dashboard.total_changes, 400);
     assert_eq!(dashboard.ledger.size, summary.events, "the summary counts every event, the admin's too");

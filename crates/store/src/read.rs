@@ -1,6 +1,6 @@
 //! Reading: projections, events and ledger nodes. Reads never take the write lock.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use changegate_core::event::EventEnvelope;
 use changegate_core::{
@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
+use crate::write::encode;
 use crate::{PAGE_SIZE_MAX, Store, StoreError};
 
 /// Filters for listing changes, newest first.
@@ -261,49 +262,133 @@ impl Store {
         Ok(hashes)
     }
 
-    /// Rebuilds every change projection from the events and returns the ids whose stored
-    /// projection differs from the fold (empty when the projections are sound).
-    pub async fn verify_change_projections(&self) -> Result<Vec<ChangeId>, StoreError> {
-        let mut folded: HashMap<ChangeId, ChangeRecord> = HashMap::new();
+    /// Rebuilds every projection (changes, services, teams, users, tokens, incidents) from the
+    /// events and returns the keys whose stored row differs from the fold, or exists on one side
+    /// only, such as `change/CHG-000001` or `token/tok_…` (empty when the projections are sound).
+    pub async fn verify_projections(&self) -> Result<Vec<String>, StoreError> {
+        let mut folded: BTreeMap<String, String> = BTreeMap::new();
+        let mut changes: HashMap<ChangeId, ChangeRecord> = HashMap::new();
+        let mut incidents: HashMap<IncidentId, IncidentRecord> = HashMap::new();
         let mut after = 0;
         loop {
             let events = self.events_after(after, 5_000).await?;
             let Some(last) = events.last() else { break };
             after = last.sequence;
             for envelope in &events {
-                let Some(id_text) = envelope.stream.strip_prefix("change/") else {
-                    continue;
-                };
-                let id: ChangeId = id_text.parse().map_err(StoreError::Corrupt)?;
                 let event: DomainEvent = envelope
                     .domain_event()
                     .map_err(|error| StoreError::Corrupt(format!("event {}: {error}", envelope.sequence)))?;
-                match folded.get_mut(&id) {
-                    Some(record) => record.apply(&event, envelope.time),
-                    None => {
-                        let record = ChangeRecord::create(&event, envelope.time).ok_or_else(|| {
-                            StoreError::Corrupt(format!("change {id} does not start with its creation"))
-                        })?;
-                        folded.insert(id, record);
+                let time = envelope.time;
+                match &event {
+                    DomainEvent::ChangeCreated { id, .. } => {
+                        let record = ChangeRecord::create(&event, time)
+                            .ok_or_else(|| StoreError::Corrupt(format!("change {id} has no creation")))?;
+                        changes.insert(*id, record);
+                    }
+                    DomainEvent::ServiceRegistered { name, team, tier, scopes, depends_on } => {
+                        let record = ServiceRecord {
+                            name: name.clone(),
+                            team: team.clone(),
+                            tier: *tier,
+                            scopes: scopes.clone(),
+                            depends_on: depends_on.clone(),
+                            created_at: time,
+                        };
+                        folded.insert(format!("service/{name}"), encode(&record));
+                    }
+                    DomainEvent::TeamCreated { name, description } => {
+                        let record =
+                            TeamRecord { name: name.clone(), description: description.clone(), created_at: time };
+                        folded.insert(format!("team/{name}"), encode(&record));
+                    }
+                    DomainEvent::UserCreated { name, roles, team } => {
+                        let record = UserRecord {
+                            name: name.clone(),
+                            roles: roles.clone(),
+                            team: team.clone(),
+                            created_at: time,
+                        };
+                        folded.insert(format!("user/{name}"), encode(&record));
+                    }
+                    DomainEvent::TokenIssued { user, token_id, token_sha256 } => {
+                        folded.insert(format!("token/{token_id}"), format!("{user} {token_sha256} {}", time.unix_ms()));
+                    }
+                    DomainEvent::IncidentOpened { id, .. } => {
+                        let record = IncidentRecord::create(&event, time)
+                            .ok_or_else(|| StoreError::Corrupt(format!("incident {id} has no opening")))?;
+                        incidents.insert(*id, record);
+                    }
+                    DomainEvent::IncidentResolved { .. } => {
+                        let id = envelope.stream.strip_prefix("incident/").and_then(|id| id.parse::<IncidentId>().ok());
+                        if let Some(record) = id.and_then(|id| incidents.get_mut(&id)) {
+                            record.apply(&event);
+                        }
+                    }
+                    _ => {
+                        if let Some(id) = envelope.stream.strip_prefix("change/") {
+                            let id: ChangeId = id.parse().map_err(StoreError::Corrupt)?;
+                            match changes.get_mut(&id) {
+                                Some(record) => record.apply(&event, time),
+                                None => {
+                                    return Err(StoreError::Corrupt(format!(
+                                        "change {id} does not start with its creation"
+                                    )));
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        let rows = sqlx::query("SELECT id, record FROM changes").fetch_all(self.pool()).await?;
-        let mut differing = Vec::new();
-        let mut seen = 0;
-        for row in &rows {
-            let record: ChangeRecord = decode_record(row)?;
-            seen += 1;
-            if folded.get(&record.id) != Some(&record) {
-                differing.push(record.id);
+        folded.extend(changes.iter().map(|(id, record)| (format!("change/{id}"), encode(record))));
+        folded.extend(incidents.iter().map(|(id, record)| (format!("incident/{id}"), encode(record))));
+
+        let mut stored: BTreeMap<String, String> = BTreeMap::new();
+        let tables = [
+            ("change", "SELECT id, record FROM changes"),
+            ("service", "SELECT name, record FROM services"),
+            ("team", "SELECT name, record FROM teams"),
+            ("user", "SELECT name, record FROM users"),
+            ("incident", "SELECT id, record FROM incidents"),
+        ];
+        for (kind, sql) in tables {
+            for row in sqlx::query(sql).fetch_all(self.pool()).await? {
+                let key = match kind {
+                    "change" => ChangeId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
+                    "incident" => IncidentId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
+                    _ => row.try_get::<String, _>(0)?,
+                };
+                // Compare decoded records, re-encoded, so the comparison does not depend on how
+                // a backend returns the JSON text.
+                let record: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(1)?)
+                    .map_err(|error| StoreError::Corrupt(format!("unreadable {kind} {key}: {error}")))?;
+                stored.insert(format!("{kind}/{key}"), record.to_string());
             }
         }
-        if seen != folded.len() {
-            differing.extend(folded.keys().filter(|id| {
-                !rows.iter().any(|row| row.try_get::<i64, _>(0).is_ok_and(|stored| stored as u64 == id.number()))
-            }));
+        for row in sqlx::query("SELECT token_id, user_name, token_sha256, created_at FROM tokens")
+            .fetch_all(self.pool())
+            .await?
+        {
+            let token_id: String = row.try_get(0)?;
+            let value = format!(
+                "{} {} {}",
+                row.try_get::<String, _>(1)?,
+                row.try_get::<String, _>(2)?,
+                row.try_get::<i64, _>(3)?
+            );
+            stored.insert(format!("token/{token_id}"), value);
         }
+        let normalise = |text: &String| -> String {
+            serde_json::from_str::<serde_json::Value>(text)
+                .map(|value| value.to_string())
+                .unwrap_or_else(|_| text.clone())
+        };
+        let mut differing: Vec<String> = folded
+            .iter()
+            .filter(|(key, value)| stored.get(*key).map(normalise) != Some(normalise(value)))
+            .map(|(key, _)| key.clone())
+            .collect();
+        differing.extend(stored.keys().filter(|key| !folded.contains_key(*key)).cloned());
         differing.sort();
         Ok(differing)
     }

@@ -94,7 +94,7 @@ async fn events_are_contiguous_and_projections_follow() {
         let versions: Vec<u64> = stream.iter().map(|event| event.stream_version).collect();
         assert_eq!(versions, (1..=stream.len() as u64).collect::<Vec<_>>());
         assert_eq!(change.version, stream.len() as u64);
-        assert!(store.verify_change_projections().await.unwrap().is_empty(), "{:?}", test_store.backend());
+        assert!(store.verify_projections().await.unwrap().is_empty(), "{:?}", test_store.backend());
     }
 }
 
@@ -247,7 +247,7 @@ async fn concurrent_writers_never_fork_the_log() {
         assert_eq!(ids, (1..=40).rev().collect::<Vec<_>>(), "change ids are unique and contiguous");
         let leaves: Vec<_> = events.iter().map(|event| leaf_hash(&event.leaf_bytes())).collect();
         assert_eq!(store.ledger_head().await.unwrap().root, root_from_leaf_hashes(&leaves));
-        assert!(store.verify_change_projections().await.unwrap().is_empty());
+        assert!(store.verify_projections().await.unwrap().is_empty());
     }
 }
 
@@ -381,5 +381,36 @@ async fn a_writer_cancelled_mid_transaction_leaves_nothing_behind() {
         let teams: Vec<String> = store.teams().await.unwrap().iter().map(|team| team.name.to_string()).collect();
         assert_eq!(teams, ["kept"], "{:?}", test_store.backend());
         assert_eq!(store.event_count().await.unwrap(), before + 1);
+    }
+}
+
+#[tokio::test]
+async fn every_projection_is_the_fold_of_the_events_and_a_doctored_row_is_found() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        run_lifecycle(&world, "Folded").await;
+        let incident = changegate_service::NewIncident {
+            title: "Errors".into(),
+            service: "payments-api".into(),
+            severity: "sev3".into(),
+            detected_at: None,
+            caused_by: Some("CHG-000001".into()),
+        };
+        world.service.open_incident(&world.alice, incident, None).await.unwrap();
+        let store = &test_store.store;
+        assert_eq!(store.verify_projections().await.unwrap(), Vec::<String>::new(), "{:?}", test_store.backend());
+        // Projections are not append-only (they are derived); a doctored one is found.
+        let pool = raw_pool(&test_store).await;
+        sqlx::query(
+            "UPDATE services SET record = replace(record, '\"tier\":2', '\"tier\":4') WHERE name = 'payments-api'",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("DELETE FROM tokens WHERE user_name = 'bob'").execute(&pool).await.unwrap();
+        let differing = store.verify_projections().await.unwrap();
+        assert_eq!(differing.len(), 2, "{differing:?}");
+        assert_eq!(differing[0], "service/payments-api");
+        assert!(differing[1].starts_with("token/tok_"));
     }
 }
