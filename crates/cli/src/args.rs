@@ -114,6 +114,10 @@ pub enum Command {
         /// Seed only; do not serve.
         #[arg(long)]
         no_serve: bool,
+        /// End of the generated history (RFC 3339; default now). With the same seed and end, the
+        /// same organisation and history come out.
+        #[arg(long, value_name = "TIME")]
+        end: Option<String>,
     },
     /// Manage users. Opens the store directly unless --server is given.
     #[command(subcommand)]

@@ -54,9 +54,16 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
             init_logging("warn");
             runtime()?.block_on(crate::audit::run(command, json))
         }
-        Command::Demo { data_dir, listen, seed, changes, no_serve } => {
+        Command::Demo { data_dir, listen, seed, changes, no_serve, end } => {
             init_logging("warn");
-            runtime()?.block_on(crate::local::demo(data_dir, listen, seed, changes, no_serve, json))
+            let end = end
+                .map(|text| {
+                    changegate_core::Timestamp::parse_rfc3339(&text)
+                        .map_err(|message| anyhow::anyhow!("--end: {message}"))
+                })
+                .transpose()?;
+            let options = DemoOptions { data_dir, listen, seed, changes, no_serve, end };
+            runtime()?.block_on(crate::local::demo(options, json))
         }
         Command::User(UserCommand::Add { store, name, roles, team, server, token }) => {
             init_logging("warn");
@@ -159,14 +166,19 @@ fn print_created_user(name: &str, roles: &[String], token: &str, token_id: &str,
     }
 }
 
-pub(crate) async fn demo(
-    data_dir: std::path::PathBuf,
-    listen: std::net::SocketAddr,
-    seed: u64,
-    changes: u32,
-    no_serve: bool,
-    json: bool,
-) -> anyhow::Result<()> {
+/// What `changegate demo` was asked for.
+pub(crate) struct DemoOptions {
+    pub data_dir: std::path::PathBuf,
+    pub listen: std::net::SocketAddr,
+    pub seed: u64,
+    pub changes: u32,
+    pub no_serve: bool,
+    /// End of the history; now when absent.
+    pub end: Option<changegate_core::Timestamp>,
+}
+
+pub(crate) async fn demo(options: DemoOptions, json: bool) -> anyhow::Result<()> {
+    let DemoOptions { data_dir, listen, seed, changes, no_serve, end } = options;
     let store = open_store(&StoreArgs { data_dir: data_dir.clone(), database_url: None }).await?;
     let key_args = KeyArgs { signing_key_file: None, signing_key: None };
     let (signer, _) = keys::load_or_create(&key_args, &data_dir)?;
@@ -176,7 +188,7 @@ pub(crate) async fn demo(
             seed,
             change_count: changes,
             months: 18,
-            end: service.now(),
+            end: end.unwrap_or_else(|| service.now()),
             show_progress: !json,
         };
         let started = std::time::Instant::now();
