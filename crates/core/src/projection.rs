@@ -145,6 +145,23 @@ impl ChangeRecord {
         }
     }
 
+    /// Whether someone still has to approve it: an assessed change waiting for its decision, or an
+    /// emergency change that started without approval and still needs its retrospective one.
+    pub fn awaits_approval(&self) -> bool {
+        if self.is_approved() {
+            return false;
+        }
+        match self.state {
+            ChangeState::Assessed => true,
+            ChangeState::Implementing
+            | ChangeState::Implemented
+            | ChangeState::Verified
+            | ChangeState::Failed
+            | ChangeState::RolledBack => self.change_type == ChangeType::Emergency,
+            _ => false,
+        }
+    }
+
     /// How the change ended, once it has: `successful` (verified or closed after verification),
     /// `failed`, `rolled_back`, `rejected` or `cancelled`; `None` while it is open.
     pub fn outcome(&self) -> Option<&'static str> {

@@ -350,3 +350,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn awaiting_approval_covers_assessed_and_unapproved_started_emergencies() {
+    let alice = requester();
+    let normal = Scenario::given(ChangeType::Normal, 2).ok(&alice, Action::Submit);
+    assert!(normal.record.awaits_approval());
+    let normal = normal.ok(&approver(), Action::Approve);
+    assert!(!normal.record.awaits_approval());
+    let emergency = Scenario::given(ChangeType::Emergency, 2).ok(&alice, Action::Submit).ok(&alice, Action::Start);
+    assert!(emergency.record.awaits_approval(), "an emergency change in flight still needs its retrospective approval");
+    let emergency = emergency.ok(&approver(), Action::Approve);
+    assert!(!emergency.record.awaits_approval());
+    let standard = Scenario::given(ChangeType::Standard, 3).ok(&alice, Action::Submit);
+    assert!(!standard.record.awaits_approval(), "pre-approved");
+}

@@ -121,8 +121,7 @@ impl Service {
     pub async fn dashboard(&self, _caller: &Caller) -> Result<Dashboard, ServiceError> {
         let counts = self.store().count_changes_by_state().await?;
         let total_changes = counts.iter().map(|count| count.count).sum();
-        let awaiting_approval =
-            counts.iter().filter(|count| count.state == ChangeState::Assessed).map(|count| count.count).sum();
+        let awaiting_approval = self.store().count_awaiting_approval().await?;
         let recent_events = self.store().recent_events(20).await?;
         let ledger = self.store().ledger_head().await?;
         Ok(Dashboard { counts, total_changes, awaiting_approval, recent_events, ledger })

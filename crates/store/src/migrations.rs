@@ -52,6 +52,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
                 change_type TEXT NOT NULL,
                 created_at {int} NOT NULL,
                 updated_at {int} NOT NULL,
+                awaits_approval {int} NOT NULL,
                 record TEXT NOT NULL
             )",
         ),

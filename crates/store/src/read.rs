@@ -151,6 +151,15 @@ impl Store {
         Ok(counts)
     }
 
+    /// How many changes wait for an approval (see `ChangeRecord::awaits_approval`).
+    pub async fn count_awaiting_approval(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM changes WHERE awaits_approval = 1")
+            .fetch_one(self.pool())
+            .await?
+            .try_get(0)?;
+        Ok(count as u64)
+    }
+
     /// The events of one stream, in order.
     pub async fn stream_events(&self, stream: &str) -> Result<Vec<EventEnvelope>, StoreError> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream = $1 ORDER BY stream_version");

@@ -45,7 +45,7 @@ pub struct WriteTx {
     stored_change_id_max: Option<u64>,
 }
 
-/// Rows per multi-row INSERT (at most 8 columns: 1,024 parameters, far below both databases'
+/// Rows per multi-row INSERT (at most 9 columns: 1,152 parameters, far below both databases'
 /// limits).
 const ROWS_PER_INSERT: usize = 128;
 
@@ -268,9 +268,9 @@ impl WriteTx {
             }
         }
         for chunk in created.chunks(ROWS_PER_INSERT) {
-            let rows = values_rows(self.backend, chunk.len(), 8);
+            let rows = values_rows(self.backend, chunk.len(), 9);
             let sql = format!(
-                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record) VALUES {rows}"
+                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval) VALUES {rows}"
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for record in chunk {
@@ -282,7 +282,8 @@ impl WriteTx {
                     .bind(record.change_type.as_str())
                     .bind(record.created_at.unix_ms())
                     .bind(record.updated_at.unix_ms())
-                    .bind(encode(record));
+                    .bind(encode(record))
+                    .bind(i64::from(record.awaits_approval()));
             }
             query.execute(&mut *self.transaction).await?;
         }
@@ -387,7 +388,7 @@ impl WriteTx {
 
     async fn update_change(&mut self, record: &ChangeRecord) -> Result<(), StoreError> {
         let sql = "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
-             updated_at = $7, record = $8 WHERE id = $1";
+             updated_at = $7, record = $8, awaits_approval = $9 WHERE id = $1";
         sqlx::query(sql)
             .bind(record.id.number() as i64)
             .bind(record.state.as_str())
@@ -397,6 +398,7 @@ impl WriteTx {
             .bind(record.created_at.unix_ms())
             .bind(record.updated_at.unix_ms())
             .bind(encode(record))
+            .bind(i64::from(record.awaits_approval()))
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
