@@ -681,4 +681,43 @@ fn the_incidents_page_lists_incidents_with_their_changes() {
     assert!(page.body.contains("INC-000001"));
     assert!(page.body.contains(&format!("href=\"/changes/{id}\"")));
     assert!(page.body.contains("Checkout &lt;errors&gt;"), "escaped title");
+    assert!(!page.body.contains("id=\"open-incident\""), "an approver cannot open incidents");
+
+    let mut alice = app.signed_in(&app.alice);
+    let page = alice.get("/incidents");
+    let csrf = page.csrf();
+    let before = app.event_count();
+    let refused = alice.post("/incidents", &[("title", "No CSRF"), ("service", "payments-api"), ("severity", "sev3")]);
+    assert_eq!(refused.status, 403);
+    let invalid = alice.post(
+        "/incidents",
+        &[
+            ("csrf", &csrf),
+            ("title", "Bad"),
+            ("service", "payments-api"),
+            ("severity", "sev9"),
+            ("caused_by", "CHG-009999"),
+        ],
+    );
+    assert_eq!(invalid.status, 422);
+    assert!(invalid.body.contains("sev9"), "the message names the bad value");
+    assert_eq!(app.event_count(), before, "refusals write nothing");
+    let opened = alice.post(
+        "/incidents",
+        &[
+            ("csrf", &csrf),
+            ("title", "Latency"),
+            ("service", "payments-api"),
+            ("severity", "sev2"),
+            ("caused_by", &id.to_string().to_lowercase()),
+        ],
+    );
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let resolved = alice.post("/incidents/INC-000002/resolve", &[("csrf", &csrf)]);
+    assert_eq!(resolved.status, 303);
+    let page = alice.get("/incidents?done=resolved");
+    assert!(page.body.contains("Incident resolved."));
+    let incident = app.block_on(app.service.store().incident(changegate_core::IncidentId::new(2))).unwrap().unwrap();
+    assert_eq!(incident.caused_by, Some(id));
+    assert!(incident.resolved_at.is_some());
 }

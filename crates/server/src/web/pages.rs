@@ -618,17 +618,119 @@ pub async fn services(State(state): State<AppState>, session: Session) -> Respon
     render(&state, StatusCode::OK, "services.html", context)
 }
 
-#[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
-pub async fn incidents(State(state): State<AppState>, session: Session) -> Response {
+#[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
+pub struct IncidentForm {
+    #[serde(skip_serializing)]
+    csrf: Option<String>,
+    title: String,
+    service: String,
+    severity: String,
+    detected_at: String,
+    caused_by: String,
+}
+
+async fn incidents_page(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    form: &IncidentForm,
+    errors: &[FieldError],
+    flash: Option<Flash>,
+) -> Response {
     let incidents = match state.service.incidents(&session.caller, changegate_store::PAGE_SIZE_MAX).await {
         Ok(incidents) => incidents,
-        Err(error) => return service_error(&state, Some(&session), error),
+        Err(error) => return service_error(state, Some(session), error),
+    };
+    let services = match state.service.services(&session.caller).await {
+        Ok(services) => services,
+        Err(error) => return service_error(state, Some(session), error),
     };
     let context = context! {
         incidents => to_value(&incidents),
-        ..layout(Some(&session), "incidents", None)
+        services => to_value(&services),
+        form => to_value(form),
+        errors => to_value(errors_by_field(errors)),
+        can_open => session.caller.has_any_role(&[Role::Requester, Role::Cab, Role::Admin]),
+        ..layout(Some(session), "incidents", flash)
     };
-    render(&state, StatusCode::OK, "incidents.html", context)
+    render(state, status, "incidents.html", context)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DoneParams {
+    done: String,
+}
+
+#[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
+pub async fn incidents(State(state): State<AppState>, session: Session, Query(params): Query<DoneParams>) -> Response {
+    let flash = match params.done.as_str() {
+        "opened" => Some(Flash::success("Incident opened.")),
+        "resolved" => Some(Flash::success("Incident resolved.")),
+        _ => None,
+    };
+    let form = IncidentForm { severity: "sev3".into(), ..IncidentForm::default() };
+    incidents_page(&state, &session, StatusCode::OK, &form, &[], flash).await
+}
+
+#[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
+pub async fn open_incident(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<IncidentForm>, FormRejection>,
+) -> Response {
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
+    };
+    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
+        return refusal;
+    }
+    let input = changegate_service::NewIncident {
+        title: form.title.clone(),
+        service: form.service.trim().to_owned(),
+        severity: form.severity.trim().to_owned(),
+        detected_at: datetime_local_to_rfc3339(&form.detected_at),
+        caused_by: non_blank(&form.caused_by).map(|id| id.to_uppercase()),
+    };
+    match state.service.open_incident(&session.caller, input, None).await {
+        Ok(_) => Redirect::to("/incidents?done=opened").into_response(),
+        Err(ServiceError::Validation(fields)) => {
+            let flash = Some(Flash::error("The incident was not opened. Correct the fields marked below."));
+            incidents_page(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, &form, &fields, flash).await
+        }
+        Err(error) => service_error(&state, Some(&session), error),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(user = %session.caller.name(), incident = %id))]
+pub async fn resolve_incident(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Response {
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
+    };
+    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
+        return refusal;
+    }
+    let Ok(incident) = id.parse::<changegate_core::IncidentId>() else {
+        return render::error_page(
+            &state,
+            Some(&session),
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "Incident ids look like INC-000001.",
+        );
+    };
+    match state.service.resolve_incident(&session.caller, incident, None).await {
+        Ok(_) => Redirect::to("/incidents?done=resolved").into_response(),
+        Err(error) => service_error(&state, Some(&session), error),
+    }
 }
 
 #[tracing::instrument(skip_all, fields(path = %uri.path()))]
