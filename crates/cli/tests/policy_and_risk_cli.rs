@@ -61,7 +61,7 @@ fn risk_benchmark_reports_the_documented_keys_and_refuses_bad_files() {
     for row in 0..600u64 {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let size = (state >> 33) % 400;
-        let bug = u64::from(size > 200 && (state >> 20) % 3 != 0);
+        let bug = u64::from(size > 200 && !(state >> 20).is_multiple_of(3));
         csv.push_str(&format!(
             "c{row},{},1,1,{},0.5,{size},{},{},0,2,10,3,50,20,10,{bug}\n",
             1_600_000_000 + row * 3_600,

@@ -10,9 +10,9 @@ use changegate_core::{ChangeId, Role};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::CsrfForm;
+use super::pages::{CsrfForm, checked_form};
 use super::render::{self, Flash, layout, render, service_error, to_value};
-use super::session::{Session, csrf_refusal};
+use super::session::Session;
 use crate::AppState;
 
 /// The newest verification, as the pages show it.
@@ -88,8 +88,7 @@ pub async fn verify(
     session: Session,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let csrf = form.ok().and_then(|Form(form)| form.csrf);
-    if let Some(refusal) = csrf_refusal(&state, &session, csrf.as_deref()) {
+    if let Err(refusal) = checked_form(&state, &session, form) {
         return refusal;
     }
     match state.service.verify_ledger(Some(&session.caller), &|_, _| {}).await {
@@ -104,8 +103,7 @@ pub async fn checkpoint(
     session: Session,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let csrf = form.ok().and_then(|Form(form)| form.csrf);
-    if let Some(refusal) = csrf_refusal(&state, &session, csrf.as_deref()) {
+    if let Err(refusal) = checked_form(&state, &session, form) {
         return refusal;
     }
     match state.service.checkpoint_now(Some(&session.caller)).await {

@@ -45,6 +45,40 @@ fn unknown_change(state: &AppState, session: &Session, text: &str) -> Response {
     )
 }
 
+/// A posted form that carries the session's CSRF value in its `csrf` field.
+pub trait CsrfField {
+    fn csrf(&self) -> Option<&str>;
+}
+
+macro_rules! csrf_field {
+    ($($form:ty),+) => {
+        $(impl CsrfField for $form {
+            fn csrf(&self) -> Option<&str> {
+                self.csrf.as_deref()
+            }
+        })+
+    };
+}
+
+csrf_field!(CsrfForm, NewChangeForm, ActionForm, IncidentForm);
+
+/// Reads a posted form and checks its CSRF value; the `Err` is the page to answer with
+/// (unreadable form, or a forged or expired one). The page is returned as it is, not boxed:
+/// it is answered at once.
+#[allow(clippy::result_large_err)]
+pub fn checked_form<T: CsrfField>(
+    state: &AppState,
+    session: &Session,
+    form: Result<Form<T>, FormRejection>,
+) -> Result<T, Response> {
+    let Form(form) =
+        form.map_err(|rejection| bad_form(state, Some(session), rejection.status(), rejection.body_text()))?;
+    match csrf_refusal(state, session, form.csrf()) {
+        Some(refusal) => Err(refusal),
+        None => Ok(form),
+    }
+}
+
 /// Text of an optional form field: `None` when blank.
 fn non_blank(text: &str) -> Option<String> {
     let trimmed = text.trim();
@@ -170,11 +204,7 @@ pub async fn logout(
     session: Session,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let Form(form) = match form {
-        Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
-    };
-    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
+    if let Err(refusal) = checked_form(&state, &session, form) {
         return refusal;
     }
     let mut response = Redirect::to("/login").into_response();
@@ -384,13 +414,10 @@ pub async fn create_change(
     session: Session,
     form: Result<Form<NewChangeForm>, FormRejection>,
 ) -> Response {
-    let Form(form) = match form {
+    let form = match checked_form(&state, &session, form) {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
-        return refusal;
-    }
     let input = NewChange {
         title: form.title.clone(),
         description: form.description.clone(),
@@ -561,13 +588,10 @@ pub async fn change_action(
             &format!("`{action}` is not an action on a change."),
         );
     };
-    let Form(form) = match form {
+    let form = match checked_form(&state, &session, form) {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
-        return refusal;
-    }
     let schedule = parsed_action == Action::Schedule;
     let request = ActionRequest {
         comment: non_blank(&form.comment).map(|_| form.comment.clone()),
@@ -680,13 +704,10 @@ pub async fn open_incident(
     session: Session,
     form: Result<Form<IncidentForm>, FormRejection>,
 ) -> Response {
-    let Form(form) = match form {
+    let form = match checked_form(&state, &session, form) {
         Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
+        Err(refusal) => return refusal,
     };
-    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
-        return refusal;
-    }
     let input = changegate_service::NewIncident {
         title: form.title.clone(),
         service: form.service.trim().to_owned(),
@@ -711,11 +732,7 @@ pub async fn resolve_incident(
     Path(id): Path<String>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let Form(form) = match form {
-        Ok(form) => form,
-        Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
-    };
-    if let Some(refusal) = csrf_refusal(&state, &session, form.csrf.as_deref()) {
+    if let Err(refusal) = checked_form(&state, &session, form) {
         return refusal;
     }
     let Ok(incident) = id.parse::<changegate_core::IncidentId>() else {
