@@ -72,20 +72,32 @@ pub async fn run(command: AuditCommand, json: bool) -> anyhow::Result<()> {
             };
             let report = service.verify_ledger(None, &progress).await?;
             bar.finish_and_clear();
+            // The projections (current state) must be the fold of the events the ledger vouches for.
+            let differing = if report.ok { service.store().verify_projections().await? } else { Vec::new() };
             service.store().close().await;
             if json {
                 println!(
                     "{}",
-                    json!({"ok": report.ok, "size": report.size, "first_bad_index": report.first_bad_index,
-                           "checkpoints_checked": report.checkpoints_checked, "message": report.message})
+                    json!({"ok": report.ok && differing.is_empty(), "size": report.size, "first_bad_index": report.first_bad_index,
+                           "checkpoints_checked": report.checkpoints_checked, "message": report.message,
+                           "projections_differing": differing})
                 );
             } else if report.ok {
                 println!("OK: {}", report.message);
+                match differing.len() {
+                    0 => println!("OK: every projection is the fold of the events"),
+                    count => {
+                        println!("FAILED: {count} projection rows differ from the events: {}", differing.join(", "))
+                    }
+                }
             } else {
                 println!("FAILED at index {}: {}", report.first_bad_index.unwrap_or(report.size), report.message);
             }
             if !report.ok {
                 bail!("ledger verification failed at index {}", report.first_bad_index.unwrap_or(report.size));
+            }
+            if !differing.is_empty() {
+                bail!("{} projection rows differ from the events (the ledger itself verifies)", differing.len());
             }
             Ok(())
         }

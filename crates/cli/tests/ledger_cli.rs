@@ -47,6 +47,7 @@ fn audit_commands_verify_prove_export_and_catch_tampering() {
     let verified = changegate(&["audit", "verify", "--data-dir", data_dir]);
     assert!(verified.status.success(), "{}", text(&verified));
     assert!(text(&verified).contains("OK"), "{}", text(&verified));
+    assert!(text(&verified).contains("every projection is the fold of the events"), "{}", text(&verified));
 
     let proof = changegate(&["audit", "prove", "--index", "5", "--data-dir", data_dir]);
     assert!(proof.status.success(), "{}", text(&proof));
