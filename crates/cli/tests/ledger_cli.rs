@@ -81,7 +81,15 @@ fn audit_commands_verify_prove_export_and_catch_tampering() {
     std::fs::write(bundle.join("entries.jsonl"), lines.join("\n") + "\n").unwrap();
     let altered = offline(&bundle);
     assert!(!altered.status.success(), "an altered bundle must fail");
-    assert!(text(&altered).contains("FAILED"), "{}", text(&altered));
+    let message = text(&altered);
+    let index: u64 = message
+        .split("FAILED at index ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or_else(|| panic!("the failure names an index: {message}"));
+    assert!(index <= 7, "the named span starts at or before the altered entry 7: {message}");
+    assert!(bundle.join("checkpoints").is_dir(), "the bundle carries every checkpoint");
     lines.remove(3);
     std::fs::write(bundle.join("entries.jsonl"), lines.join("\n") + "\n").unwrap();
     let missing = offline(&bundle);
@@ -175,4 +183,55 @@ fn three_instances_on_one_postgres_log_never_fork_it() {
     assert!(report["checkpoints_checked"].as_u64().unwrap() >= 1, "the instances signed checkpoints: {report}");
     // 1 admin (2 events) + team + service + 90 changes × (created, submitted, assessed, auto-approved).
     assert_eq!(report["size"], 2 + 2 + 90 * 4, "{report}");
+}
+
+#[test]
+fn an_offline_bundle_locates_an_altered_entry_between_two_signed_checkpoints() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    let token = init(&["--data-dir", data_dir]);
+    {
+        let server = Server::start(&["--data-dir", data_dir]);
+        seed_changes(&server.base, &token, 4);
+    }
+    let first = changegate(&["audit", "checkpoint", "--json", "--data-dir", data_dir]);
+    assert!(first.status.success(), "{}", text(&first));
+    let first_size = serde_json::from_slice::<Value>(&first.stdout).unwrap()["size"].as_u64().unwrap();
+    {
+        let server = Server::start(&["--data-dir", data_dir]);
+        let (status, change) = post(
+            &server.base,
+            &token,
+            "/api/v1/changes",
+            json!({"title": "Later", "type": "normal", "service": "payments-api", "environment": "production"}),
+        );
+        assert_eq!(status, 201, "{change}");
+    }
+    let bundle = directory.path().join("bundle");
+    let exported = changegate(&["audit", "export", "--data-dir", data_dir, "--out", bundle.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    let entries = std::fs::read_to_string(bundle.join("entries.jsonl")).unwrap();
+    let mut lines: Vec<String> = entries.lines().map(str::to_owned).collect();
+    assert!(lines.len() as u64 > first_size, "entries after the first checkpoint");
+    let altered = first_size as usize; // the first entry after the first checkpoint
+    let mut entry: Value = serde_json::from_str(&lines[altered]).unwrap();
+    entry["leaf"] = Value::String(base64_of(b"{\"forged\":true}"));
+    lines[altered] = entry.to_string();
+    std::fs::write(bundle.join("entries.jsonl"), lines.join("\n") + "\n").unwrap();
+    let public_key = bundle.join("public-key");
+    let verified = changegate(&[
+        "audit",
+        "verify",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--public-key",
+        public_key.to_str().unwrap(),
+    ]);
+    assert!(!verified.status.success());
+    assert!(
+        text(&verified).contains(&format!("FAILED at index {first_size}")),
+        "the span starts right after the last checkpoint that still verifies: {}",
+        text(&verified)
+    );
 }
