@@ -159,6 +159,25 @@ impl Frontier {
     }
 }
 
+/// The perfect subtrees whose hashes make up the root of a tree of `tree_size` leaves (its
+/// binary decomposition, largest first). With [`root_from_subtrees`], a store recomputes the root
+/// of any earlier size from the subtree hashes it kept, without re-hashing leaves.
+pub fn root_subtrees(tree_size: u64) -> Vec<SubtreeId> {
+    range_subtrees(0, tree_size)
+}
+
+/// The root of a tree of `tree_size` leaves from the hashes of [`root_subtrees`]`(tree_size)`.
+pub fn root_from_subtrees(
+    tree_size: u64,
+    subtree_hashes: &std::collections::HashMap<SubtreeId, Hash>,
+) -> Result<Hash, LedgerError> {
+    let hashes = root_subtrees(tree_size)
+        .into_iter()
+        .map(|subtree| subtree_hashes.get(&subtree).copied().ok_or(LedgerError::MissingSubtree(subtree)))
+        .collect::<Result<Vec<Hash>, LedgerError>>()?;
+    Ok(fold_from_right(hashes.iter()).unwrap_or_else(empty_root))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +243,22 @@ mod tests {
         assert_eq!(completed.len(), 1);
         assert_eq!(frontier.size(), u64::MAX);
         assert_eq!(frontier.subtrees().len(), 64);
+    }
+
+    #[test]
+    fn root_from_subtrees_matches_the_reference_root_for_every_earlier_size() {
+        let mut frontier = Frontier::new();
+        let mut stored = std::collections::HashMap::new();
+        let mut leaves = Vec::new();
+        for leaf in 0u32..70 {
+            let hash = crate::hashing::leaf_hash(&leaf.to_be_bytes());
+            leaves.push(hash);
+            stored.extend(frontier.append(hash));
+        }
+        for size in 0..=70u64 {
+            let root = root_from_subtrees(size, &stored).unwrap();
+            assert_eq!(root, crate::hashing::root_from_leaf_hashes(&leaves[..size as usize]), "size {size}");
+        }
+        assert!(root_from_subtrees(71, &stored).is_err(), "a subtree that was never stored is reported");
     }
 }

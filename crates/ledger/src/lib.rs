@@ -24,7 +24,7 @@ pub mod verify;
 
 pub use checkpoint::{Checkpoint, open_checkpoint};
 pub use error::LedgerError;
-pub use frontier::{Frontier, SubtreeId};
+pub use frontier::{Frontier, SubtreeId, root_from_subtrees, root_subtrees};
 pub use hashing::{Hash, empty_root, leaf_hash, node_hash, root_from_leaf_hashes};
 pub use note::{MAX_NOTE_BYTES, MAX_SIGNATURE_LINES, NoteSigner, NoteVerifier};
 pub use proof::{consistency_proof, consistency_proof_subtrees, inclusion_proof, inclusion_proof_subtrees};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use changegate_core::{ChangeId, DomainEvent, Role, StreamId};
 use changegate_ledger::{
     Frontier, Hash, NoteSigner, NoteVerifier, consistency_proof, consistency_proof_subtrees, inclusion_proof,
-    inclusion_proof_subtrees, leaf_hash, open_checkpoint,
+    inclusion_proof_subtrees, leaf_hash, open_checkpoint, root_from_subtrees, root_subtrees,
 };
 use changegate_store::StoredCheckpoint;
 
@@ -168,28 +168,11 @@ impl Service {
         if size == head.size {
             return Ok(head.root);
         }
-        // A root of an earlier size is a consistency proof from the empty tree's view: every
-        // perfect subtree of its decomposition is stored, so fold them.
-        let mut frontier_hashes = Vec::new();
-        let mut start = 0u64;
-        for level in (0..64u8).rev() {
-            if size & (1u64 << level) != 0 {
-                let subtree = changegate_ledger::SubtreeId { level, index: start >> level };
-                frontier_hashes.push(subtree);
-                start += 1u64 << level;
-            }
-        }
-        let stored = self.store().subtree_hashes(&frontier_hashes).await?;
-        let mut hashes = frontier_hashes
-            .iter()
-            .map(|id| stored.get(id).copied())
-            .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| ServiceError::Conflict(format!("the stored tree lacks a node for size {size}")))?;
-        let mut root = hashes.pop().unwrap_or_else(changegate_ledger::empty_root);
-        while let Some(left) = hashes.pop() {
-            root = changegate_ledger::node_hash(&left, &root);
-        }
-        Ok(root)
+        // Every perfect subtree of an earlier size's decomposition is stored.
+        let stored = self.store().subtree_hashes(&root_subtrees(size)).await?;
+        root_from_subtrees(size, &stored).map_err(|error| {
+            ServiceError::Conflict(format!("the stored tree cannot give the root of size {size}: {error}"))
+        })
     }
 
     fn check_size(size: u64, head_size: u64, field: &str) -> Result<(), ServiceError> {

@@ -140,11 +140,6 @@ impl WriteTx {
         self.frontier.root()
     }
 
-    /// The events appended so far in this transaction.
-    pub fn appended(&self) -> &[EventEnvelope] {
-        &self.appended
-    }
-
     /// Appends one event to `stream`: gives it the next global sequence and stream version,
     /// adds it to the Merkle tree and updates the projections.
     pub async fn append(
