@@ -308,3 +308,9 @@ mod tests {
         assert!(Tier::new(5).is_err());
     }
 }
+
+impl Default for RiskClass {
+    fn default() -> Self {
+        RiskClass::Low
+    }
+}

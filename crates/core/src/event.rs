@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::approval::RequiredApproval;
 use crate::domain::{ChangeId, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
 use crate::time::Timestamp;
 
@@ -27,6 +28,12 @@ pub enum StreamId {
     Access,
     /// The audit ledger's own history: verification results.
     Ledger,
+    /// Versions of the approval policy.
+    Policy,
+    /// One standard-change template.
+    Template(Name),
+    /// One calendar window (freeze or maintenance).
+    Calendar(Name),
 }
 
 impl fmt::Display for StreamId {
@@ -39,6 +46,9 @@ impl fmt::Display for StreamId {
             StreamId::Incident(id) => write!(formatter, "incident/{id}"),
             StreamId::Access => formatter.write_str("access"),
             StreamId::Ledger => formatter.write_str("ledger"),
+            StreamId::Policy => formatter.write_str("policy"),
+            StreamId::Template(name) => write!(formatter, "template/{name}"),
+            StreamId::Calendar(name) => write!(formatter, "calendar/{name}"),
         }
     }
 }
@@ -91,15 +101,66 @@ pub enum DomainEvent {
         /// Security scan results (SAST/SCA/secret scan), as a link or a summary.
         #[serde(default)]
         security_evidence: Option<String>,
+        /// Critical findings in the security evidence, when the scan summary says.
+        #[serde(default)]
+        security_critical_findings: Option<u32>,
+        /// The standard-change template the change was made from.
+        #[serde(default)]
+        template: Option<Name>,
+        /// Why an emergency change cannot wait (mandatory for emergencies).
+        #[serde(default)]
+        justification: Option<String>,
+        /// The commit being deployed, and the pipeline run that proposed it.
+        #[serde(default)]
+        commit: Option<String>,
+        #[serde(default)]
+        pipeline_url: Option<String>,
+        /// Just-in-time code metrics of the commit, when the pipeline computed them.
+        #[serde(default)]
+        code_metrics: Option<serde_json::Value>,
     },
     ChangeSubmitted {
         comment: Option<String>,
     },
-    /// The interim assessment rule (see `lifecycle::assess`) until policy and risk land.
+    /// The assessment on submission: the risk class and the policy's decision. `rule` names
+    /// what decided (`policy:<sha256 prefix>`, or `interim-tier-type-v1` for early events);
+    /// `policy_sha256` and `input_sha256` let anyone replay the decision.
     ChangeAssessed {
         risk_class: RiskClass,
+        /// Total number of approvals required (the sum of `required_approvals`' counts).
         approvals_required: u32,
         rule: String,
+        reasons: Vec<String>,
+        #[serde(default)]
+        required_approvals: Vec<RequiredApproval>,
+        #[serde(default)]
+        deny: Vec<String>,
+        #[serde(default)]
+        warn: Vec<String>,
+        #[serde(default)]
+        policy_sha256: Option<String>,
+        #[serde(default)]
+        input_sha256: Option<String>,
+        /// Set when the policy could not decide (error or time limit): the change then stays
+        /// unapproved until a CAB member approves it (fail closed).
+        #[serde(default)]
+        policy_error: Option<String>,
+        /// Whether a service of the change is in a compliance scope (then the implementer may
+        /// not approve).
+        #[serde(default)]
+        scoped: bool,
+        /// The risk score 0–100, when the risk assessment computed one.
+        #[serde(default)]
+        risk_score: Option<u32>,
+        /// Scheduled changes whose windows overlap on the same or a dependent service.
+        #[serde(default)]
+        conflicts: Vec<String>,
+        /// The freeze in force over the planned window, if any.
+        #[serde(default)]
+        freeze: Option<String>,
+    },
+    /// The policy denied the change (it ends rejected).
+    ChangeDenied {
         reasons: Vec<String>,
     },
     ChangeAutoApproved {
@@ -109,6 +170,11 @@ pub enum DomainEvent {
         approver: Name,
         comment: Option<String>,
         retrospective: bool,
+        /// The approver's roles and team when they approved (what their approval counted as).
+        #[serde(default)]
+        roles: Vec<Role>,
+        #[serde(default)]
+        team: Option<Name>,
     },
     ChangeRejected {
         approver: Name,
@@ -121,6 +187,13 @@ pub enum DomainEvent {
     },
     ChangeStarted {
         comment: Option<String>,
+        /// Who started the implementation.
+        #[serde(default)]
+        implementer: Option<Name>,
+        /// For an emergency change started without approval: when its retrospective approval
+        /// and post-implementation review are due.
+        #[serde(default)]
+        retrospective_due: Option<Timestamp>,
     },
     ChangeCompleted {
         comment: Option<String>,
@@ -146,6 +219,11 @@ pub enum DomainEvent {
     ChangeCancelled {
         comment: Option<String>,
     },
+    /// An emergency change missed its retrospective deadline; `missing` says what is still due.
+    EmergencyOverdue {
+        due: Timestamp,
+        missing: Vec<String>,
+    },
     IncidentOpened {
         id: IncidentId,
         title: String,
@@ -166,6 +244,36 @@ pub enum DomainEvent {
         first_bad_index: Option<u64>,
         checkpoints_checked: u64,
         message: String,
+    },
+    /// A new version of the approval policy is in force.
+    PolicySet {
+        sha256: String,
+        files: Vec<PolicySource>,
+        comment: Option<String>,
+    },
+    /// A standard-change template was defined or redefined.
+    TemplateDefined {
+        name: Name,
+        description: String,
+        /// Services the template covers; empty means every service of `teams`.
+        services: Vec<Name>,
+        /// Teams whose services the template covers; empty with empty `services` means all.
+        teams: Vec<Name>,
+        /// Environments the template may be used in; empty means all.
+        environments: Vec<Name>,
+        /// The highest risk class a change from this template may have and still be standard.
+        max_risk: RiskClass,
+        /// Whether the template is approved for standard (pre-approved) changes.
+        approved: bool,
+    },
+    /// A freeze or maintenance window was defined or redefined. The window is kept as the
+    /// calendar crate's JSON (`changegate_calendar::CalendarWindow`).
+    CalendarWindowDefined {
+        name: Name,
+        window: Value,
+    },
+    CalendarWindowRemoved {
+        name: Name,
     },
     /// An authenticated user tried something their roles do not allow.
     AccessDenied {
@@ -188,6 +296,14 @@ impl DomainEvent {
     pub fn from_parts(event_type: &str, data: &Value) -> Result<Self, serde_json::Error> {
         serde_json::from_value(json!({"type": event_type, "data": data}))
     }
+}
+
+/// One file of a policy version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySource {
+    pub name: String,
+    pub text: String,
 }
 
 /// An event as stored: the decided [`DomainEvent`] plus where and when it was recorded.

@@ -6,6 +6,7 @@
 //! exhaustively and replayed from the event log. Time comes in as a [`Timestamp`] argument,
 //! read by the edges from a [`Clock`].
 
+pub mod approval;
 pub mod canonical;
 pub mod clock;
 pub mod domain;
@@ -18,7 +19,10 @@ pub mod time;
 pub use clock::{Clock, ManualClock};
 pub use domain::*;
 pub use error::{DomainError, FieldError};
-pub use event::{DomainEvent, EventEnvelope, StreamId};
+pub use event::{DomainEvent, EventEnvelope, PolicySource, StreamId};
 pub use lifecycle::{Action, ActionInput, Actor};
-pub use projection::{ChangeRecord, IncidentRecord, ServiceRecord, TeamRecord, UserRecord};
+pub use projection::{
+    CalendarWindowRecord, ChangeRecord, IncidentRecord, PolicyVersionRecord, ServiceRecord, TeamRecord, TemplateRecord,
+    UserRecord,
+};
 pub use time::Timestamp;

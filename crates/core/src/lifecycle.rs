@@ -11,15 +11,21 @@
 //! post-implementation review (`review`) before it closes. A failed or rolled-back change needs a
 //! review with a root cause before it closes.
 //!
-//! Interim assessment rule (until policy-as-code and the risk model land), see [`assess`]:
-//! the risk class follows from the change type and the service tier, and every change except a
-//! low-risk standard one needs one approval from someone who is not the requester.
+//! The assessment on submit is decided by the host (the service evaluates the approval policy and
+//! the risk model) and handed in as an [`AssessmentDecision`]; without one, the interim rule
+//! [`assess`] applies (risk class from the change type and service tier, one approval from a
+//! decision role except for low-risk standard changes). A denial ends the change `rejected`.
+//!
+//! Separation of duties is checked by [`approval_eligibility`] and [`start_eligibility`]: the
+//! requester never approves, one person fills at most one required approval, and for a change in
+//! a compliance scope the implementer and the approvers are different people.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::approval::{Approver, RequiredApproval, approvals_satisfied};
 use crate::domain::{ChangeState, ChangeType, Name, RiskClass, Role, TEXT_LENGTH_MAX, Tier, check_text};
 use crate::error::DomainError;
 use crate::event::DomainEvent;
@@ -117,9 +123,23 @@ impl<'de> Deserialize<'de> for Action {
 pub struct Actor {
     pub name: Name,
     pub roles: Vec<Role>,
+    pub team: Option<Name>,
 }
 
 impl Actor {
+    pub fn new(name: Name, roles: Vec<Role>, team: Option<Name>) -> Self {
+        Actor { name, roles, team }
+    }
+
+    /// This actor as the approval matcher sees them.
+    pub fn approver(&self) -> Approver {
+        Approver {
+            name: self.name.to_string(),
+            roles: self.roles.iter().map(|role| role.as_str().to_owned()).collect(),
+            team: self.team.as_ref().map(ToString::to_string),
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -138,6 +158,76 @@ pub struct ActionInput {
     /// For `schedule`: the window; defaults to the change's planned window, else now.
     pub planned_start: Option<Timestamp>,
     pub planned_end: Option<Timestamp>,
+    /// For `submit`: the assessment the host decided (policy and risk); `None` applies the
+    /// interim rule [`assess`].
+    pub assessment: Option<AssessmentDecision>,
+    /// For `start` of an emergency change without approval: how long until its retrospective
+    /// approval and review are due ([`EMERGENCY_DEADLINE_MS_DEFAULT`] when `None`).
+    pub emergency_deadline_ms: Option<i64>,
+}
+
+/// Default time an emergency change has, from its start, for its retrospective approval and
+/// post-implementation review: 24 hours.
+pub const EMERGENCY_DEADLINE_MS_DEFAULT: i64 = 24 * 60 * 60 * 1000;
+
+/// The assessment of a change on submission, decided by the host from the policy decision and
+/// the risk assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AssessmentDecision {
+    pub risk_class: RiskClass,
+    pub risk_score: Option<u32>,
+    /// What decided (`policy:<sha256 prefix>`).
+    pub rule: String,
+    pub reasons: Vec<String>,
+    pub auto_approve: bool,
+    pub required_approvals: Vec<RequiredApproval>,
+    pub deny: Vec<String>,
+    pub warn: Vec<String>,
+    pub policy_sha256: Option<String>,
+    pub input_sha256: Option<String>,
+    pub policy_error: Option<String>,
+    pub scoped: bool,
+    pub conflicts: Vec<String>,
+    pub freeze: Option<String>,
+}
+
+impl AssessmentDecision {
+    /// The events the assessment records after `change_submitted`: the assessment itself, then
+    /// the denial or the automatic approval when there is one. Deny wins over auto-approval, and
+    /// a policy error never auto-approves (fail closed).
+    pub fn events(&self) -> Vec<DomainEvent> {
+        let auto_approve = self.auto_approve
+            && self.deny.is_empty()
+            && self.required_approvals.is_empty()
+            && self.policy_error.is_none();
+        let approvals_required = if auto_approve {
+            0
+        } else {
+            self.required_approvals.iter().map(|required| required.count).sum::<u32>().max(1)
+        };
+        let mut events = vec![DomainEvent::ChangeAssessed {
+            risk_class: self.risk_class,
+            approvals_required,
+            rule: self.rule.clone(),
+            reasons: self.reasons.clone(),
+            required_approvals: self.required_approvals.clone(),
+            deny: self.deny.clone(),
+            warn: self.warn.clone(),
+            policy_sha256: self.policy_sha256.clone(),
+            input_sha256: self.input_sha256.clone(),
+            policy_error: self.policy_error.clone(),
+            scoped: self.scoped,
+            risk_score: self.risk_score,
+            conflicts: self.conflicts.clone(),
+            freeze: self.freeze.clone(),
+        }];
+        if !self.deny.is_empty() {
+            events.push(DomainEvent::ChangeDenied { reasons: self.deny.clone() });
+        } else if auto_approve {
+            events.push(DomainEvent::ChangeAutoApproved { rule: self.rule.clone() });
+        }
+        events
+    }
 }
 
 /// Roles that may approve or reject.
@@ -168,7 +258,7 @@ pub fn authorize(actor: &Actor, action: Action, change: &ChangeRecord) -> Result
 }
 
 /// The interim assessment rule: risk class from type and tier, approvals required.
-pub fn assess(change_type: ChangeType, tier: Tier) -> DomainEvent {
+pub fn assess(change_type: ChangeType, tier: Tier) -> AssessmentDecision {
     let tier_value = tier.value();
     let (risk_class, reason) = match change_type {
         ChangeType::Emergency if tier_value == 1 => (RiskClass::Critical, "emergency change on a tier-1 service"),
@@ -182,18 +272,116 @@ pub fn assess(change_type: ChangeType, tier: Tier) -> DomainEvent {
         ChangeType::Standard => (RiskClass::Low, "standard change from a pre-approved template"),
     };
     let pre_approved = change_type == ChangeType::Standard && risk_class == RiskClass::Low;
-    let approvals_required = if pre_approved { 0 } else { 1 };
     let approval_reason = if pre_approved {
         "low-risk standard change: pre-approved".to_owned()
     } else {
         "one approval from an approver, cab, security or admin who is not the requester".to_owned()
     };
-    DomainEvent::ChangeAssessed {
+    AssessmentDecision {
         risk_class,
-        approvals_required,
         rule: "interim-tier-type-v1".to_owned(),
         reasons: vec![reason.to_owned(), approval_reason],
+        auto_approve: pre_approved,
+        required_approvals: if pre_approved {
+            Vec::new()
+        } else {
+            vec![RequiredApproval::new(crate::projection::LEGACY_APPROVER_ROLE, 1)]
+        },
+        ..AssessmentDecision::default()
     }
+}
+
+/// May `actor` approve (or reject) `change` now, under separation of duties? An approval must
+/// fill a required approval nobody fills yet: the requester never approves, one person fills at
+/// most one required approval, and for a change in a compliance scope its implementer does not
+/// approve. A refusal is an access denial (recorded).
+pub fn approval_eligibility(change: &ChangeRecord, actor: &Actor, action: Action) -> Result<(), String> {
+    let Some(assessment) = &change.assessment else {
+        return Ok(()); // The lifecycle refuses the action itself.
+    };
+    let requirement = assessment.requirement();
+    let me = actor.approver();
+    if actor.name == change.requester {
+        return Err(format!("separation of duties: {} requested {} and cannot {action} it", actor.name, change.id));
+    }
+    if assessment.scoped && change.implementer.as_ref() == Some(&actor.name) {
+        return Err(format!(
+            "separation of duties: {} implements {}, a change in compliance scope, and cannot {action} it \
+             (DORA RTS 2024/1774 Art. 17(1)(b), PCI DSS 6.5.4)",
+            actor.name, change.id
+        ));
+    }
+    if !requirement.iter().any(|required| me.matches(&required.role)) {
+        let roles: Vec<&str> = requirement.iter().map(|required| required.role.as_str()).collect();
+        return Err(format!("{} needs approval by {}; {} holds none of these", change.id, roles.join(", "), actor.name));
+    }
+    if action == Action::Reject {
+        return Ok(());
+    }
+    let before = change.approval_status().map(|status| status.assigned.len()).unwrap_or(0);
+    let mut approvers = change.approvers();
+    approvers.push(me);
+    let after = approvals_satisfied(
+        &requirement,
+        &approvers,
+        change.requester.as_str(),
+        change.implementer.as_ref().map(Name::as_str),
+        assessment.scoped,
+    );
+    if after.assigned.len() <= before {
+        return Err(format!(
+            "separation of duties: one person fills at most one required approval, and what {} could fill is \
+             already filled; still missing: {}",
+            actor.name,
+            describe_missing(change)
+        ));
+    }
+    Ok(())
+}
+
+/// May `actor` start `change`? For a change in a compliance scope, whoever approved it does not
+/// implement it.
+pub fn start_eligibility(change: &ChangeRecord, actor: &Actor) -> Result<(), String> {
+    let scoped = change.assessment.as_ref().is_some_and(|assessment| assessment.scoped);
+    if scoped && change.approvals.iter().any(|approval| approval.approver == actor.name) {
+        return Err(format!(
+            "separation of duties: {} approved {}, a change in compliance scope, and cannot implement it \
+             (DORA RTS 2024/1774 Art. 17(1)(b), PCI DSS 6.5.4)",
+            actor.name, change.id
+        ));
+    }
+    Ok(())
+}
+
+fn describe_missing(change: &ChangeRecord) -> String {
+    let missing = change.approval_status().map(|status| status.missing).unwrap_or_default();
+    if missing.is_empty() {
+        return "nothing".to_owned();
+    }
+    missing.iter().map(|required| format!("{} × {}", required.count, required.role)).collect::<Vec<_>>().join(", ")
+}
+
+/// The overdue flag for an emergency change whose retrospective deadline passed at `now` with its
+/// approval or review still missing; `None` when nothing is overdue or it was flagged already.
+pub fn emergency_overdue(change: &ChangeRecord, now: Timestamp) -> Option<DomainEvent> {
+    let due = change.retrospective_due?;
+    if change.change_type != ChangeType::Emergency || change.emergency_overdue || now < due {
+        return None;
+    }
+    if matches!(change.state, ChangeState::Cancelled | ChangeState::Closed) {
+        return None;
+    }
+    let mut missing = Vec::new();
+    if !change.is_approved() {
+        missing.push("retrospective approval".to_owned());
+    }
+    if change.review.is_none() {
+        missing.push("post-implementation review".to_owned());
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    Some(DomainEvent::EmergencyOverdue { due, missing })
 }
 
 fn check_comment(input: &ActionInput) -> Result<(), DomainError> {
@@ -240,12 +428,9 @@ pub fn decide(
             if state != S::Draft {
                 return Err(illegal(action, state, Some("only a draft can be submitted")));
             }
-            let assessment = assess(change.change_type, tier);
-            let pre_approved = matches!(assessment, DomainEvent::ChangeAssessed { approvals_required: 0, .. });
-            let mut events = vec![DomainEvent::ChangeSubmitted { comment }, assessment];
-            if pre_approved {
-                events.push(DomainEvent::ChangeAutoApproved { rule: "interim-tier-type-v1".to_owned() });
-            }
+            let assessment = input.assessment.clone().unwrap_or_else(|| assess(change.change_type, tier));
+            let mut events = vec![DomainEvent::ChangeSubmitted { comment }];
+            events.extend(assessment.events());
             events
         }
         Action::Approve => {
@@ -264,7 +449,13 @@ pub fn decide(
             if change.approvals.iter().any(|approval| approval.approver == actor.name) {
                 return Err(DomainError::Conflict(format!("{} already approved {}", actor.name, change.id)));
             }
-            vec![DomainEvent::ChangeApproved { approver: actor.name.clone(), comment, retrospective }]
+            vec![DomainEvent::ChangeApproved {
+                approver: actor.name.clone(),
+                comment,
+                retrospective,
+                roles: actor.roles.clone(),
+                team: actor.team.clone(),
+            }]
         }
         Action::Reject => {
             if state != S::Assessed {
@@ -294,7 +485,9 @@ pub fn decide(
                     Some("a change starts once scheduled (an emergency change may start once assessed)"),
                 ));
             }
-            vec![DomainEvent::ChangeStarted { comment }]
+            let retrospective_due = (emergency && !change.is_approved())
+                .then(|| now.plus_ms(input.emergency_deadline_ms.unwrap_or(EMERGENCY_DEADLINE_MS_DEFAULT)));
+            vec![DomainEvent::ChangeStarted { comment, implementer: Some(actor.name.clone()), retrospective_due }]
         }
         Action::Complete => {
             if state != S::Implementing {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::approval::{ApprovalStatus, Approver, RequiredApproval, approvals_satisfied};
 use crate::domain::{ChangeId, ChangeState, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
 use crate::event::DomainEvent;
 use crate::time::Timestamp;
@@ -18,6 +19,22 @@ pub struct Approval {
     pub at: Timestamp,
     pub comment: Option<String>,
     pub retrospective: bool,
+    /// The approver's roles and team when they approved.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub team: Option<Name>,
+}
+
+impl Approval {
+    /// This approval as the approval matcher sees it.
+    pub fn approver(&self) -> Approver {
+        Approver {
+            name: self.approver.to_string(),
+            roles: self.roles.iter().map(|role| role.as_str().to_owned()).collect(),
+            team: self.team.as_ref().map(ToString::to_string),
+        }
+    }
 }
 
 /// A post-implementation review.
@@ -37,6 +54,42 @@ pub struct Assessment {
     pub rule: String,
     pub reasons: Vec<String>,
     pub at: Timestamp,
+    #[serde(default)]
+    pub required_approvals: Vec<RequiredApproval>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+    #[serde(default)]
+    pub warn: Vec<String>,
+    #[serde(default)]
+    pub policy_sha256: Option<String>,
+    #[serde(default)]
+    pub input_sha256: Option<String>,
+    #[serde(default)]
+    pub policy_error: Option<String>,
+    #[serde(default)]
+    pub scoped: bool,
+    #[serde(default)]
+    pub risk_score: Option<u32>,
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    #[serde(default)]
+    pub freeze: Option<String>,
+}
+
+/// Roles that counted as "an approver" before policies named roles (interim assessments).
+pub const LEGACY_APPROVER_ROLE: &str = "approver|cab|security|admin";
+
+impl Assessment {
+    /// What has to be approved: the policy's requirement, or, for an assessment that named no
+    /// roles (early events, or a policy that required nothing without auto-approving: fail
+    /// closed), `approvals_required` people holding any decision role.
+    pub fn requirement(&self) -> Vec<RequiredApproval> {
+        if self.required_approvals.is_empty() {
+            vec![RequiredApproval::new(LEGACY_APPROVER_ROLE, self.approvals_required.max(1))]
+        } else {
+            self.required_approvals.clone()
+        }
+    }
 }
 
 /// The current state of one change.
@@ -58,10 +111,35 @@ pub struct ChangeRecord {
     pub links: Vec<String>,
     pub test_evidence: Option<String>,
     pub security_evidence: Option<String>,
+    #[serde(default)]
+    pub security_critical_findings: Option<u32>,
+    #[serde(default)]
+    pub template: Option<Name>,
+    #[serde(default)]
+    pub justification: Option<String>,
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub pipeline_url: Option<String>,
+    #[serde(default)]
+    pub code_metrics: Option<serde_json::Value>,
     pub assessment: Option<Assessment>,
     pub auto_approved: bool,
     pub approvals: Vec<Approval>,
     pub rejected_by: Option<Name>,
+    /// The policy's reasons, when it denied the change.
+    #[serde(default)]
+    pub denied: Vec<String>,
+    /// Who started the implementation.
+    #[serde(default)]
+    pub implementer: Option<Name>,
+    /// For an emergency change started without approval: when its retrospective approval and
+    /// review are due.
+    #[serde(default)]
+    pub retrospective_due: Option<Timestamp>,
+    /// Set once an emergency change missed that deadline.
+    #[serde(default)]
+    pub emergency_overdue: bool,
     pub review: Option<Review>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -95,6 +173,12 @@ impl ChangeRecord {
             links,
             test_evidence,
             security_evidence,
+            security_critical_findings,
+            template,
+            justification,
+            commit,
+            pipeline_url,
+            code_metrics,
         } = event
         else {
             return None;
@@ -115,10 +199,20 @@ impl ChangeRecord {
             links: links.clone(),
             test_evidence: test_evidence.clone(),
             security_evidence: security_evidence.clone(),
+            security_critical_findings: *security_critical_findings,
+            template: template.clone(),
+            justification: justification.clone(),
+            commit: commit.clone(),
+            pipeline_url: pipeline_url.clone(),
+            code_metrics: code_metrics.clone(),
             assessment: None,
             auto_approved: false,
             approvals: Vec::new(),
             rejected_by: None,
+            denied: Vec::new(),
+            implementer: None,
+            retrospective_due: None,
+            emergency_overdue: false,
             review: None,
             created_at: time,
             updated_at: time,
@@ -139,10 +233,52 @@ impl ChangeRecord {
         if self.auto_approved {
             return true;
         }
-        match &self.assessment {
-            Some(assessment) => self.approvals.len() as u64 >= u64::from(assessment.approvals_required.max(1)),
-            None => false,
+        if !self.denied.is_empty() {
+            return false;
         }
+        self.approval_status().is_some_and(|status| status.satisfied)
+    }
+
+    /// The approvals given so far, as the approval matcher sees them.
+    pub fn approvers(&self) -> Vec<Approver> {
+        self.approvals.iter().map(Approval::approver).collect()
+    }
+
+    /// Where the approvals stand against the assessment's requirement under separation of
+    /// duties; `None` before the assessment.
+    pub fn approval_status(&self) -> Option<ApprovalStatus> {
+        let assessment = self.assessment.as_ref()?;
+        if assessment.required_approvals.is_empty() && self.approvals.iter().all(|approval| approval.roles.is_empty()) {
+            // Early events recorded neither roles nor a requirement: count distinct people.
+            let mut people: Vec<&Name> =
+                self.approvals.iter().map(|approval| &approval.approver).filter(|name| **name != self.requester).collect();
+            people.sort();
+            people.dedup();
+            let needed = assessment.approvals_required.max(1);
+            let filled = u32::try_from(people.len()).unwrap_or(u32::MAX).min(needed);
+            let missing = if filled < needed {
+                vec![RequiredApproval::new(LEGACY_APPROVER_ROLE, needed - filled)]
+            } else {
+                Vec::new()
+            };
+            return Some(ApprovalStatus {
+                satisfied: missing.is_empty(),
+                missing,
+                refused: Vec::new(),
+                assigned: people
+                    .iter()
+                    .take(filled as usize)
+                    .map(|name| (name.to_string(), LEGACY_APPROVER_ROLE.to_owned()))
+                    .collect(),
+            });
+        }
+        Some(approvals_satisfied(
+            &assessment.requirement(),
+            &self.approvers(),
+            self.requester.as_str(),
+            self.implementer.as_ref().map(Name::as_str),
+            assessment.scoped,
+        ))
     }
 
     /// Whether someone still has to approve it: an assessed change waiting for its decision, or an
@@ -188,7 +324,22 @@ impl ChangeRecord {
                 self.state = ChangeState::Submitted;
                 self.submitted_at = Some(time);
             }
-            DomainEvent::ChangeAssessed { risk_class, approvals_required, rule, reasons } => {
+            DomainEvent::ChangeAssessed {
+                risk_class,
+                approvals_required,
+                rule,
+                reasons,
+                required_approvals,
+                deny,
+                warn,
+                policy_sha256,
+                input_sha256,
+                policy_error,
+                scoped,
+                risk_score,
+                conflicts,
+                freeze,
+            } => {
                 self.state = ChangeState::Assessed;
                 self.assessment = Some(Assessment {
                     risk_class: *risk_class,
@@ -196,19 +347,38 @@ impl ChangeRecord {
                     rule: rule.clone(),
                     reasons: reasons.clone(),
                     at: time,
+                    required_approvals: required_approvals.clone(),
+                    deny: deny.clone(),
+                    warn: warn.clone(),
+                    policy_sha256: policy_sha256.clone(),
+                    input_sha256: input_sha256.clone(),
+                    policy_error: policy_error.clone(),
+                    scoped: *scoped,
+                    risk_score: *risk_score,
+                    conflicts: conflicts.clone(),
+                    freeze: freeze.clone(),
                 });
+            }
+            DomainEvent::ChangeDenied { reasons } => {
+                self.denied = reasons.clone();
+                self.state = ChangeState::Rejected;
+            }
+            DomainEvent::EmergencyOverdue { .. } => {
+                self.emergency_overdue = true;
             }
             DomainEvent::ChangeAutoApproved { .. } => {
                 self.auto_approved = true;
                 self.approved_at = Some(time);
                 self.state = ChangeState::Approved;
             }
-            DomainEvent::ChangeApproved { approver, comment, retrospective } => {
+            DomainEvent::ChangeApproved { approver, comment, retrospective, roles, team } => {
                 self.approvals.push(Approval {
                     approver: approver.clone(),
                     at: time,
                     comment: comment.clone(),
                     retrospective: *retrospective,
+                    roles: roles.clone(),
+                    team: team.clone(),
                 });
                 if self.is_approved() && self.approved_at.is_none() {
                     self.approved_at = Some(time);
@@ -228,7 +398,9 @@ impl ChangeRecord {
                 }
                 self.state = ChangeState::Scheduled;
             }
-            DomainEvent::ChangeStarted { .. } => {
+            DomainEvent::ChangeStarted { implementer, retrospective_due, .. } => {
+                self.implementer.clone_from(implementer);
+                self.retrospective_due = *retrospective_due;
                 self.started_at = Some(time);
                 self.state = ChangeState::Implementing;
             }
@@ -351,4 +523,75 @@ impl IncidentRecord {
             self.resolved_at = Some(*resolved_at);
         }
     }
+}
+
+/// A standard-change template, as last defined.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateRecord {
+    pub name: Name,
+    pub description: String,
+    pub services: Vec<Name>,
+    pub teams: Vec<Name>,
+    pub environments: Vec<Name>,
+    pub max_risk: RiskClass,
+    pub approved: bool,
+    pub defined_by: String,
+    pub updated_at: Timestamp,
+}
+
+impl TemplateRecord {
+    /// The record a `template_defined` event leaves; `None` for any other event.
+    pub fn from_event(event: &DomainEvent, actor: &str, time: Timestamp) -> Option<Self> {
+        let DomainEvent::TemplateDefined { name, description, services, teams, environments, max_risk, approved } =
+            event
+        else {
+            return None;
+        };
+        Some(TemplateRecord {
+            name: name.clone(),
+            description: description.clone(),
+            services: services.clone(),
+            teams: teams.clone(),
+            environments: environments.clone(),
+            max_risk: *max_risk,
+            approved: *approved,
+            defined_by: actor.to_owned(),
+            updated_at: time,
+        })
+    }
+
+    /// Whether the template may be used for a change to `service` (owned by `team`).
+    pub fn covers(&self, service: &Name, team: &Name) -> bool {
+        if self.services.is_empty() && self.teams.is_empty() {
+            return true;
+        }
+        self.services.contains(service) || self.teams.contains(team)
+    }
+
+    /// Whether the template may be used in `environment`.
+    pub fn allows_environment(&self, environment: &Name) -> bool {
+        self.environments.is_empty() || self.environments.contains(environment)
+    }
+}
+
+/// A calendar window (freeze or maintenance), as last defined. `window` is the calendar crate's
+/// JSON form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalendarWindowRecord {
+    pub name: Name,
+    pub window: serde_json::Value,
+    pub defined_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// One version of the approval policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyVersionRecord {
+    /// The ledger sequence of the `policy_set` event: versions are ordered by it.
+    pub sequence: u64,
+    pub sha256: String,
+    pub files: Vec<crate::event::PolicySource>,
+    pub comment: Option<String>,
+    pub set_by: String,
+    pub set_at: Timestamp,
 }

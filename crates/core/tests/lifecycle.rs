@@ -47,6 +47,12 @@ impl Scenario {
             links: vec![],
             test_evidence: None,
             security_evidence: None,
+            security_critical_findings: None,
+            template: None,
+            justification: None,
+            commit: None,
+            pipeline_url: None,
+            code_metrics: None,
         };
         let record = ChangeRecord::create(&created, T0).unwrap();
         Scenario { tier: Tier::new(i64::from(tier)).unwrap(), record, events: vec![(created, T0)], clock: T0 }

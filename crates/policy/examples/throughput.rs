@@ -26,6 +26,7 @@ fn main() {
             template: None,
             requester: "rita".into(),
             implementer: Some("ivan".into()),
+            justification: None,
         },
         services: vec![ServiceFacts {
             name: "payments".into(),
@@ -49,7 +50,7 @@ fn main() {
     let policy = Policy::default_policy();
     println!("parse + prepare the default policy: {:?}", started.elapsed());
 
-    let rounds = 2_000;
+    let rounds: u32 = 2_000;
     let started = Instant::now();
     for _ in 0..rounds {
         evaluate(&policy, &input, EvalLimits::default()).expect("decides");

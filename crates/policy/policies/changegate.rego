@@ -32,9 +32,23 @@ is_emergency if change.type == "emergency"
 
 high_risk if change.risk_class in high_risk_classes
 
-approved_template if change.template.approved == true
+risk_rank := {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+approved_template if {
+	change.template.approved == true
+	risk_rank[change.risk_class] <= risk_rank[template_max_risk]
+}
+
+default template_max_risk := "low"
+
+template_max_risk := change.template.max_risk_class if is_string(change.template.max_risk_class)
 
 has_rollback_plan if change.has_rollback_plan == true
+
+has_justification if {
+	is_string(change.justification)
+	trim_space(change.justification) != ""
+}
 
 security_evidence_present if change.security_evidence.present == true
 
@@ -82,7 +96,19 @@ deny contains msg if {
 
 deny contains "a standard change must come from an approved template: submit it as a normal change" if {
 	change.type == "standard"
+	not change.template.approved == true
+}
+
+deny contains msg if {
+	change.type == "standard"
+	change.template.approved == true
 	not approved_template
+	msg := sprintf("risk %s exceeds the template `%s`'s maximum (%s): submit it as a normal change", [change.risk_class, change.template.name, template_max_risk])
+}
+
+deny contains "an emergency change needs a justification: why it cannot wait for approval" if {
+	is_emergency
+	not has_justification
 }
 
 deny contains msg if {

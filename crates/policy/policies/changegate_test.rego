@@ -87,9 +87,22 @@ test_tier_one_without_rollback_plan_denied if {
 }
 
 test_emergency_during_freeze_allowed_with_warning if {
-	input_doc := object.union(with_change({"type": "emergency"}), {"calendar": freeze})
+	input_doc := object.union(with_change({"type": "emergency", "justification": "checkout is down"}), {"calendar": freeze})
 	d := changegate.decision with input as input_doc
 	d.deny == []
 	some note in d.warn
 	contains(note, "emergency change during freeze")
+}
+
+test_emergency_without_justification_is_denied if {
+	d := changegate.decision with input as with_change({"type": "emergency"})
+	some reason in d.deny
+	contains(reason, "justification")
+}
+
+test_standard_above_template_maximum_risk_is_denied if {
+	d := changegate.decision with input as with_change({"type": "standard", "risk_class": "high", "template": {"name": "restart-pod", "approved": true, "max_risk_class": "medium"}})
+	d.auto_approve == false
+	some reason in d.deny
+	contains(reason, "exceeds the template")
 }

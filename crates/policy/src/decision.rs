@@ -4,24 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// One required approval: `count` distinct people who each match `role`.
-///
-/// `role` is matched against an approver (see [`crate::approvals_satisfied`]):
-/// - a role name (`approver`, `security`, `cab`, `admin`, …) matches approvers holding that role;
-/// - `team:<name>` matches members of team `<name>`; the default policy uses it for the service
-///   owner's team (`team:payments`);
-/// - alternatives joined by `|` match an approver who fits any of them (`cab|security`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct RequiredApproval {
-    pub role: String,
-    pub count: u32,
-}
-
-impl RequiredApproval {
-    pub fn new(role: impl Into<String>, count: u32) -> Self {
-        RequiredApproval { role: role.into(), count }
-    }
-}
+pub use changegate_core::approval::RequiredApproval;
 
 /// The outcome of evaluating a policy against one input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

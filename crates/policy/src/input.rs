@@ -70,6 +70,9 @@ pub struct ChangeFacts {
     /// User name of whoever will implement the change, when known.
     #[serde(default)]
     pub implementer: Option<String>,
+    /// Why an emergency change cannot wait.
+    #[serde(default)]
+    pub justification: Option<String>,
 }
 
 /// The summary of the security evidence attached to a change.
@@ -90,6 +93,9 @@ pub struct TemplateFacts {
     pub name: String,
     /// Whether the template is (still) approved for standard changes.
     pub approved: bool,
+    /// The highest risk class a change from this template may have and still be standard.
+    #[serde(default)]
+    pub max_risk_class: RiskClass,
 }
 
 /// One service (configuration item) the change touches.
@@ -160,6 +166,17 @@ pub struct ApprovalFacts {
     pub team: Option<String>,
 }
 
+impl ApprovalFacts {
+    /// This approval as the approval matcher sees it.
+    pub fn approver(&self) -> changegate_core::approval::Approver {
+        changegate_core::approval::Approver {
+            name: self.approver.clone(),
+            roles: self.roles.clone(),
+            team: self.team.clone(),
+        }
+    }
+}
+
 impl PolicyInput {
     /// Builds the input for `change` from the core records.
     ///
@@ -170,9 +187,9 @@ impl PolicyInput {
     ///
     /// Facts the core records do not hold keep safe defaults that the caller should fill in:
     /// `calendar` (no freeze, *not* in a maintenance window, no conflicts), `change.template`
-    /// (none), `change.security_evidence` (none, even when the record has evidence text, because
-    /// the number of critical findings is not in it), `change.implementer`, `change.risk_score`
-    /// and `requester.recent_failures_90d` (0).
+    /// (none), `change.risk_score` and `requester.recent_failures_90d` (0).
+    /// `change.security_evidence` is present when the record has evidence, with the critical
+    /// findings the pipeline reported (0 when it reported none).
     pub fn for_change(
         change: &ChangeRecord,
         services: &[ServiceRecord],
@@ -203,10 +220,14 @@ impl PolicyInput {
                 risk_score: None,
                 has_rollback_plan: change.rollback_plan.as_deref().is_some_and(|plan| !plan.trim().is_empty()),
                 test_evidence: change.test_evidence.clone(),
-                security_evidence: None,
+                security_evidence: change.security_evidence.as_ref().map(|_| SecurityEvidence {
+                    present: true,
+                    critical_findings: change.security_critical_findings.unwrap_or(0),
+                }),
                 template: None,
                 requester: change.requester.to_string(),
-                implementer: None,
+                implementer: change.implementer.as_ref().map(ToString::to_string),
+                justification: change.justification.clone(),
             },
             services: vec![ServiceFacts {
                 name: service.name.to_string(),
@@ -288,6 +309,12 @@ mod tests {
             links: vec![],
             test_evidence: Some("run 9".into()),
             security_evidence: Some("scan 3".into()),
+            security_critical_findings: None,
+            template: None,
+            justification: None,
+            commit: None,
+            pipeline_url: None,
+            code_metrics: None,
         };
         ChangeRecord::create(&event, Timestamp::from_unix_ms(0)).unwrap()
     }
@@ -317,8 +344,8 @@ mod tests {
         let input = PolicyInput::for_change(&change("payments"), &services, &users, RiskClass::High, now).unwrap();
         assert_eq!(input.change.id, "CHG-000007");
         assert!(input.change.has_rollback_plan);
-        // Evidence text does not say how many critical findings there are: left for the caller.
-        assert_eq!(input.change.security_evidence, None);
+        // Evidence is present; the pipeline reported no critical findings count, so 0.
+        assert_eq!(input.change.security_evidence, Some(SecurityEvidence { present: true, critical_findings: 0 }));
         assert_eq!(input.services[0].scopes, vec!["pci".to_owned()]);
         assert_eq!(input.requester.roles, vec!["requester".to_owned()]);
         assert_eq!(input.requester.team.as_deref(), Some("pay"));

@@ -13,13 +13,12 @@
 //! Pure: no I/O and no clock (the time comes in as `input.now`). The only thread is the
 //! evaluation worker that enforces the time limit (see [`engine`]).
 
-pub mod approvals;
 pub mod decision;
 pub mod engine;
 pub mod input;
 pub mod testing;
 
-pub use approvals::{ApprovalStatus, Approver, approvals_satisfied};
+pub use changegate_core::approval::{ApprovalStatus, Approver, approvals_satisfied};
 pub use decision::{PolicyDecision, RequiredApproval};
 pub use engine::{ENTRY_POINT, EvalLimits, Policy, PolicyError, PolicyFile, evaluate};
 pub use input::{

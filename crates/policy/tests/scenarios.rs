@@ -26,6 +26,7 @@ fn base() -> PolicyInput {
             template: None,
             requester: "rita".into(),
             implementer: Some("ivan".into()),
+            justification: None,
         },
         services: vec![service("catalog", "shop", 3, &[])],
         calendar: CalendarFacts { freeze: None, in_maintenance_window: true, conflicts: vec![] },
@@ -53,7 +54,7 @@ fn service(name: &str, team: &str, tier: i64, scopes: &[&str]) -> ServiceFacts {
 fn standard(input: &mut PolicyInput) {
     input.change.change_type = ChangeType::Standard;
     input.change.risk_class = RiskClass::Low;
-    input.change.template = Some(TemplateFacts { name: "restart-pod".into(), approved: true });
+    input.change.template = Some(TemplateFacts { name: "restart-pod".into(), approved: true, max_risk_class: RiskClass::Low });
 }
 
 fn freeze(input: &mut PolicyInput) {
@@ -114,13 +115,15 @@ fn default_policy_scenarios() {
                 # standard change, medium risk: not auto-approved, one peer approver
                 auto_approve: false
                 required: [approver x1]
+                deny: risk medium exceeds the template `restart-pod`'s maximum (low): submit it as a normal change
             "#]],
         ),
         (
             "standard change from an unapproved template: denied",
             |input| {
                 standard(input);
-                input.change.template = Some(TemplateFacts { name: "restart-pod".into(), approved: false });
+                input.change.template =
+                    Some(TemplateFacts { name: "restart-pod".into(), approved: false, max_risk_class: RiskClass::Low });
             },
             expect![[r#"
                 # standard change from an unapproved template: denied
@@ -286,6 +289,7 @@ fn default_policy_scenarios() {
             "emergency change during a freeze: allowed, with a warning",
             |input| {
                 input.change.change_type = ChangeType::Emergency;
+                input.change.justification = Some("payments are failing for every customer".into());
                 freeze(input);
             },
             expect![[r#"
@@ -299,6 +303,7 @@ fn default_policy_scenarios() {
             "emergency change, no freeze: retrospective approval warning",
             |input| {
                 input.change.change_type = ChangeType::Emergency;
+                input.change.justification = Some("payments are failing for every customer".into());
                 input.calendar.in_maintenance_window = false;
             },
             expect![[r#"
@@ -306,6 +311,47 @@ fn default_policy_scenarios() {
                 auto_approve: false
                 required: [approver x1]
                 warn: emergency change: it may start before approval; the approvals are then due retrospectively, with a post-implementation review
+            "#]],
+        ),
+        (
+            "emergency change without a justification: denied",
+            |input| {
+                input.change.change_type = ChangeType::Emergency;
+                input.change.justification = Some("   ".into());
+            },
+            expect![[r#"
+                # emergency change without a justification: denied
+                auto_approve: false
+                required: [approver x1]
+                deny: an emergency change needs a justification: why it cannot wait for approval
+                warn: emergency change: it may start before approval; the approvals are then due retrospectively, with a post-implementation review
+            "#]],
+        ),
+        (
+            "standard change above its template's maximum risk: denied",
+            |input| {
+                standard(input);
+                input.change.risk_class = RiskClass::High;
+            },
+            expect![[r#"
+                # standard change above its template's maximum risk: denied
+                auto_approve: false
+                required: [cab|security x1, team:shop x1]
+                deny: risk high exceeds the template `restart-pod`'s maximum (low): submit it as a normal change
+            "#]],
+        ),
+        (
+            "standard change at medium risk within its template's maximum: one peer approver",
+            |input| {
+                standard(input);
+                input.change.risk_class = RiskClass::Medium;
+                input.change.template =
+                    Some(TemplateFacts { name: "scale-out".into(), approved: true, max_risk_class: RiskClass::Medium });
+            },
+            expect![[r#"
+                # standard change at medium risk within its template's maximum: one peer approver
+                auto_approve: false
+                required: [approver x1]
             "#]],
         ),
         (
@@ -498,7 +544,7 @@ fn fail_closed_on_bad_now() {
 fn default_policy_tests_pass() {
     let report = run_policy_tests(&Policy::default_files_with_tests()).unwrap();
     assert!(report.is_success(), "{report:#?}");
-    assert_eq!(report.total(), 9, "{report:#?}");
+    assert_eq!(report.total(), 11, "{report:#?}");
 }
 
 /// A user's policy directory, in memory: a Friday freeze using `input.now`, and its tests.
@@ -613,7 +659,7 @@ fn end_to_end_scoped_change_refuses_requester_and_implementer() {
         ApprovalFacts { approver: "sam".into(), roles: vec!["security".into(), "approver".into()], team: None },
     ];
     let decision = decide(&input);
-    let approvers: Vec<Approver> = input.approvals_so_far.iter().map(Approver::from).collect();
+    let approvers: Vec<Approver> = input.approvals_so_far.iter().map(ApprovalFacts::approver).collect();
     let status = approvals_satisfied(
         &decision.required_approvals,
         &approvers,

@@ -25,7 +25,8 @@ struct Migration {
 
 use Statement::{Portable, Postgres, Sqlite};
 
-const MIGRATIONS: &[Migration] = &[Migration {
+const MIGRATIONS: &[Migration] = &[
+    Migration {
     version: 1,
     name: "events, projections and ledger tree",
     statements: &[
@@ -154,7 +155,24 @@ const MIGRATIONS: &[Migration] = &[Migration {
             "CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
         ),
     ],
-}];
+    },
+    Migration {
+        version: 2,
+        name: "policy versions, templates, calendar windows, planned windows of changes",
+        statements: &[
+            Portable(
+                "CREATE TABLE policy_versions (sequence {int} PRIMARY KEY, sha256 TEXT NOT NULL, record TEXT NOT NULL)",
+            ),
+            Portable("CREATE TABLE templates (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
+            Portable("CREATE TABLE calendar_windows (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
+            // Planned windows, for conflict detection; rows written before this migration are
+            // filled in by `backfill_planned_windows`.
+            Portable("ALTER TABLE changes ADD COLUMN planned_start {int}"),
+            Portable("ALTER TABLE changes ADD COLUMN planned_end {int}"),
+            Portable("CREATE INDEX changes_by_planned_start ON changes (planned_start)"),
+        ],
+    },
+];
 
 /// The statement's text for `backend`, or `None` when it is for the other dialect.
 fn render(statement: &Statement, backend: Backend) -> Option<String> {
@@ -206,12 +224,32 @@ async fn migrate_locked(backend: Backend, connection: &mut sqlx::AnyConnection) 
         for text in migration.statements.iter().filter_map(|statement| render(statement, backend)) {
             sqlx::query(sqlx::AssertSqlSafe(text)).execute(&mut *transaction).await?;
         }
+        if migration.version == 2 {
+            backfill_planned_windows(&mut transaction).await?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(migration.version)
             .bind(migration.name)
             .execute(&mut *transaction)
             .await?;
         transaction.commit().await?;
+    }
+    Ok(())
+}
+
+/// Copies the planned window of every existing change from its record into the columns that
+/// migration 2 added.
+async fn backfill_planned_windows(connection: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT id, record FROM changes").fetch_all(&mut *connection).await?;
+    for row in rows {
+        let id: i64 = row.try_get(0)?;
+        let record: changegate_core::ChangeRecord = crate::read::decode_record(&row)?;
+        sqlx::query("UPDATE changes SET planned_start = $2, planned_end = $3 WHERE id = $1")
+            .bind(id)
+            .bind(record.planned_start.map(|time| time.unix_ms()))
+            .bind(record.planned_end.map(|time| time.unix_ms()))
+            .execute(&mut *connection)
+            .await?;
     }
     Ok(())
 }

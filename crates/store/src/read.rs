@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use changegate_core::event::EventEnvelope;
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeState, DomainEvent, IncidentId, IncidentRecord, Name, ServiceRecord, TeamRecord,
-    Timestamp, UserRecord,
+    CalendarWindowRecord, ChangeId, ChangeRecord, ChangeState, ChangeType, DomainEvent, IncidentId, IncidentRecord,
+    Name, PolicyVersionRecord, ServiceRecord, TeamRecord, TemplateRecord, Timestamp, UserRecord,
 };
 use changegate_ledger::{Hash, SubtreeId};
 use serde::de::DeserializeOwned;
@@ -14,6 +14,11 @@ use sqlx::{Any, Executor, Row};
 
 use crate::write::encode;
 use crate::{PAGE_SIZE_MAX, Store, StoreError};
+
+/// Most changes the approvals inbox and the overdue sweep look at in one read.
+pub const AWAITING_LIST_MAX: u32 = 5_000;
+/// Most planned changes a conflict check compares against.
+pub const PLANNED_CANDIDATES_MAX: u32 = 2_000;
 
 /// Filters for listing changes, newest first.
 #[derive(Clone, Debug, Default)]
@@ -158,6 +163,115 @@ impl Store {
             .await?
             .try_get(0)?;
         Ok(count as u64)
+    }
+
+    /// Changes that wait for an approval, oldest first, at most `limit` (for the approvals inbox).
+    pub async fn changes_awaiting_approval(&self, limit: u32) -> Result<Vec<ChangeRecord>, StoreError> {
+        let limit = limit.clamp(1, AWAITING_LIST_MAX);
+        let sql = format!("SELECT record FROM changes WHERE awaits_approval = 1 ORDER BY id LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Open changes whose planned window starts before `end` (and that are not finished): the
+    /// candidates for a calendar conflict with a window ending at `end`. At most
+    /// [`PLANNED_CANDIDATES_MAX`], nearest first.
+    pub async fn planned_changes_before(&self, end: Timestamp) -> Result<Vec<ChangeRecord>, StoreError> {
+        let sql = format!(
+            "SELECT record FROM changes WHERE planned_start IS NOT NULL AND planned_start < $1
+             AND state IN ('submitted', 'assessed', 'approved', 'scheduled', 'implementing')
+             ORDER BY planned_start DESC LIMIT {PLANNED_CANDIDATES_MAX}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(end.unix_ms()).fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Emergency changes started without approval whose retrospective work is not flagged yet:
+    /// the candidates for the overdue sweep.
+    pub async fn emergency_changes_open(&self) -> Result<Vec<ChangeRecord>, StoreError> {
+        let sql = format!(
+            "SELECT record FROM changes WHERE change_type = '{}' AND state NOT IN ('closed', 'cancelled', 'rejected', 'draft')
+             ORDER BY id LIMIT {AWAITING_LIST_MAX}",
+            ChangeType::Emergency.as_str()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        let changes: Vec<ChangeRecord> = rows.iter().map(decode_record).collect::<Result<_, _>>()?;
+        Ok(changes.into_iter().filter(|change| change.retrospective_due.is_some()).collect())
+    }
+
+    /// How many changes requested by `requester` failed or were rolled back since `since`.
+    pub async fn failures_of_requester_since(&self, requester: &Name, since: Timestamp) -> Result<u32, StoreError> {
+        let count: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM changes WHERE requester = $1 AND state IN ('failed', 'rolled_back', 'closed')
+             AND updated_at >= $2",
+        )
+        .bind(requester.as_str())
+        .bind(since.unix_ms())
+        .fetch_one(self.pool())
+        .await?
+        .try_get(0)?;
+        if count == 0 {
+            return Ok(0);
+        }
+        // Closed changes may have succeeded: look at the records themselves.
+        let rows = sqlx::query(
+            "SELECT record FROM changes WHERE requester = $1 AND state IN ('failed', 'rolled_back', 'closed')
+             AND updated_at >= $2",
+        )
+        .bind(requester.as_str())
+        .bind(since.unix_ms())
+        .fetch_all(self.pool())
+        .await?;
+        let mut failures = 0u32;
+        for row in &rows {
+            let change: ChangeRecord = decode_record(row)?;
+            if change.failed_at.is_some_and(|failed| failed >= since) {
+                failures += 1;
+            }
+        }
+        Ok(failures)
+    }
+
+    /// Every standard-change template, by name.
+    pub async fn templates(&self) -> Result<Vec<TemplateRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM templates ORDER BY name").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    pub async fn template(&self, name: &Name) -> Result<Option<TemplateRecord>, StoreError> {
+        let row = sqlx::query("SELECT record FROM templates WHERE name = $1")
+            .bind(name.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// Every calendar window, by name.
+    pub async fn calendar_windows(&self) -> Result<Vec<CalendarWindowRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM calendar_windows ORDER BY name").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Every policy version, oldest first.
+    pub async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM policy_versions ORDER BY sequence").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// The policy version in force (the last one set), if any was set.
+    pub async fn current_policy(&self) -> Result<Option<PolicyVersionRecord>, StoreError> {
+        let row = sqlx::query("SELECT record FROM policy_versions ORDER BY sequence DESC LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// The SHA-256 of the policy version in force, if any was set (cheap: for cache checks).
+    pub async fn current_policy_sha256(&self) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT sha256 FROM policy_versions ORDER BY sequence DESC LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| row.try_get::<String, _>(0)).transpose().map_err(Into::into)
     }
 
     /// The events of one stream, in order.
@@ -322,6 +436,34 @@ impl Store {
                     DomainEvent::TokenIssued { user, token_id, token_sha256 } => {
                         folded.insert(format!("token/{token_id}"), format!("{user} {token_sha256} {}", time.unix_ms()));
                     }
+                    DomainEvent::TemplateDefined { name, .. } => {
+                        let record = TemplateRecord::from_event(&event, &envelope.actor, time)
+                            .ok_or_else(|| StoreError::Corrupt(format!("template {name} did not fold")))?;
+                        folded.insert(format!("template/{name}"), encode(&record));
+                    }
+                    DomainEvent::CalendarWindowDefined { name, window } => {
+                        let record = CalendarWindowRecord {
+                            name: name.clone(),
+                            window: window.clone(),
+                            defined_by: envelope.actor.clone(),
+                            updated_at: time,
+                        };
+                        folded.insert(format!("calendar/{name}"), encode(&record));
+                    }
+                    DomainEvent::CalendarWindowRemoved { name } => {
+                        folded.remove(&format!("calendar/{name}"));
+                    }
+                    DomainEvent::PolicySet { sha256, files, comment } => {
+                        let record = PolicyVersionRecord {
+                            sequence: envelope.sequence,
+                            sha256: sha256.clone(),
+                            files: files.clone(),
+                            comment: comment.clone(),
+                            set_by: envelope.actor.clone(),
+                            set_at: time,
+                        };
+                        folded.insert(format!("policy/{}", envelope.sequence), encode(&record));
+                    }
                     DomainEvent::IncidentOpened { id, .. } => {
                         let record = IncidentRecord::create(&event, time)
                             .ok_or_else(|| StoreError::Corrupt(format!("incident {id} has no opening")))?;
@@ -359,12 +501,16 @@ impl Store {
             ("team", "SELECT name, record FROM teams"),
             ("user", "SELECT name, record FROM users"),
             ("incident", "SELECT id, record FROM incidents"),
+            ("template", "SELECT name, record FROM templates"),
+            ("calendar", "SELECT name, record FROM calendar_windows"),
+            ("policy", "SELECT sequence, record FROM policy_versions"),
         ];
         for (kind, sql) in tables {
             for row in sqlx::query(sql).fetch_all(self.pool()).await? {
                 let key = match kind {
                     "change" => ChangeId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
                     "incident" => IncidentId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
+                    "policy" => row.try_get::<i64, _>(0)?.to_string(),
                     _ => row.try_get::<String, _>(0)?,
                 };
                 // Compare decoded records, re-encoded, so the comparison does not depend on how

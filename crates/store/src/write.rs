@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use changegate_core::event::{EventEnvelope, SCHEMA_VERSION, canonical_payload};
 use changegate_core::{
-    ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, Name, ServiceRecord, StreamId, TeamRecord,
-    Timestamp, UserRecord,
+    CalendarWindowRecord, ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, Name, PolicyVersionRecord,
+    ServiceRecord, StreamId, TeamRecord, TemplateRecord, Timestamp, UserRecord,
 };
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
@@ -45,7 +45,7 @@ pub struct WriteTx {
     stored_change_id_max: Option<u64>,
 }
 
-/// Rows per multi-row INSERT (at most 9 columns: 1,152 parameters, far below both databases'
+/// Rows per multi-row INSERT (at most 11 columns: 1,408 parameters, far below both databases'
 /// limits).
 const ROWS_PER_INSERT: usize = 128;
 
@@ -263,9 +263,9 @@ impl WriteTx {
             }
         }
         for chunk in created.chunks(ROWS_PER_INSERT) {
-            let rows = values_rows(self.backend, chunk.len(), 9);
+            let rows = values_rows(self.backend, chunk.len(), 11);
             let sql = format!(
-                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval) VALUES {rows}"
+                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval, planned_start, planned_end) VALUES {rows}"
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for record in chunk {
@@ -278,7 +278,9 @@ impl WriteTx {
                     .bind(record.created_at.unix_ms())
                     .bind(record.updated_at.unix_ms())
                     .bind(encode(record))
-                    .bind(i64::from(record.awaits_approval()));
+                    .bind(i64::from(record.awaits_approval()))
+                    .bind(record.planned_start.map(Timestamp::unix_ms))
+                    .bind(record.planned_end.map(Timestamp::unix_ms));
             }
             query.execute(&mut *self.transaction).await?;
         }
@@ -369,6 +371,42 @@ impl WriteTx {
                 record.apply(event);
                 self.put_incident(&record, false).await?;
             }
+            (StreamId::Policy, DomainEvent::PolicySet { sha256, files, comment }) => {
+                let record = PolicyVersionRecord {
+                    sequence: envelope.sequence,
+                    sha256: sha256.clone(),
+                    files: files.clone(),
+                    comment: comment.clone(),
+                    set_by: envelope.actor.clone(),
+                    set_at: time,
+                };
+                sqlx::query("INSERT INTO policy_versions (sequence, sha256, record) VALUES ($1, $2, $3)")
+                    .bind(envelope.sequence as i64)
+                    .bind(sha256)
+                    .bind(encode(&record))
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
+            (StreamId::Template(_), DomainEvent::TemplateDefined { name, .. }) => {
+                let record = TemplateRecord::from_event(event, &envelope.actor, time)
+                    .ok_or_else(|| StoreError::Corrupt("template definition did not build a record".into()))?;
+                self.upsert("templates", name, &encode(&record)).await?;
+            }
+            (StreamId::Calendar(_), DomainEvent::CalendarWindowDefined { name, window }) => {
+                let record = CalendarWindowRecord {
+                    name: name.clone(),
+                    window: window.clone(),
+                    defined_by: envelope.actor.clone(),
+                    updated_at: time,
+                };
+                self.upsert("calendar_windows", name, &encode(&record)).await?;
+            }
+            (StreamId::Calendar(_), DomainEvent::CalendarWindowRemoved { name }) => {
+                sqlx::query("DELETE FROM calendar_windows WHERE name = $1")
+                    .bind(name.as_str())
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
             (StreamId::Access, DomainEvent::AccessDenied { .. }) => {}
             (StreamId::Ledger, DomainEvent::LedgerVerified { .. }) => {}
             (stream, event) => {
@@ -381,9 +419,19 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Inserts or replaces the record `name` of a keyed projection table (`templates`,
+    /// `calendar_windows`).
+    async fn upsert(&mut self, table: &'static str, name: &Name, record: &str) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {table} (name, record) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET record = excluded.record"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name.as_str()).bind(record).execute(&mut *self.transaction).await?;
+        Ok(())
+    }
+
     async fn update_change(&mut self, record: &ChangeRecord) -> Result<(), StoreError> {
         let sql = "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
-             updated_at = $7, record = $8, awaits_approval = $9 WHERE id = $1";
+             updated_at = $7, record = $8, awaits_approval = $9, planned_start = $10, planned_end = $11 WHERE id = $1";
         sqlx::query(sql)
             .bind(record.id.number() as i64)
             .bind(record.state.as_str())
@@ -394,6 +442,8 @@ impl WriteTx {
             .bind(record.updated_at.unix_ms())
             .bind(encode(record))
             .bind(i64::from(record.awaits_approval()))
+            .bind(record.planned_start.map(Timestamp::unix_ms))
+            .bind(record.planned_end.map(Timestamp::unix_ms))
             .execute(&mut *self.transaction)
             .await?;
         Ok(())

@@ -14,8 +14,24 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decision::RequiredApproval;
-use crate::input::ApprovalFacts;
+/// One required approval: `count` distinct people who each match `role`.
+///
+/// `role` is matched against an approver (see [`approvals_satisfied`]):
+/// - a role name (`approver`, `security`, `cab`, `admin`, …) matches approvers holding that role;
+/// - `team:<name>` matches members of team `<name>`; the default policy uses it for the service
+///   owner's team (`team:payments`);
+/// - alternatives joined by `|` match an approver who fits any of them (`cab|security`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RequiredApproval {
+    pub role: String,
+    pub count: u32,
+}
+
+impl RequiredApproval {
+    pub fn new(role: impl Into<String>, count: u32) -> Self {
+        RequiredApproval { role: role.into(), count }
+    }
+}
 
 /// A person who approved, with what they hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,12 +60,6 @@ impl Approver {
     }
 }
 
-impl From<&ApprovalFacts> for Approver {
-    fn from(facts: &ApprovalFacts) -> Self {
-        Approver { name: facts.approver.clone(), roles: facts.roles.clone(), team: facts.team.clone() }
-    }
-}
-
 /// Where the approvals of a change stand against what the policy requires.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalStatus {
@@ -71,7 +81,7 @@ pub const REFUSED_IMPLEMENTER: &str = "the implementer does not approve a change
 /// Matches `approvals` to `required` under separation of duties.
 ///
 /// `scoped` says whether the change touches a service in a compliance scope
-/// ([`crate::PolicyInput::is_scoped`]); then `implementer` does not count either. Several
+/// (any of its services has a compliance scope); then `implementer` does not count either. Several
 /// approvals by one person count as one person (their roles are merged). An empty `required` is
 /// trivially satisfied: whether that means "approved" is the decision's business
 /// (`auto_approve`, `deny`).
