@@ -13,11 +13,11 @@ fn name(text: &str) -> Name {
 }
 
 fn requester() -> Actor {
-    Actor { name: name("alice"), roles: vec![Role::Requester] }
+    Actor { name: name("alice"), roles: vec![Role::Requester], team: None }
 }
 
 fn approver() -> Actor {
-    Actor { name: name("bob"), roles: vec![Role::Approver] }
+    Actor { name: name("bob"), roles: vec![Role::Approver], team: None }
 }
 
 const T0: Timestamp = Timestamp::from_unix_ms(1_800_000_000_000);
@@ -253,7 +253,7 @@ fn every_action_out_of_place_in_a_draft_is_refused() {
 
 #[test]
 fn separation_of_duties_holds_even_for_admins() {
-    let alice_admin = Actor { name: name("alice"), roles: vec![Role::Requester, Role::Admin, Role::Approver] };
+    let alice_admin = Actor { name: name("alice"), roles: vec![Role::Requester, Role::Admin, Role::Approver], team: None };
     let scenario = Scenario::given(ChangeType::Normal, 2).ok(&alice_admin, Action::Submit);
     let refusal = authorize(&alice_admin, Action::Approve, &scenario.record).unwrap_err();
     assert!(refusal.contains("separation of duties"), "{refusal}");
@@ -262,12 +262,12 @@ fn separation_of_duties_holds_even_for_admins() {
 #[test]
 fn auditors_and_approvers_cannot_do_requester_work() {
     let scenario = Scenario::given(ChangeType::Normal, 2);
-    let auditor = Actor { name: name("carol"), roles: vec![Role::Auditor] };
+    let auditor = Actor { name: name("carol"), roles: vec![Role::Auditor], team: None };
     for action in Action::ALL {
         assert!(authorize(&auditor, action, &scenario.record).is_err(), "auditor may not {action}");
     }
     assert!(authorize(&approver(), Action::Submit, &scenario.record).is_err());
-    let other_requester = Actor { name: name("dave"), roles: vec![Role::Requester] };
+    let other_requester = Actor { name: name("dave"), roles: vec![Role::Requester], team: None };
     assert!(authorize(&other_requester, Action::Cancel, &scenario.record).is_err(), "only its requester cancels");
     assert!(authorize(&other_requester, Action::Start, &scenario.record).is_ok());
 }
@@ -278,6 +278,7 @@ fn one_person_approves_once() {
     // Simulate a rule that needs two approvals.
     if let Some(assessment) = scenario.record.assessment.as_mut() {
         assessment.approvals_required = 2;
+        assessment.required_approvals = vec![changegate_core::approval::RequiredApproval::new("approver", 2)];
     }
     let scenario = scenario.ok(&approver(), Action::Approve);
     assert_eq!(scenario.record.state, ChangeState::Assessed, "one of two approvals is not enough");

@@ -7,7 +7,7 @@
 //! state they had reached, which is the live work the dashboard shows.
 
 use changegate_core::lifecycle::{self, Action};
-use changegate_core::{ChangeId, ChangeState, ChangeType, DomainEvent, RiskClass, Tier, Timestamp};
+use changegate_core::{ChangeId, ChangeState, ChangeType, RiskClass, Tier, Timestamp};
 use changegate_service::{ActionRequest, NewChange, NewIncident};
 
 use crate::dice::Dice;
@@ -377,14 +377,15 @@ impl<'a> Planner<'a> {
                 .filter(|_| change_type == ChangeType::Normal)
                 .map(|_| "SAST: 0 high, SCA: 0 critical, secret scan: clean".to_owned()),
             links: change_text.links,
+            justification: (change_type == ChangeType::Emergency)
+                .then(|| "customer-facing outage: the fix cannot wait for the approval cycle".to_owned()),
+            ..NewChange::default()
         };
         let has_rollback_plan = new_change.rollback_plan.is_some();
         let tier = Tier::new(i64::from(spec.tier)).unwrap_or_else(|_| unreachable!("catalogue tiers are 1 to 4"));
-        let (risk, approvals_required) = match lifecycle::assess(change_type, tier) {
-            DomainEvent::ChangeAssessed { risk_class, approvals_required, .. } => (risk_class, approvals_required),
-            _ => (RiskClass::High, 1),
-        };
-        let pre_approved = approvals_required == 0;
+        let assessment = lifecycle::assess(change_type, tier);
+        let risk = assessment.risk_class;
+        let pre_approved = assessment.auto_approve;
         let hold = if created >= self.end - RECENT && self.dice.chance(0.35) {
             let hold = [Hold::Draft, Hold::Approval, Hold::Scheduled, Hold::Implementing]
                 [self.dice.weighted(&[0.25, 0.35, 0.25, 0.15])];

@@ -106,10 +106,12 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let checkpoints =
             self.checkpoint_policy.map(|policy| tokio::spawn(sign_checkpoints(self.service.clone(), policy)));
+        let overdue = tokio::spawn(flag_overdue_emergencies(self.service.clone()));
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         if let Some(task) = checkpoints {
             task.abort();
         }
+        overdue.abort();
         result
     }
 
@@ -133,6 +135,24 @@ async fn sign_checkpoints(service: Service, policy: CheckpointPolicy) {
             }
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "could not sign a ledger checkpoint"),
+        }
+    }
+}
+
+/// How often the background task looks for emergency changes past their retrospective deadline.
+const OVERDUE_POLL_INTERVAL_MS: u64 = 60_000;
+
+async fn flag_overdue_emergencies(service: Service) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(OVERDUE_POLL_INTERVAL_MS));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match service.flag_overdue_emergencies().await {
+            Ok(flagged) if !flagged.is_empty() => {
+                tracing::warn!(count = flagged.len(), "flagged emergency changes overdue for retrospective approval or review")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "could not look for overdue emergency changes"),
         }
     }
 }

@@ -18,6 +18,8 @@ use crate::{Service, ServiceError};
 
 /// Longest link on a change.
 pub const LINK_LENGTH_MAX: usize = 2_000;
+/// Largest JSON of code metrics on a change.
+pub const CODE_METRICS_BYTES_MAX: usize = 4_096;
 /// Most commands in one batch.
 pub const BATCH_LENGTH_MAX: usize = 100_000;
 
@@ -36,6 +38,16 @@ pub struct NewChange {
     pub links: Vec<String>,
     pub test_evidence: Option<String>,
     pub security_evidence: Option<String>,
+    /// Critical findings in the security evidence, when the scan summary says.
+    pub security_critical_findings: Option<u32>,
+    /// A standard-change template: the change must fit it (service, environment) and is standard.
+    pub template: Option<String>,
+    /// Why an emergency change cannot wait (mandatory for emergencies).
+    pub justification: Option<String>,
+    pub commit: Option<String>,
+    pub pipeline_url: Option<String>,
+    /// Just-in-time code metrics of the commit (`changegate risk features`), as JSON.
+    pub code_metrics: Option<serde_json::Value>,
 }
 
 /// Input for a lifecycle action.
@@ -272,6 +284,7 @@ async fn create_user(
 }
 
 async fn create_change(
+    service_context: &Service,
     tx: &mut WriteTx,
     caller: &Caller,
     input: &NewChange,
@@ -288,7 +301,11 @@ async fn create_change(
     }
     fields.text("title", title, TITLE_LENGTH_MAX);
     fields.text("description", &input.description, TEXT_LENGTH_MAX);
-    let change_type: Option<ChangeType> = fields.parse("type", &input.change_type);
+    let change_type: Option<ChangeType> = if input.change_type.trim().is_empty() && input.template.is_some() {
+        Some(ChangeType::Standard)
+    } else {
+        fields.parse("type", &input.change_type)
+    };
     let service = fields.name("service", &input.service);
     let environment = fields.name("environment", &input.environment);
     for (field, plan) in [
@@ -317,11 +334,69 @@ async fn create_change(
             break;
         }
     }
-    if let Some(service) = &service
-        && !tx.exists(KeyedTable::Services, service).await?
-    {
-        fields.push("service", format!("no service named {service}; register it first"));
+    let mut service_record = None;
+    if let Some(service) = &service {
+        service_record = tx.service(service).await?;
+        if service_record.is_none() {
+            fields.push("service", format!("no service named {service}; register it first"));
+        }
     }
+    let justification = input.justification.clone().filter(|text| !text.trim().is_empty());
+    if let Some(text) = &justification {
+        fields.text("justification", text, TEXT_LENGTH_MAX);
+    }
+    if change_type == Some(ChangeType::Emergency) && justification.is_none() {
+        fields.push("justification", "an emergency change needs a justification: why it cannot wait for approval");
+    }
+    for (field, text) in [("commit", &input.commit), ("pipeline_url", &input.pipeline_url)] {
+        if let Some(text) = text
+            && (text.is_empty() || text.len() > LINK_LENGTH_MAX || text.chars().any(char::is_whitespace))
+        {
+            fields.push(field, format!("1 to {LINK_LENGTH_MAX} characters without spaces"));
+        }
+    }
+    if let Some(metrics) = &input.code_metrics
+        && (!metrics.is_object() || metrics.to_string().len() > CODE_METRICS_BYTES_MAX)
+    {
+        fields.push("code_metrics", format!("a JSON object of at most {CODE_METRICS_BYTES_MAX} bytes"));
+    }
+    let template = match input.template.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+        None => None,
+        Some(text) => match Name::parse(text) {
+            Err(message) => {
+                fields.push("template", message);
+                None
+            }
+            Ok(name) => match service_context.store().template(&name).await? {
+                None => {
+                    fields.push("template", format!("no template named {name}; see `changegate template list`"));
+                    None
+                }
+                Some(record) => {
+                    if change_type.is_some_and(|change_type| change_type != ChangeType::Standard) {
+                        fields.push("type", "a change from a template is a standard change");
+                    }
+                    if let (Some(service), Some(record_of_service)) = (&service, &service_record)
+                        && !record.covers(service, &record_of_service.team)
+                    {
+                        fields.push("template", format!("template {name} does not cover service {service}"));
+                    }
+                    if let Some(environment) = &environment
+                        && !record.allows_environment(environment)
+                    {
+                        fields.push(
+                            "environment",
+                            format!(
+                                "template {name} allows only {}",
+                                record.environments.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                            ),
+                        );
+                    }
+                    Some(name)
+                }
+            },
+        },
+    };
     fields.finish()?;
     let id = tx.next_change_id().await?;
     let event = DomainEvent::ChangeCreated {
@@ -339,6 +414,12 @@ async fn create_change(
         links: input.links.clone(),
         test_evidence: input.test_evidence.clone().filter(|text| !text.trim().is_empty()),
         security_evidence: input.security_evidence.clone().filter(|text| !text.trim().is_empty()),
+        security_critical_findings: input.security_critical_findings,
+        template,
+        justification,
+        commit: input.commit.clone(),
+        pipeline_url: input.pipeline_url.clone(),
+        code_metrics: input.code_metrics.clone(),
     };
     tx.append(&stream_of(id), caller.name().as_str(), time, &event).await?;
     let record = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
@@ -346,6 +427,7 @@ async fn create_change(
 }
 
 async fn act(
+    service_context: &Service,
     tx: &mut WriteTx,
     caller: &Caller,
     id: ChangeId,
@@ -358,14 +440,29 @@ async fn act(
     if let Err(reason) = lifecycle::authorize(&actor, action, &change) {
         return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
     }
+    let eligibility = match action {
+        Action::Approve | Action::Reject if change.state != changegate_core::ChangeState::Draft => {
+            lifecycle::approval_eligibility(&change, &actor, action)
+        }
+        Action::Start => lifecycle::start_eligibility(&change, &actor),
+        _ => Ok(()),
+    };
+    if let Err(reason) = eligibility {
+        return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
+    }
     let mut fields = Fields::default();
-    let input = ActionInput {
+    let mut input = ActionInput {
         comment: request.comment.clone().filter(|comment| !comment.trim().is_empty()),
         root_cause: request.root_cause.clone(),
         planned_start: fields.time("planned_start", request.planned_start.as_deref()),
         planned_end: fields.time("planned_end", request.planned_end.as_deref()),
+        assessment: None,
+        emergency_deadline_ms: Some(service_context.governance_settings().emergency_deadline_ms),
     };
     fields.finish()?;
+    if action == Action::Submit && change.state == changegate_core::ChangeState::Draft {
+        input.assessment = Some(service_context.assess_for_submit(tx, &change, time).await?);
+    }
     let service = tx
         .service(&change.service)
         .await?
@@ -452,6 +549,7 @@ async fn resolve_incident(
 
 /// Runs one command in an open transaction.
 async fn execute(
+    service: &Service,
     tx: &mut WriteTx,
     caller: &Caller,
     command: &Command,
@@ -460,9 +558,9 @@ async fn execute(
     Ok(match command {
         Command::RegisterService(input) => register_service(tx, caller, input, time).await?.map(Produced::Service),
         Command::CreateUser(input) => create_user(tx, caller, input, time).await?.map(Produced::User),
-        Command::CreateChange(input) => create_change(tx, caller, input, time).await?.map(Produced::Change),
+        Command::CreateChange(input) => create_change(service, tx, caller, input, time).await?.map(Produced::Change),
         Command::Act { change, action, request } => {
-            act(tx, caller, *change, *action, request, time).await?.map(Produced::Change)
+            act(service, tx, caller, *change, *action, request, time).await?.map(Produced::Change)
         }
         Command::OpenIncident(input) => open_incident(tx, caller, input, time).await?.map(Produced::Incident),
         Command::ResolveIncident { incident, resolved_at } => {
@@ -503,7 +601,7 @@ impl Service {
                     let value = replay(tx, &earlier.resource).await?;
                     return Ok(Ok(Outcome { value, replayed: true }));
                 }
-                let produced = match execute(tx, caller, &command, time).await? {
+                let produced = match execute(self, tx, caller, &command, time).await? {
                     Ok(produced) => produced,
                     Err(denied) => return Ok(Err(denied)),
                 };
@@ -528,7 +626,7 @@ impl Service {
             .write(async |tx: &mut WriteTx| -> Result<Vec<Produced>, ServiceError> {
                 let mut produced = Vec::with_capacity(commands.len());
                 for (position, (caller, time, command)) in commands.iter().enumerate() {
-                    match execute(tx, caller, command, *time).await? {
+                    match execute(self, tx, caller, command, *time).await? {
                         Ok(value) => produced.push(value),
                         Err(Denied(reason)) => {
                             return Err(ServiceError::Forbidden(format!("command {position} of the batch: {reason}")));

@@ -25,7 +25,7 @@ impl Caller {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { name: self.user.name.clone(), roles: self.user.roles.clone() }
+        Actor { name: self.user.name.clone(), roles: self.user.roles.clone(), team: self.user.team.clone() }
     }
 
     pub fn has_role(&self, role: Role) -> bool {

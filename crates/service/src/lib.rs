@@ -7,6 +7,7 @@
 
 mod commands;
 mod error;
+pub mod governance;
 mod identity;
 pub mod ledger;
 mod queries;
@@ -21,6 +22,7 @@ pub use commands::{
     Produced,
 };
 pub use error::ServiceError;
+pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
@@ -42,11 +44,31 @@ pub struct Service {
     store: Store,
     clock: Arc<dyn Clock>,
     signer: Option<Arc<changegate_ledger::NoteSigner>>,
+    governance: Arc<governance::Governance>,
 }
 
 impl Service {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Service { store, clock, signer: None }
+        Service {
+            store,
+            clock,
+            signer: None,
+            governance: Arc::new(governance::Governance {
+                policy: governance::PolicyCache::new(),
+                settings: GovernanceSettings::default(),
+            }),
+        }
+    }
+
+    /// Replaces the governance settings (policy time limit, emergency deadline).
+    pub fn with_governance_settings(mut self, settings: GovernanceSettings) -> Self {
+        self.governance =
+            Arc::new(governance::Governance { policy: governance::PolicyCache::new(), settings });
+        self
+    }
+
+    pub fn governance_settings(&self) -> GovernanceSettings {
+        self.governance.settings
     }
 
     pub fn store(&self) -> &Store {

@@ -34,6 +34,7 @@ async fn history(test_store: &TestStore, changes: usize) -> (Service, Arc<Manual
             change_type: "normal".into(),
             service: "payments-api".into(),
             environment: "production".into(),
+            rollback_plan: Some("redeploy the previous release".into()),
             ..NewChange::default()
         };
         let change = service.create_change(&alice, input, None).await.unwrap().value;

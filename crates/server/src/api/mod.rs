@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
 
+pub mod governance;
 pub mod health;
 pub mod ledger;
 pub mod resources;
@@ -7,7 +8,7 @@ pub mod views;
 
 use axum::Json;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -48,6 +49,17 @@ use views::*;
         ledger::status,
         ledger::verify,
         ledger::change_proof,
+        governance::get_policy,
+        governance::policy_versions,
+        governance::set_policy,
+        governance::list_templates,
+        governance::define_template,
+        governance::calendar,
+        governance::list_windows,
+        governance::define_window,
+        governance::remove_window,
+        governance::approvals_inbox,
+        governance::change_conflicts,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -55,7 +67,9 @@ use views::*;
         ChangePageView, EventView, EventPageView, ServiceView, UserView, CreatedUserView, IncidentView,
         AssessmentView, ApprovalView, ReviewView, HealthView, ledger::CheckpointView, ledger::EntryView,
         ledger::InclusionProofView, ledger::ConsistencyProofView, ledger::VerificationView, ledger::LedgerStatusView,
-        ledger::ChangeProofView
+        ledger::ChangeProofView, RequiredApprovalView, RefusedApprovalView, governance::PolicyFileBody,
+        governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
+        governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -65,6 +79,7 @@ use views::*;
         (name = "incidents", description = "Incidents and the changes that caused them"),
         (name = "events", description = "The append-only event log"),
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
+        (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -108,6 +123,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ledger/proof/consistency", get(ledger::consistency))
         .route("/v1/ledger/status", get(ledger::status))
         .route("/v1/ledger/verify", post(ledger::verify))
+        .route("/v1/policy", get(governance::get_policy).put(governance::set_policy))
+        .route("/v1/policy/versions", get(governance::policy_versions))
+        .route("/v1/templates", get(governance::list_templates).post(governance::define_template))
+        .route("/v1/calendar", get(governance::calendar))
+        .route("/v1/calendar/windows", get(governance::list_windows).post(governance::define_window))
+        .route("/v1/calendar/windows/{name}", delete(governance::remove_window))
+        .route("/v1/approvals", get(governance::approvals_inbox))
+        .route("/v1/changes/{id}/conflicts", get(governance::change_conflicts))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

@@ -63,6 +63,12 @@ pub async fn create_change(
         links: request.links,
         test_evidence: request.test_evidence,
         security_evidence: request.security_evidence,
+        security_critical_findings: request.security_critical_findings,
+        template: request.template,
+        justification: request.justification,
+        commit: request.commit,
+        pipeline_url: request.pipeline_url,
+        code_metrics: request.code_metrics,
     };
     let Outcome { value, replayed } = state.service.create_change(&caller, input, key.as_ref()).await?;
     Ok(created(ChangeView::from(&value), replayed))

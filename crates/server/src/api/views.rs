@@ -14,8 +14,8 @@ pub struct CreateChangeRequest {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    /// `standard`, `normal` or `emergency`.
-    #[serde(rename = "type")]
+    /// `standard`, `normal` or `emergency` (defaults to `standard` with a template).
+    #[serde(rename = "type", default)]
     #[schema(example = "normal")]
     pub change_type: String,
     #[schema(example = "payments-api")]
@@ -33,6 +33,19 @@ pub struct CreateChangeRequest {
     pub test_evidence: Option<String>,
     /// Security scan results (SAST/SCA/secret scan): a link or a summary.
     pub security_evidence: Option<String>,
+    /// Critical findings in the security evidence (policies deny scoped changes with any).
+    pub security_critical_findings: Option<u32>,
+    /// A standard-change template (`GET /api/v1/templates`); the type then defaults to `standard`.
+    pub template: Option<String>,
+    /// Why an emergency change cannot wait: required for `emergency`.
+    pub justification: Option<String>,
+    /// The commit being deployed.
+    pub commit: Option<String>,
+    /// The pipeline run that proposed the change.
+    pub pipeline_url: Option<String>,
+    /// The commit's just-in-time code metrics (`changegate risk features`), a JSON object.
+    #[schema(value_type = Option<Object>)]
+    pub code_metrics: Option<serde_json::Value>,
 }
 
 /// Body of `POST /api/v1/changes/{id}/actions/{action}` (all fields optional).
@@ -101,6 +114,9 @@ pub struct ApprovalView {
     pub at: String,
     pub comment: Option<String>,
     pub retrospective: bool,
+    /// The approver's roles and team when they approved.
+    pub roles: Vec<String>,
+    pub team: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,10 +131,51 @@ pub struct ReviewView {
 pub struct AssessmentView {
     /// low, medium, high or critical.
     pub risk_class: String,
+    pub risk_score: Option<u32>,
     pub approvals_required: u32,
+    /// What decided: `policy:<sha256 prefix>`.
     pub rule: String,
     pub reasons: Vec<String>,
     pub at: String,
+    /// The approvals the policy requires (`role`: a role, `team:<name>`, or alternatives joined by `|`).
+    pub required_approvals: Vec<RequiredApprovalView>,
+    /// What is still missing, under separation of duties.
+    pub missing_approvals: Vec<RequiredApprovalView>,
+    /// Approvals that do not count, with why.
+    pub refused_approvals: Vec<RefusedApprovalView>,
+    /// Reasons the policy denied the change (it is then rejected).
+    pub deny: Vec<String>,
+    pub warn: Vec<String>,
+    /// SHA-256 of the policy version and of the canonical input: together they replay the decision.
+    pub policy_sha256: Option<String>,
+    pub input_sha256: Option<String>,
+    /// Set when the policy could not decide: the change then waits for a CAB approval (fail closed).
+    pub policy_error: Option<String>,
+    /// A service of the change is in a compliance scope (the implementer may not approve).
+    pub scoped: bool,
+    /// Planned changes overlapping on the same or a dependent service.
+    pub conflicts: Vec<String>,
+    /// The freeze over the planned window, if any.
+    pub freeze: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequiredApprovalView {
+    #[schema(example = "security")]
+    pub role: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusedApprovalView {
+    pub approver: String,
+    pub reason: String,
+}
+
+impl From<&changegate_core::approval::RequiredApproval> for RequiredApprovalView {
+    fn from(required: &changegate_core::approval::RequiredApproval) -> Self {
+        RequiredApprovalView { role: required.role.clone(), count: required.count }
+    }
 }
 
 /// A change as the API shows it.
@@ -142,10 +199,27 @@ pub struct ChangeView {
     pub links: Vec<String>,
     pub test_evidence: Option<String>,
     pub security_evidence: Option<String>,
+    pub security_critical_findings: Option<u32>,
+    pub template: Option<String>,
+    pub justification: Option<String>,
+    pub commit: Option<String>,
+    pub pipeline_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub code_metrics: Option<serde_json::Value>,
     pub assessment: Option<AssessmentView>,
     pub auto_approved: bool,
+    /// Whether every required approval is in (or the change was auto-approved).
+    pub approved: bool,
     pub approvals: Vec<ApprovalView>,
     pub rejected_by: Option<String>,
+    /// The policy's reasons, when it denied the change.
+    pub denied: Vec<String>,
+    /// Who started the implementation.
+    pub implementer: Option<String>,
+    /// For an emergency change started without approval: when its retrospective approval and review are due.
+    pub retrospective_due: Option<String>,
+    /// The emergency change missed that deadline.
+    pub emergency_overdue: bool,
     pub review: Option<ReviewView>,
     pub created_at: String,
     pub updated_at: String,
@@ -185,14 +259,53 @@ impl From<&ChangeRecord> for ChangeView {
             links: change.links.clone(),
             test_evidence: change.test_evidence.clone(),
             security_evidence: change.security_evidence.clone(),
-            assessment: change.assessment.as_ref().map(|assessment| AssessmentView {
-                risk_class: assessment.risk_class.to_string(),
-                approvals_required: assessment.approvals_required,
-                rule: assessment.rule.clone(),
-                reasons: assessment.reasons.clone(),
-                at: assessment.at.to_rfc3339(),
+            security_critical_findings: change.security_critical_findings,
+            template: change.template.as_ref().map(ToString::to_string),
+            justification: change.justification.clone(),
+            commit: change.commit.clone(),
+            pipeline_url: change.pipeline_url.clone(),
+            code_metrics: change.code_metrics.clone(),
+            assessment: change.assessment.as_ref().map(|assessment| {
+                let status = change.approval_status();
+                AssessmentView {
+                    risk_class: assessment.risk_class.to_string(),
+                    risk_score: assessment.risk_score,
+                    approvals_required: assessment.approvals_required,
+                    rule: assessment.rule.clone(),
+                    reasons: assessment.reasons.clone(),
+                    at: assessment.at.to_rfc3339(),
+                    required_approvals: assessment.requirement().iter().map(RequiredApprovalView::from).collect(),
+                    missing_approvals: if change.auto_approved {
+                        Vec::new()
+                    } else {
+                        status.as_ref().map(|status| status.missing.iter().map(RequiredApprovalView::from).collect()).unwrap_or_default()
+                    },
+                    refused_approvals: status
+                        .as_ref()
+                        .map(|status| {
+                            status
+                                .refused
+                                .iter()
+                                .map(|(approver, reason)| RefusedApprovalView { approver: approver.clone(), reason: reason.clone() })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    deny: assessment.deny.clone(),
+                    warn: assessment.warn.clone(),
+                    policy_sha256: assessment.policy_sha256.clone(),
+                    input_sha256: assessment.input_sha256.clone(),
+                    policy_error: assessment.policy_error.clone(),
+                    scoped: assessment.scoped,
+                    conflicts: assessment.conflicts.clone(),
+                    freeze: assessment.freeze.clone(),
+                }
             }),
             auto_approved: change.auto_approved,
+            approved: change.is_approved(),
+            denied: change.denied.clone(),
+            implementer: change.implementer.as_ref().map(ToString::to_string),
+            retrospective_due: time(change.retrospective_due),
+            emergency_overdue: change.emergency_overdue,
             approvals: change
                 .approvals
                 .iter()
@@ -201,6 +314,8 @@ impl From<&ChangeRecord> for ChangeView {
                     at: approval.at.to_rfc3339(),
                     comment: approval.comment.clone(),
                     retrospective: approval.retrospective,
+                    roles: approval.roles.iter().map(ToString::to_string).collect(),
+                    team: approval.team.as_ref().map(ToString::to_string),
                 })
                 .collect(),
             rejected_by: change.rejected_by.as_ref().map(ToString::to_string),

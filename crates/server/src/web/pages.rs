@@ -359,6 +359,8 @@ pub struct NewChangeForm {
     links: String,
     test_evidence: String,
     security_evidence: String,
+    template: String,
+    justification: String,
 }
 
 async fn new_change_page(
@@ -431,6 +433,9 @@ pub async fn create_change(
         links: form.links.lines().filter_map(non_blank).collect(),
         test_evidence: non_blank(&form.test_evidence),
         security_evidence: non_blank(&form.security_evidence),
+        template: non_blank(&form.template),
+        justification: non_blank(&form.justification),
+        ..NewChange::default()
     };
     match state.service.create_change(&session.caller, input, None).await {
         Ok(outcome) => {
