@@ -313,7 +313,12 @@ pub fn approval_eligibility(change: &ChangeRecord, actor: &Actor, action: Action
     }
     if !requirement.iter().any(|required| me.matches(&required.role)) {
         let roles: Vec<&str> = requirement.iter().map(|required| required.role.as_str()).collect();
-        return Err(format!("{} needs approval by {}; {} holds none of these", change.id, roles.join(", "), actor.name));
+        return Err(format!(
+            "{} needs approval by {}; {} holds none of these",
+            change.id,
+            roles.join(", "),
+            actor.name
+        ));
     }
     if action == Action::Reject {
         return Ok(());

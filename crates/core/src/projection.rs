@@ -250,8 +250,12 @@ impl ChangeRecord {
         let assessment = self.assessment.as_ref()?;
         if assessment.required_approvals.is_empty() && self.approvals.iter().all(|approval| approval.roles.is_empty()) {
             // Early events recorded neither roles nor a requirement: count distinct people.
-            let mut people: Vec<&Name> =
-                self.approvals.iter().map(|approval| &approval.approver).filter(|name| **name != self.requester).collect();
+            let mut people: Vec<&Name> = self
+                .approvals
+                .iter()
+                .map(|approval| &approval.approver)
+                .filter(|name| **name != self.requester)
+                .collect();
             people.sort();
             people.dedup();
             let needed = assessment.approvals_required.max(1);

@@ -253,7 +253,8 @@ fn every_action_out_of_place_in_a_draft_is_refused() {
 
 #[test]
 fn separation_of_duties_holds_even_for_admins() {
-    let alice_admin = Actor { name: name("alice"), roles: vec![Role::Requester, Role::Admin, Role::Approver], team: None };
+    let alice_admin =
+        Actor { name: name("alice"), roles: vec![Role::Requester, Role::Admin, Role::Approver], team: None };
     let scenario = Scenario::given(ChangeType::Normal, 2).ok(&alice_admin, Action::Submit);
     let refusal = authorize(&alice_admin, Action::Approve, &scenario.record).unwrap_err();
     assert!(refusal.contains("separation of duties"), "{refusal}");

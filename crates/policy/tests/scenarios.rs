@@ -54,7 +54,8 @@ fn service(name: &str, team: &str, tier: i64, scopes: &[&str]) -> ServiceFacts {
 fn standard(input: &mut PolicyInput) {
     input.change.change_type = ChangeType::Standard;
     input.change.risk_class = RiskClass::Low;
-    input.change.template = Some(TemplateFacts { name: "restart-pod".into(), approved: true, max_risk_class: RiskClass::Low });
+    input.change.template =
+        Some(TemplateFacts { name: "restart-pod".into(), approved: true, max_risk_class: RiskClass::Low });
 }
 
 fn freeze(input: &mut PolicyInput) {

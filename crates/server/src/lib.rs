@@ -149,7 +149,10 @@ async fn flag_overdue_emergencies(service: Service) {
         interval.tick().await;
         match service.flag_overdue_emergencies().await {
             Ok(flagged) if !flagged.is_empty() => {
-                tracing::warn!(count = flagged.len(), "flagged emergency changes overdue for retrospective approval or review")
+                tracing::warn!(
+                    count = flagged.len(),
+                    "flagged emergency changes overdue for retrospective approval or review"
+                )
             }
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "could not look for overdue emergency changes"),

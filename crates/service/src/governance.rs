@@ -349,12 +349,13 @@ impl Service {
         let limits = EvalLimits::new(self.governance.settings.policy_time_limit_ms);
         let report = run_policy_tests_with_limits(&policy_files, limits)
             .map_err(|error| ServiceError::invalid("files", error.to_string()))?;
-        if !report.is_success() {
+        if !report.failed.is_empty() {
             let failed: Vec<String> =
                 report.failed.iter().map(|(name, message)| format!("{name}: {message}")).collect();
             return Err(ServiceError::invalid("files", format!("policy tests fail: {}", failed.join("; "))));
         }
-        let policy = Policy::from_files(policy_files).map_err(|error| ServiceError::invalid("files", error.to_string()))?;
+        let policy =
+            Policy::from_files(policy_files).map_err(|error| ServiceError::invalid("files", error.to_string()))?;
         let sha256 = policy.sha256().to_owned();
         let time = self.now();
         let event = DomainEvent::PolicySet { sha256: sha256.clone(), files: sorted, comment };
@@ -384,12 +385,16 @@ impl Service {
             return Err(self.refuse(caller, "define_template", &format!("template/{}", input.name), reason).await);
         }
         let mut errors = Vec::new();
-        let name = Name::parse(&input.name).map_err(|message| errors.push(changegate_core::FieldError::new("name", message))).ok();
+        let name = Name::parse(&input.name)
+            .map_err(|message| errors.push(changegate_core::FieldError::new("name", message)))
+            .ok();
         let mut names = |field: &str, texts: &[String]| -> Vec<Name> {
             let mut names: Vec<Name> = texts
                 .iter()
                 .filter_map(|text| {
-                    Name::parse(text.trim()).map_err(|message| errors.push(changegate_core::FieldError::new(field, message))).ok()
+                    Name::parse(text.trim())
+                        .map_err(|message| errors.push(changegate_core::FieldError::new(field, message)))
+                        .ok()
                 })
                 .collect();
             names.sort();
@@ -402,7 +407,12 @@ impl Service {
         let max_risk: Option<RiskClass> = if input.max_risk.trim().is_empty() {
             Some(RiskClass::Low)
         } else {
-            input.max_risk.trim().parse().map_err(|message| errors.push(changegate_core::FieldError::new("max_risk", message))).ok()
+            input
+                .max_risk
+                .trim()
+                .parse()
+                .map_err(|message| errors.push(changegate_core::FieldError::new("max_risk", message)))
+                .ok()
         };
         if let Err(changegate_core::DomainError::Validation(mut found)) =
             changegate_core::check_text("description", &input.description, TEXT_LENGTH_MAX)
@@ -440,7 +450,11 @@ impl Service {
     // --- calendar -------------------------------------------------------------------------------
 
     /// Defines (or redefines) a freeze or maintenance window. Needs the admin or cab role.
-    pub async fn define_window(&self, caller: &Caller, window: CalendarWindow) -> Result<CalendarWindowRecord, ServiceError> {
+    pub async fn define_window(
+        &self,
+        caller: &Caller,
+        window: CalendarWindow,
+    ) -> Result<CalendarWindowRecord, ServiceError> {
         if !caller.has_any_role(&[Role::Admin, Role::Cab]) {
             let reason = "defining a calendar window needs the admin or cab role".to_owned();
             return Err(self.refuse(caller, "define_window", &format!("calendar/{}", window.name), reason).await);
@@ -448,7 +462,8 @@ impl Service {
         let name = Name::parse(&window.name).map_err(|message| ServiceError::invalid("name", message))?;
         window.validate().map_err(|error| ServiceError::invalid(error.code(), error.to_string()))?;
         changegate_core::check_text("description", &window.description, TEXT_LENGTH_MAX)?;
-        let value = serde_json::to_value(&window).map_err(|error| ServiceError::invalid("window", error.to_string()))?;
+        let value =
+            serde_json::to_value(&window).map_err(|error| ServiceError::invalid("window", error.to_string()))?;
         let event = DomainEvent::CalendarWindowDefined { name: name.clone(), window: value };
         let time = self.now();
         self.store()
@@ -581,8 +596,10 @@ impl Service {
     /// How many emergency changes are flagged overdue and still miss their approval or review.
     pub async fn overdue_emergency_count(&self) -> Result<u64, ServiceError> {
         let open = self.store().emergency_changes_open().await?;
-        Ok(open.iter().filter(|change| change.emergency_overdue && (!change.is_approved() || change.review.is_none())).count()
-            as u64)
+        Ok(open
+            .iter()
+            .filter(|change| change.emergency_overdue && (!change.is_approved() || change.review.is_none()))
+            .count() as u64)
     }
 }
 

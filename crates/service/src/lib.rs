@@ -62,8 +62,7 @@ impl Service {
 
     /// Replaces the governance settings (policy time limit, emergency deadline).
     pub fn with_governance_settings(mut self, settings: GovernanceSettings) -> Self {
-        self.governance =
-            Arc::new(governance::Governance { policy: governance::PolicyCache::new(), settings });
+        self.governance = Arc::new(governance::Governance { policy: governance::PolicyCache::new(), settings });
         self
     }
 

@@ -27,11 +27,11 @@ use Statement::{Portable, Postgres, Sqlite};
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
-    version: 1,
-    name: "events, projections and ledger tree",
-    statements: &[
-        Portable(
-            "CREATE TABLE events (
+        version: 1,
+        name: "events, projections and ledger tree",
+        statements: &[
+            Portable(
+                "CREATE TABLE events (
                 sequence {int} PRIMARY KEY,
                 stream TEXT NOT NULL,
                 stream_version {int} NOT NULL,
@@ -42,10 +42,10 @@ const MIGRATIONS: &[Migration] = &[
                 payload TEXT NOT NULL,
                 UNIQUE (stream, stream_version)
             )",
-        ),
-        Portable("CREATE INDEX events_by_type ON events (event_type, sequence)"),
-        Portable(
-            "CREATE TABLE changes (
+            ),
+            Portable("CREATE INDEX events_by_type ON events (event_type, sequence)"),
+            Portable(
+                "CREATE TABLE changes (
                 id {int} PRIMARY KEY,
                 state TEXT NOT NULL,
                 service TEXT NOT NULL,
@@ -56,34 +56,34 @@ const MIGRATIONS: &[Migration] = &[
                 awaits_approval {int} NOT NULL,
                 record TEXT NOT NULL
             )",
-        ),
-        Portable("CREATE INDEX changes_by_state ON changes (state, id)"),
-        Portable("CREATE INDEX changes_by_service ON changes (service, id)"),
-        Portable("CREATE INDEX changes_by_requester ON changes (requester, id)"),
-        Portable(
-            "CREATE TABLE services (name TEXT PRIMARY KEY, team TEXT NOT NULL, tier {int} NOT NULL, record TEXT NOT NULL)",
-        ),
-        Portable("CREATE TABLE teams (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
-        Portable("CREATE TABLE users (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
-        Portable(
-            "CREATE TABLE tokens (
+            ),
+            Portable("CREATE INDEX changes_by_state ON changes (state, id)"),
+            Portable("CREATE INDEX changes_by_service ON changes (service, id)"),
+            Portable("CREATE INDEX changes_by_requester ON changes (requester, id)"),
+            Portable(
+                "CREATE TABLE services (name TEXT PRIMARY KEY, team TEXT NOT NULL, tier {int} NOT NULL, record TEXT NOT NULL)",
+            ),
+            Portable("CREATE TABLE teams (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
+            Portable("CREATE TABLE users (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
+            Portable(
+                "CREATE TABLE tokens (
                 token_sha256 TEXT PRIMARY KEY,
                 token_id TEXT NOT NULL UNIQUE,
                 user_name TEXT NOT NULL,
                 created_at {int} NOT NULL
             )",
-        ),
-        Portable(
-            "CREATE TABLE incidents (
+            ),
+            Portable(
+                "CREATE TABLE incidents (
                 id {int} PRIMARY KEY,
                 service TEXT NOT NULL,
                 caused_by {int},
                 detected_at {int} NOT NULL,
                 record TEXT NOT NULL
             )",
-        ),
-        Portable(
-            "CREATE TABLE idempotency_keys (
+            ),
+            Portable(
+                "CREATE TABLE idempotency_keys (
                 actor TEXT NOT NULL,
                 idempotency_key TEXT NOT NULL,
                 fingerprint TEXT NOT NULL,
@@ -91,70 +91,70 @@ const MIGRATIONS: &[Migration] = &[
                 created_at {int} NOT NULL,
                 PRIMARY KEY (actor, idempotency_key)
             )",
-        ),
-        Portable("CREATE TABLE ledger_head (id {int} PRIMARY KEY, size {int} NOT NULL, frontier {blob} NOT NULL)"),
-        // The empty frontier is the 8-byte big-endian size 0.
-        Sqlite("INSERT INTO ledger_head (id, size, frontier) VALUES (1, 0, X'0000000000000000')"),
-        Postgres("INSERT INTO ledger_head (id, size, frontier) VALUES (1, 0, decode('0000000000000000', 'hex'))"),
-        Portable(
-            "CREATE TABLE ledger_nodes (
+            ),
+            Portable("CREATE TABLE ledger_head (id {int} PRIMARY KEY, size {int} NOT NULL, frontier {blob} NOT NULL)"),
+            // The empty frontier is the 8-byte big-endian size 0.
+            Sqlite("INSERT INTO ledger_head (id, size, frontier) VALUES (1, 0, X'0000000000000000')"),
+            Postgres("INSERT INTO ledger_head (id, size, frontier) VALUES (1, 0, decode('0000000000000000', 'hex'))"),
+            Portable(
+                "CREATE TABLE ledger_nodes (
                 level {int} NOT NULL,
                 node_index {int} NOT NULL,
                 hash {blob} NOT NULL,
                 PRIMARY KEY (level, node_index)
             )",
-        ),
-        // Signed checkpoints: one per tree size, never two roots for one size.
-        Portable(
-            "CREATE TABLE ledger_checkpoints (
+            ),
+            // Signed checkpoints: one per tree size, never two roots for one size.
+            Portable(
+                "CREATE TABLE ledger_checkpoints (
                 size {int} PRIMARY KEY,
                 root {blob} NOT NULL,
                 note TEXT NOT NULL,
                 key_id TEXT NOT NULL,
                 signed_at {int} NOT NULL
             )",
-        ),
-        // The verifier key that signs this log's checkpoints; a second key is refused.
-        Portable("CREATE TABLE ledger_signer (id {int} PRIMARY KEY, verifier_key TEXT NOT NULL)"),
-        // Append-only, enforced by the database itself: the dialects truly differ here.
-        Sqlite(
-            "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END",
-        ),
-        Sqlite(
-            "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END",
-        ),
-        Sqlite(
-            "CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: UPDATE refused'); END",
-        ),
-        Sqlite(
-            "CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused'); END",
-        ),
-        Sqlite(
-            "CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END",
-        ),
-        Sqlite(
-            "CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: DELETE refused'); END",
-        ),
-        Postgres(
-            "CREATE OR REPLACE FUNCTION changegate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            ),
+            // The verifier key that signs this log's checkpoints; a second key is refused.
+            Portable("CREATE TABLE ledger_signer (id {int} PRIMARY KEY, verifier_key TEXT NOT NULL)"),
+            // Append-only, enforced by the database itself: the dialects truly differ here.
+            Sqlite(
+                "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END",
+            ),
+            Sqlite(
+                "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END",
+            ),
+            Sqlite(
+                "CREATE TRIGGER ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: UPDATE refused'); END",
+            ),
+            Sqlite(
+                "CREATE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused'); END",
+            ),
+            Sqlite(
+                "CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END",
+            ),
+            Sqlite(
+                "CREATE TRIGGER ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes BEGIN SELECT RAISE(ABORT, 'ledger nodes are append-only: DELETE refused'); END",
+            ),
+            Postgres(
+                "CREATE OR REPLACE FUNCTION changegate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
              BEGIN RAISE EXCEPTION 'append-only: % refused on %', TG_OP, TG_TABLE_NAME; END $$",
-        ),
-        Postgres(
-            "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
-        ),
-        Postgres(
-            "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
-        ),
-        Postgres(
-            "CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
-        ),
-        Postgres(
-            "CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
-        ),
-        Postgres(
-            "CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
-        ),
-    ],
+            ),
+            Postgres(
+                "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
+            ),
+            Postgres(
+                "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
+            ),
+            Postgres(
+                "CREATE TRIGGER ledger_nodes_append_only BEFORE UPDATE OR DELETE ON ledger_nodes FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
+            ),
+            Postgres(
+                "CREATE TRIGGER ledger_checkpoints_append_only BEFORE UPDATE OR DELETE ON ledger_checkpoints FOR EACH ROW EXECUTE FUNCTION changegate_append_only()",
+            ),
+            Postgres(
+                "CREATE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE ON ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION changegate_append_only()",
+            ),
+        ],
     },
     Migration {
         version: 2,

@@ -56,7 +56,11 @@ impl From<&PolicyVersionRecord> for PolicyView {
             set_by: Some(record.set_by.clone()),
             set_at: Some(record.set_at.to_rfc3339()),
             comment: record.comment.clone(),
-            files: record.files.iter().map(|file| PolicyFileBody { name: file.name.clone(), text: file.text.clone() }).collect(),
+            files: record
+                .files
+                .iter()
+                .map(|file| PolicyFileBody { name: file.name.clone(), text: file.text.clone() })
+                .collect(),
         }
     }
 }
@@ -64,7 +68,10 @@ impl From<&PolicyVersionRecord> for PolicyView {
 /// The policy in force.
 #[utoipa::path(get, path = "/api/v1/policy", tag = "governance",
     responses((status = 200, body = PolicyView), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_policy(State(state): State<AppState>, Authenticated(_caller): Authenticated) -> Result<Json<PolicyView>, ApiError> {
+pub async fn get_policy(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+) -> Result<Json<PolicyView>, ApiError> {
     let (record, policy) = state.service.current_policy().await?;
     Ok(Json(match record {
         Some(record) => PolicyView::from(&record),
@@ -75,7 +82,11 @@ pub async fn get_policy(State(state): State<AppState>, Authenticated(_caller): A
             set_by: None,
             set_at: None,
             comment: None,
-            files: policy.files().iter().map(|file| PolicyFileBody { name: file.name.clone(), text: file.text.clone() }).collect(),
+            files: policy
+                .files()
+                .iter()
+                .map(|file| PolicyFileBody { name: file.name.clone(), text: file.text.clone() })
+                .collect(),
         },
     }))
 }
@@ -83,7 +94,10 @@ pub async fn get_policy(State(state): State<AppState>, Authenticated(_caller): A
 /// Every policy version set, oldest first (the default policy is in force before the first).
 #[utoipa::path(get, path = "/api/v1/policy/versions", tag = "governance",
     responses((status = 200, body = [PolicyView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn policy_versions(State(state): State<AppState>, Authenticated(_caller): Authenticated) -> Result<Json<Vec<PolicyView>>, ApiError> {
+pub async fn policy_versions(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+) -> Result<Json<Vec<PolicyView>>, ApiError> {
     Ok(Json(state.service.policy_versions().await?.iter().map(PolicyView::from).collect()))
 }
 
@@ -165,7 +179,10 @@ impl From<&TemplateRecord> for TemplateView {
 /// Standard-change templates.
 #[utoipa::path(get, path = "/api/v1/templates", tag = "governance",
     responses((status = 200, body = [TemplateView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_templates(State(state): State<AppState>, Authenticated(_caller): Authenticated) -> Result<Json<Vec<TemplateView>>, ApiError> {
+pub async fn list_templates(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+) -> Result<Json<Vec<TemplateView>>, ApiError> {
     Ok(Json(state.service.templates().await?.iter().map(TemplateView::from).collect()))
 }
 
@@ -288,7 +305,10 @@ pub async fn calendar(
 /// Every calendar window.
 #[utoipa::path(get, path = "/api/v1/calendar/windows", tag = "governance",
     responses((status = 200, body = [WindowView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_windows(State(state): State<AppState>, Authenticated(_caller): Authenticated) -> Result<Json<Vec<WindowView>>, ApiError> {
+pub async fn list_windows(
+    State(state): State<AppState>,
+    Authenticated(_caller): Authenticated,
+) -> Result<Json<Vec<WindowView>>, ApiError> {
     Ok(Json(state.service.calendar_windows().await?.iter().map(window_view).collect()))
 }
 
@@ -351,7 +371,10 @@ impl From<&InboxItem> for InboxItemView {
 /// first, with risk, evidence and conflicts.
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "governance",
     responses((status = 200, body = [InboxItemView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn approvals_inbox(State(state): State<AppState>, Authenticated(caller): Authenticated) -> Result<Json<Vec<InboxItemView>>, ApiError> {
+pub async fn approvals_inbox(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Vec<InboxItemView>>, ApiError> {
     Ok(Json(state.service.approvals_inbox(&caller).await?.iter().map(InboxItemView::from).collect()))
 }
 

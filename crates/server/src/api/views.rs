@@ -278,7 +278,10 @@ impl From<&ChangeRecord> for ChangeView {
                     missing_approvals: if change.auto_approved {
                         Vec::new()
                     } else {
-                        status.as_ref().map(|status| status.missing.iter().map(RequiredApprovalView::from).collect()).unwrap_or_default()
+                        status
+                            .as_ref()
+                            .map(|status| status.missing.iter().map(RequiredApprovalView::from).collect())
+                            .unwrap_or_default()
                     },
                     refused_approvals: status
                         .as_ref()
@@ -286,7 +289,10 @@ impl From<&ChangeRecord> for ChangeView {
                             status
                                 .refused
                                 .iter()
-                                .map(|(approver, reason)| RefusedApprovalView { approver: approver.clone(), reason: reason.clone() })
+                                .map(|(approver, reason)| RefusedApprovalView {
+                                    approver: approver.clone(),
+                                    reason: reason.clone(),
+                                })
                                 .collect()
                         })
                         .unwrap_or_default(),
