@@ -34,6 +34,8 @@ pub enum StreamId {
     Template(Name),
     /// One calendar window (freeze or maintenance).
     Calendar(Name),
+    /// The predictive risk models.
+    Risk,
 }
 
 impl fmt::Display for StreamId {
@@ -49,6 +51,7 @@ impl fmt::Display for StreamId {
             StreamId::Policy => formatter.write_str("policy"),
             StreamId::Template(name) => write!(formatter, "template/{name}"),
             StreamId::Calendar(name) => write!(formatter, "calendar/{name}"),
+            StreamId::Risk => formatter.write_str("risk"),
         }
     }
 }
@@ -158,6 +161,20 @@ pub enum DomainEvent {
         /// The freeze in force over the planned window, if any.
         #[serde(default)]
         freeze: Option<String>,
+        /// The explainable risk factors behind `risk_score` (points each).
+        #[serde(default)]
+        risk_factors: Vec<RiskFactorRecord>,
+        /// The predictive model's probability that the change fails, and the model's version.
+        #[serde(default)]
+        risk_probability: Option<f64>,
+        #[serde(default)]
+        risk_model: Option<String>,
+    },
+    /// A high or critical risk change was submitted: the hook for alerts.
+    ChangeRiskAlert {
+        risk_class: RiskClass,
+        risk_score: Option<u32>,
+        risk_probability: Option<f64>,
     },
     /// The policy denied the change (it ends rejected).
     ChangeDenied {
@@ -245,6 +262,20 @@ pub enum DomainEvent {
         checkpoints_checked: u64,
         message: String,
     },
+    /// A predictive risk model was trained on the organisation's history; the newest is in use.
+    RiskModelTrained {
+        /// Short SHA-256 of the model JSON.
+        version: String,
+        /// The model (`changegate_risk::ChangeModel` JSON).
+        model: String,
+        /// Measured on the time-ordered validation split.
+        auc: Option<f64>,
+        brier: f64,
+        training_rows: u64,
+        validation_rows: u64,
+        positive_rate: f64,
+        calibration: Value,
+    },
     /// A new version of the approval policy is in force.
     PolicySet {
         sha256: String,
@@ -296,6 +327,16 @@ impl DomainEvent {
     pub fn from_parts(event_type: &str, data: &Value) -> Result<Self, serde_json::Error> {
         serde_json::from_value(json!({"type": event_type, "data": data}))
     }
+}
+
+/// One factor's part of a risk score.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskFactorRecord {
+    pub name: String,
+    /// Points added to the score.
+    pub contribution: f64,
+    pub detail: String,
 }
 
 /// One file of a policy version.

@@ -19,10 +19,10 @@ pub mod time;
 pub use clock::{Clock, ManualClock};
 pub use domain::*;
 pub use error::{DomainError, FieldError};
-pub use event::{DomainEvent, EventEnvelope, PolicySource, StreamId};
+pub use event::{DomainEvent, EventEnvelope, PolicySource, RiskFactorRecord, StreamId};
 pub use lifecycle::{Action, ActionInput, Actor};
 pub use projection::{
-    CalendarWindowRecord, ChangeRecord, IncidentRecord, PolicyVersionRecord, ServiceRecord, TeamRecord, TemplateRecord,
-    UserRecord,
+    CalendarWindowRecord, ChangeRecord, IncidentRecord, PolicyVersionRecord, RiskModelRecord, ServiceRecord,
+    TeamRecord, TemplateRecord, UserRecord,
 };
 pub use time::Timestamp;

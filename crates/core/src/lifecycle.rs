@@ -150,7 +150,7 @@ impl Actor {
 }
 
 /// The optional details an action carries.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionInput {
     pub comment: Option<String>,
     /// For `review`: the root cause found by the post-implementation review.
@@ -172,7 +172,7 @@ pub const EMERGENCY_DEADLINE_MS_DEFAULT: i64 = 24 * 60 * 60 * 1000;
 
 /// The assessment of a change on submission, decided by the host from the policy decision and
 /// the risk assessment.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct AssessmentDecision {
     pub risk_class: RiskClass,
     pub risk_score: Option<u32>,
@@ -189,6 +189,9 @@ pub struct AssessmentDecision {
     pub scoped: bool,
     pub conflicts: Vec<String>,
     pub freeze: Option<String>,
+    pub risk_factors: Vec<crate::event::RiskFactorRecord>,
+    pub risk_probability: Option<f64>,
+    pub risk_model: Option<String>,
 }
 
 impl AssessmentDecision {
@@ -220,7 +223,17 @@ impl AssessmentDecision {
             risk_score: self.risk_score,
             conflicts: self.conflicts.clone(),
             freeze: self.freeze.clone(),
+            risk_factors: self.risk_factors.clone(),
+            risk_probability: self.risk_probability,
+            risk_model: self.risk_model.clone(),
         }];
+        if matches!(self.risk_class, RiskClass::High | RiskClass::Critical) {
+            events.push(DomainEvent::ChangeRiskAlert {
+                risk_class: self.risk_class,
+                risk_score: self.risk_score,
+                risk_probability: self.risk_probability,
+            });
+        }
         if !self.deny.is_empty() {
             events.push(DomainEvent::ChangeDenied { reasons: self.deny.clone() });
         } else if auto_approve {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::approval::{ApprovalStatus, Approver, RequiredApproval, approvals_satisfied};
 use crate::domain::{ChangeId, ChangeState, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
-use crate::event::DomainEvent;
+use crate::event::{DomainEvent, RiskFactorRecord};
 use crate::time::Timestamp;
 
 /// One approval on a change.
@@ -74,6 +74,12 @@ pub struct Assessment {
     pub conflicts: Vec<String>,
     #[serde(default)]
     pub freeze: Option<String>,
+    #[serde(default)]
+    pub risk_factors: Vec<RiskFactorRecord>,
+    #[serde(default)]
+    pub risk_probability: Option<f64>,
+    #[serde(default)]
+    pub risk_model: Option<String>,
 }
 
 /// Roles that counted as "an approver" before policies named roles (interim assessments).
@@ -343,6 +349,9 @@ impl ChangeRecord {
                 risk_score,
                 conflicts,
                 freeze,
+                risk_factors,
+                risk_probability,
+                risk_model,
             } => {
                 self.state = ChangeState::Assessed;
                 self.assessment = Some(Assessment {
@@ -361,6 +370,9 @@ impl ChangeRecord {
                     risk_score: *risk_score,
                     conflicts: conflicts.clone(),
                     freeze: freeze.clone(),
+                    risk_factors: risk_factors.clone(),
+                    risk_probability: *risk_probability,
+                    risk_model: risk_model.clone(),
                 });
             }
             DomainEvent::ChangeDenied { reasons } => {
@@ -598,4 +610,21 @@ pub struct PolicyVersionRecord {
     pub comment: Option<String>,
     pub set_by: String,
     pub set_at: Timestamp,
+}
+
+/// A trained risk model (metadata and the model itself).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskModelRecord {
+    /// The ledger sequence of the `risk_model_trained` event.
+    pub sequence: u64,
+    pub version: String,
+    pub model: String,
+    pub auc: Option<f64>,
+    pub brier: f64,
+    pub training_rows: u64,
+    pub validation_rows: u64,
+    pub positive_rate: f64,
+    pub calibration: serde_json::Value,
+    pub trained_by: String,
+    pub trained_at: Timestamp,
 }

@@ -46,10 +46,17 @@ pub struct CalibrationBin {
     pub upper: f64,
     /// Rows whose prediction falls in the bin.
     pub count: usize,
-    /// Mean predicted probability in the bin (`NaN` when empty).
+    /// Mean predicted probability in the bin (`NaN` when empty; `null` in JSON).
+    #[serde(deserialize_with = "number_or_nan")]
     pub mean_predicted: f64,
-    /// Observed share of positives in the bin (`NaN` when empty).
+    /// Observed share of positives in the bin (`NaN` when empty; `null` in JSON).
+    #[serde(deserialize_with = "number_or_nan")]
     pub observed_rate: f64,
+}
+
+/// Reads a number, or `null` (how JSON writes NaN) as NaN.
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 /// Calibration table with `bins` equal-width bins over [0, 1] (10 is the usual choice).

@@ -202,7 +202,7 @@ pub fn features(m: &[f64; 14]) -> [f64; N_FEATURES] {
     f
 }
 
-fn sigmoid(x: f64) -> f64 {
+pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -220,8 +220,19 @@ fn column_major(rows: &[JitRow]) -> Vec<f64> {
 
 fn fit_booster(rows: &[JitRow], config: &TrainConfig) -> Result<GradientBooster, ModelError> {
     let data = column_major(rows);
-    let matrix = Matrix::new(&data, rows.len(), N_FEATURES);
     let y: Vec<f64> = rows.iter().map(|r| f64::from(u8::from(r.bug))).collect();
+    fit_booster_on(&data, rows.len(), N_FEATURES, &y, config)
+}
+
+/// Fits the trees on a column-major matrix of `rows` × `columns` with labels 0/1.
+pub(crate) fn fit_booster_on(
+    data: &[f64],
+    rows: usize,
+    columns: usize,
+    y: &[f64],
+    config: &TrainConfig,
+) -> Result<GradientBooster, ModelError> {
+    let matrix = Matrix::new(data, rows, columns);
     let sample_method = if config.subsample < 1.0 { SampleMethod::Random } else { SampleMethod::None };
     let mut booster = GradientBooster::default()
         .set_objective_type(ObjectiveType::LogLoss)
@@ -236,7 +247,7 @@ fn fit_booster(rows: &[JitRow], config: &TrainConfig) -> Result<GradientBooster,
         .set_seed(config.seed)
         .set_parallel(config.parallel)
         .set_initialize_base_score(true);
-    booster.fit_unweighted(&matrix, &y, None).map_err(|e| ModelError::Boosting(e.to_string()))?;
+    booster.fit_unweighted(&matrix, y, None).map_err(|e| ModelError::Boosting(e.to_string()))?;
     Ok(booster)
 }
 
@@ -246,7 +257,7 @@ fn raw_logit(booster: &GradientBooster, m: &[f64; 14]) -> f64 {
 }
 
 /// Fit `p = σ(a·s + b)` by Newton's method on the log-loss, with Platt's smoothed targets.
-fn fit_platt(scores: &[f64], labels: &[bool]) -> (f64, f64) {
+pub(crate) fn fit_platt(scores: &[f64], labels: &[bool]) -> (f64, f64) {
     let n_pos = labels.iter().filter(|&&l| l).count() as f64;
     let n_neg = labels.len() as f64 - n_pos;
     if n_pos == 0.0 || n_neg == 0.0 {

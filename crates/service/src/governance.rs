@@ -25,6 +25,8 @@ use changegate_store::{AWAITING_LIST_MAX, Store, WriteTx};
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
+/// A freeze starting this soon after a change's planned window raises its timing risk.
+pub const FREEZE_PROXIMITY_MS: i64 = 24 * 60 * 60 * 1000;
 /// A change without a planned end is taken to last this long when looking for overlaps.
 pub const PLANNED_DURATION_DEFAULT_MS: i64 = 60 * 60 * 1000;
 /// Requester failures counted over this many days (`input.requester.recent_failures_90d`).
@@ -38,8 +40,10 @@ pub const CALENDAR_VIEW_DAYS_MAX: i64 = 400;
 const OCCURRENCES_PER_WINDOW_MAX: usize = 500;
 
 /// Settings of the governance rules that an installation may change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GovernanceSettings {
+    /// Weights of the explainable risk factors.
+    pub risk_weights: changegate_risk::RiskWeights,
     /// Time limit of one policy evaluation.
     pub policy_time_limit_ms: u64,
     /// How long an emergency change has, from its start, for its retrospective approval and
@@ -50,6 +54,7 @@ pub struct GovernanceSettings {
 impl Default for GovernanceSettings {
     fn default() -> Self {
         GovernanceSettings {
+            risk_weights: changegate_risk::RiskWeights::default(),
             policy_time_limit_ms: EvalLimits::default().time_limit_ms,
             emergency_deadline_ms: lifecycle::EMERGENCY_DEADLINE_MS_DEFAULT,
         }
@@ -162,11 +167,6 @@ fn kind_of(window: &CalendarWindow) -> String {
     serde_json::to_value(window.kind).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-/// The interim risk class (tier and type) until the risk assessment lands in the lifecycle.
-fn risk_class_of(change: &ChangeRecord, tier: changegate_core::Tier) -> RiskClass {
-    lifecycle::assess(change.change_type, tier).risk_class
-}
-
 impl Service {
     /// Decides the assessment of `change` on submission (see the module comment). Reads facts
     /// from the transaction where they may have changed in it (the change, its service, the
@@ -184,13 +184,22 @@ impl Service {
             .ok_or_else(|| ServiceError::NotFound(format!("service {}", change.service)))?;
         let requester = tx.user(&change.requester).await?;
         let users: Vec<UserRecord> = requester.into_iter().collect();
-        let risk_class = risk_class_of(change, service.tier);
-        let mut input = PolicyInput::for_change(change, std::slice::from_ref(&service), &users, risk_class, time)
-            .map_err(|error| ServiceError::Conflict(error.to_string()))?;
 
         let (start, end) = planned_span(change, time);
         let windows = windows_of(&store.calendar_windows().await?);
         let facts = changegate_calendar::facts_for(&windows, service.name.as_str(), service.team.as_str(), start, end);
+        let near = changegate_calendar::facts_for(
+            &windows,
+            service.name.as_str(),
+            service.team.as_str(),
+            start,
+            end.plus_ms(FREEZE_PROXIMITY_MS),
+        );
+        let (factors, prediction, _) = self.score_change(change, &service, near.freeze.is_some(), time).await?;
+        let risk_class = crate::risk::class_of(&factors);
+        let mut input = PolicyInput::for_change(change, std::slice::from_ref(&service), &users, risk_class, time)
+            .map_err(|error| ServiceError::Conflict(error.to_string()))?;
+        input.change.risk_score = Some(factors.score);
         let all_services = store.services().await?;
         let depends_on: BTreeMap<String, Vec<String>> = all_services
             .iter()
@@ -219,8 +228,31 @@ impl Service {
         input.requester.recent_failures_90d = store.failures_of_requester_since(&change.requester, since).await?;
 
         let scoped = input.is_scoped();
+        let risk_reason = format!(
+            "risk {risk_class} (score {}: {})",
+            factors.score,
+            factors
+                .factors
+                .iter()
+                .filter(|factor| factor.contribution >= 0.5)
+                .map(|factor| format!("{} +{:.0}", factor.name, factor.contribution))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let base = AssessmentDecision {
             risk_class,
+            risk_score: Some(factors.score),
+            risk_factors: factors
+                .factors
+                .iter()
+                .map(|factor| changegate_core::RiskFactorRecord {
+                    name: factor.name.clone(),
+                    contribution: (factor.contribution * 100.0).round() / 100.0,
+                    detail: factor.detail.clone(),
+                })
+                .collect(),
+            risk_probability: prediction.as_ref().map(|(_, probability)| (probability * 10_000.0).round() / 10_000.0),
+            risk_model: prediction.map(|(version, _)| version),
             scoped,
             conflicts,
             freeze: facts.freeze.as_ref().map(|(name, _)| name.clone()),
@@ -234,7 +266,7 @@ impl Service {
                 tracing::error!(change = %change.id, %error, "policy evaluation failed: the change waits for a CAB approval");
                 return Ok(AssessmentDecision {
                     rule: format!("policy:{}", &policy.sha256()[..12]),
-                    reasons: vec![format!("risk {risk_class} from the service tier and change type")],
+                    reasons: vec![risk_reason],
                     required_approvals: vec![RequiredApproval::new("cab", 1)],
                     policy_sha256: Some(policy.sha256().to_owned()),
                     input_sha256: Some(input.sha256()),
@@ -246,7 +278,7 @@ impl Service {
                 });
             }
         };
-        let mut reasons = vec![format!("risk {risk_class} from the service tier and change type")];
+        let mut reasons = vec![risk_reason];
         if decision.auto_approve && decision.deny.is_empty() {
             reasons.push("the policy auto-approves it".to_owned());
         }

@@ -11,6 +11,7 @@ pub mod governance;
 mod identity;
 pub mod ledger;
 mod queries;
+pub mod risk;
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, W
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
+pub use risk::RiskReport;
 
 /// The operating system's clock: the one place Changegate reads real time.
 #[derive(Clone, Copy, Debug, Default)]
@@ -45,6 +47,7 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     signer: Option<Arc<changegate_ledger::NoteSigner>>,
     governance: Arc<governance::Governance>,
+    risk: Arc<risk::ModelCache>,
 }
 
 impl Service {
@@ -57,6 +60,7 @@ impl Service {
                 policy: governance::PolicyCache::new(),
                 settings: GovernanceSettings::default(),
             }),
+            risk: Arc::new(risk::ModelCache::new()),
         }
     }
 
@@ -66,8 +70,8 @@ impl Service {
         self
     }
 
-    pub fn governance_settings(&self) -> GovernanceSettings {
-        self.governance.settings
+    pub fn governance_settings(&self) -> &GovernanceSettings {
+        &self.governance.settings
     }
 
     pub fn store(&self) -> &Store {

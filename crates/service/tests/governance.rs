@@ -83,6 +83,11 @@ fn change(service: &str, change_type: &str) -> NewChange {
     }
 }
 
+/// Makes a change large (1,700 lines in 30 files) and without test evidence: higher risk.
+fn large_untested(input: NewChange) -> NewChange {
+    NewChange { test_evidence: None, code_metrics: Some(serde_json::json!({"la": 1500, "ld": 200, "nf": 30})), ..input }
+}
+
 impl World {
     async fn create(&self, caller: &Caller, input: NewChange) -> ChangeRecord {
         self.service.create_change(caller, input, None).await.unwrap().value
@@ -137,13 +142,15 @@ async fn a_normal_change_needs_one_peer_and_the_decision_is_recorded_with_both_h
 async fn separation_of_duties_holds_for_scoped_high_risk_changes() {
     for test_store in every_backend().await {
         let world = world(&test_store).await;
-        // Given a normal change to checkout (tier 1, pci scope): high risk, so the owner team
-        // (shop) plus security are required, and pci needs security evidence.
-        let mut input = change("checkout", "normal");
+        // Given a large normal change without test evidence to checkout (tier 1, pci scope): high
+        // risk, so the owner team (shop) plus security are required, and pci needs security
+        // evidence.
+        let mut input = large_untested(change("checkout", "normal"));
         input.security_evidence = Some("SAST clean".into());
         input.security_critical_findings = Some(0);
         let change = world.submitted(&world.rita, input).await;
         assert_eq!(change.state, ChangeState::Assessed, "{:?}", change.denied);
+        assert_eq!(change.assessment.as_ref().unwrap().risk_class, changegate_core::RiskClass::High);
         let roles: Vec<&str> = change
             .assessment
             .as_ref()
@@ -226,10 +233,8 @@ async fn an_emergency_without_justification_is_refused_and_an_overdue_one_is_fla
         assert_eq!(world.service.overdue_emergency_count().await.unwrap(), 1);
         let record = world.service.store().change(change.id).await.unwrap().unwrap();
         assert!(record.emergency_overdue);
-        // Late retrospective approvals still count (an emergency is high risk: the owner team
-        // plus security or CAB); the review is still missing.
-        world.act(&world.sam, change.id, Action::Approve).await.unwrap();
-        let approved = world.act(&world.sec, change.id, Action::Approve).await.unwrap();
+        // A late retrospective approval still counts; the review is still missing.
+        let approved = world.act(&world.olga, change.id, Action::Approve).await.unwrap();
         assert!(approved.is_approved());
         assert_eq!(world.service.overdue_emergency_count().await.unwrap(), 1);
         assert!(world.service.store().verify_projections().await.unwrap().is_empty());
@@ -451,7 +456,7 @@ async fn the_inbox_lists_what_each_person_may_approve() {
     for test_store in every_backend().await {
         let world = world(&test_store).await;
         let normal = world.submitted(&world.rita, change("catalog", "normal")).await;
-        let mut scoped_input = change("checkout", "normal");
+        let mut scoped_input = large_untested(change("checkout", "normal"));
         scoped_input.security_evidence = Some("clean".into());
         let scoped = world.submitted(&world.rita, scoped_input).await;
         let ids = async |caller: &Caller| -> Vec<ChangeId> {
@@ -465,5 +470,64 @@ async fn the_inbox_lists_what_each_person_may_approve() {
         assert!(ids(&world.sec).await.is_empty(), "filled");
         assert!(ids(&world.dual).await.contains(&normal.id));
         let _ = &world.admin;
+    }
+}
+
+#[tokio::test]
+async fn a_model_trained_on_the_history_scores_and_explains_new_changes() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        // Given a history where changes without a rollback plan fail and the others succeed,
+        for number in 0..90 {
+            let risky = number % 3 == 0;
+            let input =
+                NewChange { rollback_plan: (!risky).then(|| "redeploy".to_owned()), ..change("blog", "normal") };
+            let created = world.submitted(&world.rita, input).await;
+            world.act(&world.olga, created.id, Action::Approve).await.unwrap();
+            for action in [Action::Schedule, Action::Start, Action::Complete] {
+                world.act(&world.rita, created.id, action).await.unwrap();
+            }
+            let last = if risky { Action::Fail } else { Action::Verify };
+            world.act(&world.rita, created.id, last).await.unwrap();
+            world.clock.advance_ms(HOUR_MS);
+        }
+        // only an admin trains,
+        // (A small history: smaller leaves and every row in every tree.)
+        let config = changegate_risk::TrainConfig {
+            iterations: 40,
+            min_leaf_weight: 1.0,
+            subsample: 1.0,
+            parallel: false,
+            ..Default::default()
+        };
+        assert!(matches!(world.service.train_risk_model(&world.rita, &config).await, Err(ServiceError::Forbidden(_))));
+        let model = world.service.train_risk_model(&world.admin, &config).await.unwrap();
+        // and the measured quality comes from the newest 20 % of the history.
+        assert_eq!((model.training_rows, model.validation_rows), (90, 18));
+        assert!(model.auc.unwrap() > 0.9, "{:?}", model.auc);
+        assert_eq!(world.service.risk_models().await.unwrap().len(), 1);
+
+        // A new change records the model's probability and version with its factors,
+        let risky = world.submitted(&world.rita, NewChange { rollback_plan: None, ..change("blog", "normal") }).await;
+        let safe = world.submitted(&world.rita, change("blog", "normal")).await;
+        let probability = |change: &ChangeRecord| change.assessment.as_ref().unwrap().risk_probability.unwrap();
+        assert!(probability(&risky) > probability(&safe), "{} vs {}", probability(&risky), probability(&safe));
+        let assessment = risky.assessment.as_ref().unwrap();
+        assert_eq!(assessment.risk_model.as_deref(), Some(model.version.as_str()));
+        let points: f64 = assessment.risk_factors.iter().map(|factor| factor.contribution).sum();
+        assert_eq!(assessment.risk_score, Some(points.round() as u32));
+        assert!(
+            assessment.risk_factors.iter().any(|factor| factor.name == "rollback_plan" && factor.contribution > 0.0)
+        );
+        // and the explanation adds up to the prediction.
+        let report = world.service.explain_risk(risky.id).await.unwrap();
+        let (version, explanation) = report.prediction.unwrap();
+        assert_eq!(version, model.version);
+        let logit = explanation.intercept + explanation.contributions.iter().map(|(_, value)| value).sum::<f64>();
+        assert!((logit - explanation.logit).abs() < 1e-6);
+        let top =
+            explanation.contributions.iter().max_by(|left, right| left.1.abs().total_cmp(&right.1.abs())).unwrap();
+        assert_eq!(top.0, "has_rollback_plan", "{:?}", explanation.contributions);
+        assert!(world.service.store().verify_projections().await.unwrap().is_empty());
     }
 }

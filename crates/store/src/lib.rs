@@ -26,7 +26,9 @@ use thiserror::Error;
 
 pub use group::GROUP_SIZE_MAX;
 pub use ledger::StoredCheckpoint;
-pub use read::{AWAITING_LIST_MAX, ChangeFilter, ChangePage, LedgerHead, PLANNED_CANDIDATES_MAX, StateCount};
+pub use read::{
+    AWAITING_LIST_MAX, ChangeFilter, ChangePage, HistoryCounts, LedgerHead, PLANNED_CANDIDATES_MAX, StateCount,
+};
 pub use write::{IdempotencyRecord, KeyedTable, WriteTx};
 
 /// File name of the SQLite database inside the data directory.

@@ -172,6 +172,19 @@ const MIGRATIONS: &[Migration] = &[
             Portable("CREATE INDEX changes_by_planned_start ON changes (planned_start)"),
         ],
     },
+    Migration {
+        version: 3,
+        name: "risk models",
+        statements: &[
+            Portable(
+                "CREATE TABLE risk_models (sequence {int} PRIMARY KEY, version TEXT NOT NULL, record TEXT NOT NULL)",
+            ),
+            // When a change failed, for history features (filled for older rows by the backfill).
+            Portable("ALTER TABLE changes ADD COLUMN failed_at {int}"),
+            Portable("CREATE INDEX changes_by_service_created ON changes (service, created_at)"),
+            Portable("CREATE INDEX changes_by_requester_created ON changes (requester, created_at)"),
+        ],
+    },
 ];
 
 /// The statement's text for `backend`, or `None` when it is for the other dialect.
@@ -227,6 +240,9 @@ async fn migrate_locked(backend: Backend, connection: &mut sqlx::AnyConnection) 
         if migration.version == 2 {
             backfill_planned_windows(&mut transaction).await?;
         }
+        if migration.version == 3 {
+            backfill_failed_at(&mut transaction).await?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(migration.version)
             .bind(migration.name)
@@ -250,6 +266,23 @@ async fn backfill_planned_windows(connection: &mut sqlx::AnyConnection) -> Resul
             .bind(record.planned_end.map(|time| time.unix_ms()))
             .execute(&mut *connection)
             .await?;
+    }
+    Ok(())
+}
+
+/// Copies when each existing change failed into the column migration 3 added.
+async fn backfill_failed_at(connection: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT id, record FROM changes").fetch_all(&mut *connection).await?;
+    for row in rows {
+        let id: i64 = row.try_get(0)?;
+        let record: changegate_core::ChangeRecord = crate::read::decode_record(&row)?;
+        if let Some(failed_at) = record.failed_at {
+            sqlx::query("UPDATE changes SET failed_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(failed_at.unix_ms())
+                .execute(&mut *connection)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use changegate_core::event::EventEnvelope;
 use changegate_core::{
     CalendarWindowRecord, ChangeId, ChangeRecord, ChangeState, ChangeType, DomainEvent, IncidentId, IncidentRecord,
-    Name, PolicyVersionRecord, ServiceRecord, TeamRecord, TemplateRecord, Timestamp, UserRecord,
+    Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, TeamRecord, TemplateRecord, Timestamp, UserRecord,
 };
 use changegate_ledger::{Hash, SubtreeId};
 use serde::de::DeserializeOwned;
@@ -19,6 +19,15 @@ use crate::{PAGE_SIZE_MAX, Store, StoreError};
 pub const AWAITING_LIST_MAX: u32 = 5_000;
 /// Most planned changes a conflict check compares against.
 pub const PLANNED_CANDIDATES_MAX: u32 = 2_000;
+
+/// Counts behind the history features of a change (see [`Store::history_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HistoryCounts {
+    pub service_changes: u64,
+    pub service_failures: u64,
+    pub requester_changes: u64,
+    pub requester_failures: u64,
+}
 
 /// Filters for listing changes, newest first.
 #[derive(Clone, Debug, Default)]
@@ -199,37 +208,97 @@ impl Store {
         Ok(changes.into_iter().filter(|change| change.retrospective_due.is_some()).collect())
     }
 
-    /// How many changes requested by `requester` failed or were rolled back since `since`.
+    /// How many changes requested by `requester` failed at or after `since` (and before `until`).
     pub async fn failures_of_requester_since(&self, requester: &Name, since: Timestamp) -> Result<u32, StoreError> {
-        let count: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM changes WHERE requester = $1 AND state IN ('failed', 'rolled_back', 'closed')
-             AND updated_at >= $2",
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM changes WHERE requester = $1 AND failed_at >= $2")
+            .bind(requester.as_str())
+            .bind(since.unix_ms())
+            .fetch_one(self.pool())
+            .await?
+            .try_get(0)?;
+        Ok(count as u32)
+    }
+
+    /// History of a service and a requester before `until`, for risk features: the service's
+    /// changes created in `[since, until)` and how many of them had failed by `until`; the
+    /// requester's changes created before `until` and their failures in `[since, until)`.
+    pub async fn history_counts(
+        &self,
+        service: &Name,
+        requester: &Name,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<HistoryCounts, StoreError> {
+        let service_row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN failed_at IS NOT NULL AND failed_at < $3 THEN 1 ELSE 0 END), 0)
+             FROM changes WHERE service = $1 AND created_at >= $2 AND created_at < $3",
         )
-        .bind(requester.as_str())
+        .bind(service.as_str())
         .bind(since.unix_ms())
+        .bind(until.unix_ms())
         .fetch_one(self.pool())
-        .await?
-        .try_get(0)?;
-        if count == 0 {
-            return Ok(0);
-        }
-        // Closed changes may have succeeded: look at the records themselves.
-        let rows = sqlx::query(
-            "SELECT record FROM changes WHERE requester = $1 AND state IN ('failed', 'rolled_back', 'closed')
-             AND updated_at >= $2",
+        .await?;
+        let requester_row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN failed_at >= $2 AND failed_at < $3 THEN 1 ELSE 0 END), 0)
+             FROM changes WHERE requester = $1 AND created_at < $3",
         )
         .bind(requester.as_str())
         .bind(since.unix_ms())
-        .fetch_all(self.pool())
+        .bind(until.unix_ms())
+        .fetch_one(self.pool())
         .await?;
-        let mut failures = 0u32;
-        for row in &rows {
-            let change: ChangeRecord = decode_record(row)?;
-            if change.failed_at.is_some_and(|failed| failed >= since) {
-                failures += 1;
+        Ok(HistoryCounts {
+            service_changes: service_row.try_get::<i64, _>(0)? as u64,
+            service_failures: service_row.try_get::<i64, _>(1)? as u64,
+            requester_changes: requester_row.try_get::<i64, _>(0)? as u64,
+            requester_failures: requester_row.try_get::<i64, _>(1)? as u64,
+        })
+    }
+
+    /// The newest risk model, if one was trained.
+    pub async fn latest_risk_model(&self) -> Result<Option<RiskModelRecord>, StoreError> {
+        let row = sqlx::query("SELECT record FROM risk_models ORDER BY sequence DESC LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// The version of the newest risk model (cheap: for cache checks).
+    pub async fn latest_risk_model_version(&self) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT version FROM risk_models ORDER BY sequence DESC LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| row.try_get::<String, _>(0)).transpose().map_err(Into::into)
+    }
+
+    /// Every risk model trained, oldest first (older ones are kept for audit).
+    pub async fn risk_models(&self) -> Result<Vec<RiskModelRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM risk_models ORDER BY sequence").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Every change, oldest first, read in pages (for training and metrics).
+    pub async fn all_changes(&self) -> Result<Vec<ChangeRecord>, StoreError> {
+        let mut changes = Vec::new();
+        let mut after: i64 = 0;
+        loop {
+            let rows = sqlx::query("SELECT id, record FROM changes WHERE id > $1 ORDER BY id LIMIT 5000")
+                .bind(after)
+                .fetch_all(self.pool())
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0)?;
+            for row in &rows {
+                changes.push(decode_record(row)?);
             }
         }
-        Ok(failures)
+        Ok(changes)
+    }
+
+    /// Every incident, oldest first.
+    pub async fn all_incidents(&self) -> Result<Vec<IncidentRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM incidents ORDER BY id").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
     }
 
     /// Every standard-change template, by name.
@@ -453,6 +522,11 @@ impl Store {
                     DomainEvent::CalendarWindowRemoved { name } => {
                         folded.remove(&format!("calendar/{name}"));
                     }
+                    DomainEvent::RiskModelTrained { .. } => {
+                        let record = crate::write::risk_model_record(envelope, &event)
+                            .ok_or_else(|| StoreError::Corrupt("risk model did not fold".into()))?;
+                        folded.insert(format!("risk/{}", envelope.sequence), encode(&record));
+                    }
                     DomainEvent::PolicySet { sha256, files, comment } => {
                         let record = PolicyVersionRecord {
                             sequence: envelope.sequence,
@@ -504,13 +578,14 @@ impl Store {
             ("template", "SELECT name, record FROM templates"),
             ("calendar", "SELECT name, record FROM calendar_windows"),
             ("policy", "SELECT sequence, record FROM policy_versions"),
+            ("risk", "SELECT sequence, record FROM risk_models"),
         ];
         for (kind, sql) in tables {
             for row in sqlx::query(sql).fetch_all(self.pool()).await? {
                 let key = match kind {
                     "change" => ChangeId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
                     "incident" => IncidentId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
-                    "policy" => row.try_get::<i64, _>(0)?.to_string(),
+                    "policy" | "risk" => row.try_get::<i64, _>(0)?.to_string(),
                     _ => row.try_get::<String, _>(0)?,
                 };
                 // Compare decoded records, re-encoded, so the comparison does not depend on how

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use changegate_core::event::{EventEnvelope, SCHEMA_VERSION, canonical_payload};
 use changegate_core::{
     CalendarWindowRecord, ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, Name, PolicyVersionRecord,
-    ServiceRecord, StreamId, TeamRecord, TemplateRecord, Timestamp, UserRecord,
+    RiskModelRecord, ServiceRecord, StreamId, TeamRecord, TemplateRecord, Timestamp, UserRecord,
 };
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
@@ -45,7 +45,7 @@ pub struct WriteTx {
     stored_change_id_max: Option<u64>,
 }
 
-/// Rows per multi-row INSERT (at most 11 columns: 1,408 parameters, far below both databases'
+/// Rows per multi-row INSERT (at most 12 columns: 1,536 parameters, far below both databases'
 /// limits).
 const ROWS_PER_INSERT: usize = 128;
 
@@ -263,9 +263,9 @@ impl WriteTx {
             }
         }
         for chunk in created.chunks(ROWS_PER_INSERT) {
-            let rows = values_rows(self.backend, chunk.len(), 11);
+            let rows = values_rows(self.backend, chunk.len(), 12);
             let sql = format!(
-                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval, planned_start, planned_end) VALUES {rows}"
+                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval, planned_start, planned_end, failed_at) VALUES {rows}"
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for record in chunk {
@@ -280,7 +280,8 @@ impl WriteTx {
                     .bind(encode(record))
                     .bind(i64::from(record.awaits_approval()))
                     .bind(record.planned_start.map(Timestamp::unix_ms))
-                    .bind(record.planned_end.map(Timestamp::unix_ms));
+                    .bind(record.planned_end.map(Timestamp::unix_ms))
+                    .bind(record.failed_at.map(Timestamp::unix_ms));
             }
             query.execute(&mut *self.transaction).await?;
         }
@@ -387,6 +388,16 @@ impl WriteTx {
                     .execute(&mut *self.transaction)
                     .await?;
             }
+            (StreamId::Risk, DomainEvent::RiskModelTrained { .. }) => {
+                let record = risk_model_record(envelope, event)
+                    .ok_or_else(|| StoreError::Corrupt("risk model event did not build a record".into()))?;
+                sqlx::query("INSERT INTO risk_models (sequence, version, record) VALUES ($1, $2, $3)")
+                    .bind(envelope.sequence as i64)
+                    .bind(&record.version)
+                    .bind(encode(&record))
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
             (StreamId::Template(_), DomainEvent::TemplateDefined { name, .. }) => {
                 let record = TemplateRecord::from_event(event, &envelope.actor, time)
                     .ok_or_else(|| StoreError::Corrupt("template definition did not build a record".into()))?;
@@ -431,7 +442,8 @@ impl WriteTx {
 
     async fn update_change(&mut self, record: &ChangeRecord) -> Result<(), StoreError> {
         let sql = "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
-             updated_at = $7, record = $8, awaits_approval = $9, planned_start = $10, planned_end = $11 WHERE id = $1";
+             updated_at = $7, record = $8, awaits_approval = $9, planned_start = $10, planned_end = $11,
+             failed_at = $12 WHERE id = $1";
         sqlx::query(sql)
             .bind(record.id.number() as i64)
             .bind(record.state.as_str())
@@ -444,6 +456,7 @@ impl WriteTx {
             .bind(i64::from(record.awaits_approval()))
             .bind(record.planned_start.map(Timestamp::unix_ms))
             .bind(record.planned_end.map(Timestamp::unix_ms))
+            .bind(record.failed_at.map(Timestamp::unix_ms))
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
@@ -619,6 +632,36 @@ pub enum KeyedTable {
     Teams,
     Users,
     Services,
+}
+
+/// The record a `risk_model_trained` event leaves.
+pub(crate) fn risk_model_record(envelope: &EventEnvelope, event: &DomainEvent) -> Option<RiskModelRecord> {
+    let DomainEvent::RiskModelTrained {
+        version,
+        model,
+        auc,
+        brier,
+        training_rows,
+        validation_rows,
+        positive_rate,
+        calibration,
+    } = event
+    else {
+        return None;
+    };
+    Some(RiskModelRecord {
+        sequence: envelope.sequence,
+        version: version.clone(),
+        model: model.clone(),
+        auc: *auc,
+        brier: *brier,
+        training_rows: *training_rows,
+        validation_rows: *validation_rows,
+        positive_rate: *positive_rate,
+        calibration: calibration.clone(),
+        trained_by: envelope.actor.clone(),
+        trained_at: envelope.time,
+    })
 }
 
 pub(crate) fn encode<T: serde::Serialize>(record: &T) -> String {

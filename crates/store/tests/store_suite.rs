@@ -33,7 +33,8 @@ async fn world(test_store: &TestStore) -> World {
         name: name.into(),
         team: "payments".into(),
         tier,
-        scopes: vec!["pci".into()],
+        // No compliance scope: these tests are about the store, not the approval policy.
+        scopes: vec![],
         depends_on: vec![],
     };
     service.register_service(&admin, new_service("payments-api", 2), None).await.unwrap();
@@ -47,6 +48,8 @@ fn new_change(title: &str, service: &str) -> NewChange {
         change_type: "normal".into(),
         service: service.into(),
         environment: "production".into(),
+        rollback_plan: Some("redeploy the previous release".into()),
+        test_evidence: Some("pipeline run 1".into()),
         ..NewChange::default()
     }
 }
