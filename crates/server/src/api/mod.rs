@@ -4,6 +4,7 @@ pub mod governance;
 pub mod health;
 pub mod ledger;
 pub mod resources;
+pub mod risk;
 pub mod views;
 
 use axum::Json;
@@ -60,6 +61,8 @@ use views::*;
         governance::remove_window,
         governance::approvals_inbox,
         governance::change_conflicts,
+        risk::change_risk,
+        risk::risk_models,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -67,9 +70,11 @@ use views::*;
         ChangePageView, EventView, EventPageView, ServiceView, UserView, CreatedUserView, IncidentView,
         AssessmentView, ApprovalView, ReviewView, HealthView, ledger::CheckpointView, ledger::EntryView,
         ledger::InclusionProofView, ledger::ConsistencyProofView, ledger::VerificationView, ledger::LedgerStatusView,
-        ledger::ChangeProofView, RequiredApprovalView, RefusedApprovalView, governance::PolicyFileBody,
+        ledger::ChangeProofView, RequiredApprovalView, RiskFactorPointsView, RefusedApprovalView, governance::PolicyFileBody,
         governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
-        governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView
+        governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
+        risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
+        risk::RiskModelView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -80,6 +85,7 @@ use views::*;
         (name = "events", description = "The append-only event log"),
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
+        (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -131,6 +137,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/calendar/windows/{name}", delete(governance::remove_window))
         .route("/v1/approvals", get(governance::approvals_inbox))
         .route("/v1/changes/{id}/conflicts", get(governance::change_conflicts))
+        .route("/v1/changes/{id}/risk", get(risk::change_risk))
+        .route("/v1/risk/models", get(risk::risk_models))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

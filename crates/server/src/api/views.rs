@@ -157,6 +157,18 @@ pub struct AssessmentView {
     pub conflicts: Vec<String>,
     /// The freeze over the planned window, if any.
     pub freeze: Option<String>,
+    /// The explainable factors behind `risk_score`: points each (they add up to the score).
+    pub risk_factors: Vec<RiskFactorPointsView>,
+    /// The predictive model's probability that the change fails, and the model version.
+    pub risk_probability: Option<f64>,
+    pub risk_model: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskFactorPointsView {
+    pub name: String,
+    pub contribution: f64,
+    pub detail: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -304,6 +316,17 @@ impl From<&ChangeRecord> for ChangeView {
                     scoped: assessment.scoped,
                     conflicts: assessment.conflicts.clone(),
                     freeze: assessment.freeze.clone(),
+                    risk_factors: assessment
+                        .risk_factors
+                        .iter()
+                        .map(|factor| RiskFactorPointsView {
+                            name: factor.name.clone(),
+                            contribution: factor.contribution,
+                            detail: factor.detail.clone(),
+                        })
+                        .collect(),
+                    risk_probability: assessment.risk_probability,
+                    risk_model: assessment.risk_model.clone(),
                 }
             }),
             auto_approved: change.auto_approved,
