@@ -727,3 +727,118 @@ fn fail_closed_on_recursive_policy() {
     assert!(matches!(error, PolicyError::Evaluation(_)), "{error}");
     assert!(error.to_string().contains("recursion detected"), "{error}");
 }
+
+/// Every separation-of-duties rule on a table of approval sets, snapshot-tested: what counts, who
+/// fills which requirement, what is still missing and why an approval does not count.
+#[test]
+fn separation_of_duties_scenarios() {
+    fn required(pairs: &[(&str, u32)]) -> Vec<changegate_policy::RequiredApproval> {
+        pairs.iter().map(|(role, count)| changegate_policy::RequiredApproval::new(*role, *count)).collect()
+    }
+    let rita = || Approver::new("rita", &["requester", "approver", "security"], Some("shop"));
+    let ivan = || Approver::new("ivan", &["approver", "security"], Some("ops"));
+    let sam = || Approver::new("sam", &["approver"], Some("shop"));
+    let dual = || Approver::new("dual", &["approver", "security"], Some("ops"));
+    let sec = || Approver::new("sec", &["security"], None);
+    let carla = || Approver::new("carla", &["cab"], None);
+    type Scenario = (&'static str, Vec<changegate_policy::RequiredApproval>, Vec<Approver>, bool, Expect);
+    let scenarios: Vec<Scenario> = vec![
+        (
+            "the requester never approves, whatever roles she holds",
+            required(&[("approver", 1)]),
+            vec![rita()],
+            false,
+            expect![[r#"
+                # the requester never approves, whatever roles she holds
+                satisfied: false
+                missing: approver x1
+                refused: rita: the requester never approves their own change
+            "#]],
+        ),
+        (
+            "the implementer approves an unscoped change",
+            required(&[("approver", 1)]),
+            vec![ivan()],
+            false,
+            expect![[r#"
+                # the implementer approves an unscoped change
+                satisfied: true
+                assigned: ivan -> approver
+            "#]],
+        ),
+        (
+            "the implementer does not approve a scoped change",
+            required(&[("security", 1)]),
+            vec![ivan()],
+            true,
+            expect![[r#"
+                # the implementer does not approve a scoped change
+                satisfied: false
+                missing: security x1
+                refused: ivan: the implementer does not approve a change to a service in compliance scope (DORA RTS 2024/1774 Art. 17(1)(b), PCI DSS 6.5.4)
+            "#]],
+        ),
+        (
+            "one person fills at most one requirement",
+            required(&[("approver", 1), ("security", 1)]),
+            vec![dual()],
+            false,
+            expect![[r#"
+                # one person fills at most one requirement
+                satisfied: false
+                assigned: dual -> approver
+                missing: security x1
+            "#]],
+        ),
+        (
+            "two people fill two requirements, whatever the order",
+            required(&[("security", 1), ("approver", 1)]),
+            vec![sam(), dual()],
+            false,
+            expect![[r#"
+                # two people fill two requirements, whatever the order
+                satisfied: true
+                assigned: dual -> security
+                assigned: sam -> approver
+            "#]],
+        ),
+        (
+            "the same person twice counts once",
+            required(&[("approver", 2)]),
+            vec![sam(), sam()],
+            false,
+            expect![[r#"
+                # the same person twice counts once
+                satisfied: false
+                assigned: sam -> approver
+                missing: approver x1
+            "#]],
+        ),
+        (
+            "the owner team and security or CAB",
+            required(&[("team:shop", 1), ("cab|security", 1)]),
+            vec![carla(), sec(), sam()],
+            false,
+            expect![[r#"
+                # the owner team and security or CAB
+                satisfied: true
+                assigned: carla -> cab|security
+                assigned: sam -> team:shop
+            "#]],
+        ),
+    ];
+    for (name, required, approvals, scoped, expected) in scenarios {
+        let status = approvals_satisfied(&required, &approvals, "rita", Some("ivan"), scoped);
+        let mut text = format!("# {name}\nsatisfied: {}\n", status.satisfied);
+        for (person, role) in &status.assigned {
+            text.push_str(&format!("assigned: {person} -> {role}\n"));
+        }
+        for missing in &status.missing {
+            text.push_str(&format!("missing: {} x{}\n", missing.role, missing.count));
+        }
+        for (person, reason) in &status.refused {
+            text.push_str(&format!("refused: {person}: {reason}\n"));
+        }
+        expected.assert_eq(&text);
+    }
+}
