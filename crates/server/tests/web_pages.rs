@@ -1,11 +1,16 @@
 //! The web pages over real HTTP: sign-in and its cookie, CSRF refusals, the new-change form,
-//! lifecycle actions with their error banners, lists, escaping of hostile input, and not-found
-//! pages. The server runs on a background runtime; the test drives it with blocking `ureq`.
+//! lifecycle actions with their error banners, lists, escaping of hostile input, not-found
+//! pages, and the governance pages (approvals inbox, calendar, templates, policy, the policy
+//! decision on a change, the dashboard's governance counts). The server runs on a background runtime; the test drives it with blocking `ureq`.
 
 use std::future::Future;
 
-use changegate_core::ChangeId;
-use changegate_service::{Caller, CreatedUser, NewChange, NewService, NewUser, Service, SystemClock};
+use changegate_core::lifecycle::Action;
+use changegate_core::{ChangeId, PolicySource};
+use changegate_service::{
+    ActionRequest, Caller, CreatedUser, GovernanceSettings, NewChange, NewService, NewTemplate, NewUser, Service,
+    SystemClock,
+};
 use ureq::http::HeaderMap;
 
 /// A running server over a fresh SQLite store with an admin, alice (requester), bob (approver)
@@ -14,6 +19,7 @@ struct TestApp {
     runtime: tokio::runtime::Runtime,
     base: String,
     service: Service,
+    admin: CreatedUser,
     alice: CreatedUser,
     bob: CreatedUser,
     _dir: tempfile::TempDir,
@@ -25,13 +31,17 @@ impl TestApp {
     }
 
     fn start_with(secure_cookies: bool) -> Self {
+        Self::start_configured(secure_cookies, GovernanceSettings::default())
+    }
+
+    fn start_configured(secure_cookies: bool, settings: GovernanceSettings) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().to_path_buf();
-        let (service, alice, bob, address) = runtime.block_on(async move {
+        let (service, admin, alice, bob, address) = runtime.block_on(async move {
             let store =
                 changegate_store::Store::open(&changegate_store::StoreLocation::DataDir(data_dir)).await.unwrap();
-            let service = Service::new(store, std::sync::Arc::new(SystemClock));
+            let service = Service::new(store, std::sync::Arc::new(SystemClock)).with_governance_settings(settings);
             let admin = service.bootstrap_admin("admin").await.unwrap();
             let alice = service
                 .add_user_locally(&NewUser { name: "alice".into(), roles: vec!["requester".into()], team: None })
@@ -54,9 +64,9 @@ impl TestApp {
             let app = changegate_server::Application::build(service.clone(), config).await.unwrap();
             let address = app.local_addr();
             tokio::spawn(app.run_until(std::future::pending()));
-            (service, alice, bob, address)
+            (service, admin, alice, bob, address)
         });
-        TestApp { runtime, base: format!("http://{address}"), service, alice, bob, _dir: dir }
+        TestApp { runtime, base: format!("http://{address}"), service, admin, alice, bob, _dir: dir }
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -73,15 +83,33 @@ impl TestApp {
 
     /// A change created directly through the service (for tests about other pages).
     fn create_change(&self, user: &CreatedUser, title: &str) -> ChangeId {
-        let input = NewChange {
-            title: title.into(),
-            description: "made by the test".into(),
-            change_type: "normal".into(),
-            service: "payments-api".into(),
-            environment: "production".into(),
-            ..NewChange::default()
-        };
+        self.create(user, change_input(title))
+    }
+
+    fn create(&self, user: &CreatedUser, input: NewChange) -> ChangeId {
         self.block_on(self.service.create_change(&self.caller(user), input, None)).unwrap().value.id
+    }
+
+    fn act(&self, user: &CreatedUser, id: ChangeId, action: Action) -> changegate_core::ChangeRecord {
+        let request = ActionRequest::default();
+        self.block_on(self.service.act(&self.caller(user), id, action, request, None)).unwrap().value
+    }
+
+    /// Registers `catalog`: tier 3, owned by team shop, in no compliance scope (what an
+    /// auto-approved standard change needs under the default policy).
+    fn register_catalog(&self) {
+        let catalog =
+            NewService { name: "catalog".into(), team: "shop".into(), tier: 3, scopes: vec![], depends_on: vec![] };
+        self.block_on(self.service.register_service(&self.caller(&self.admin), catalog, None)).unwrap();
+    }
+
+    fn add_user(&self, name: &str, roles: &[&str], team: Option<&str>) -> CreatedUser {
+        let user = NewUser {
+            name: name.into(),
+            roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+            team: team.map(str::to_owned),
+        };
+        self.block_on(self.service.add_user_locally(&user)).unwrap()
     }
 
     fn change(&self, id: ChangeId) -> changegate_core::ChangeRecord {
@@ -97,6 +125,21 @@ impl TestApp {
         let reply = client.post("/login", &[("token", &user.token)]);
         assert_eq!(reply.status, 303, "signing in as {} failed: {}", user.user.name, reply.body);
         client
+    }
+}
+
+/// A normal change to `payments-api` with what the default policy asks of a change to a tier-2
+/// service in PCI scope: a rollback plan and security evidence.
+fn change_input(title: &str) -> NewChange {
+    NewChange {
+        title: title.into(),
+        description: "made by the test".into(),
+        change_type: "normal".into(),
+        service: "payments-api".into(),
+        environment: "production".into(),
+        rollback_plan: Some("redeploy the previous release".into()),
+        security_evidence: Some("SAST, SCA and secret scan clean".into()),
+        ..NewChange::default()
     }
 }
 
@@ -188,6 +231,8 @@ fn new_change_fields<'a>(csrf: &'a str, title: &'a str) -> Vec<(&'a str, &'a str
         ("planned_start", "2026-11-26T10:00"),
         ("planned_end", "2026-11-26T11:30"),
         ("links", "https://git.example/pr/42\r\n\r\nhttps://ci.example/runs/7\r\n"),
+        // The default policy denies changes to services in PCI scope without security evidence.
+        ("security_evidence", "scans clean"),
     ]
 }
 
@@ -342,8 +387,13 @@ fn a_change_is_created_through_the_form_and_submitted() {
     let page = alice.get(reply.location());
     assert!(page.body.contains(r#"data-state="assessed""#));
     assert!(page.body.contains("banner-success"));
-    assert!(page.body.contains("normal change on a tier-2 service"), "the assessment's reasons are shown");
+    assert!(page.body.contains("risk medium"), "the assessment's reasons: {}", page.body);
+    assert!(page.body.contains(r#"id="risk-factors""#), "the factors that added to the score");
     assert!(page.body.contains(r#"<span class="badge risk-medium">medium</span>"#));
+    // The policy's decision: a peer approver and, for PCI scope, security.
+    assert!(page.body.contains(r#"id="policy-decision""#), "{}", page.body);
+    assert!(page.body.contains(r#"<tr data-role="approver">"#));
+    assert!(page.body.contains(r#"<tr data-role="security">"#));
 }
 
 #[test]
@@ -489,7 +539,7 @@ fn actions_follow_the_lifecycle_and_show_refusals_on_the_page() {
     assert_eq!(app.event_count(), before + 1, "the service records the denial, nothing else");
     assert_eq!(app.change(id).state.as_str(), "assessed");
 
-    // Bob approves.
+    // Bob approves as the peer approver; the policy also wants security for a PCI service.
     let mut bob = app.signed_in(&app.bob);
     let bob_csrf = bob.get("/").csrf();
     let page = bob.get(&path);
@@ -498,15 +548,21 @@ fn actions_follow_the_lifecycle_and_show_refusals_on_the_page() {
     let reply = bob.post(&format!("{path}/actions/approve"), &[("csrf", &bob_csrf), ("comment", "looks safe")]);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let page = bob.get(reply.location());
-    assert!(page.body.contains(r#"data-state="approved""#));
+    assert!(page.body.contains(r#"data-state="assessed""#), "security is still missing");
     assert!(page.body.contains("looks safe"));
-    assert_eq!(app.change(id).approvals.len(), 1);
+    let sam = app.add_user("sam", &["security"], None);
+    let mut sam = app.signed_in(&sam);
+    let sam_csrf = sam.get("/").csrf();
+    let reply = sam.post(&format!("{path}/actions/approve"), &[("csrf", &sam_csrf), ("comment", "scans clean")]);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert!(sam.get(reply.location()).body.contains(r#"data-state="approved""#));
+    assert_eq!(app.change(id).approvals.len(), 2);
 
     // An illegal transition: 409 with a banner, nothing written.
     let before = app.event_count();
-    let reply = bob.post(&format!("{path}/actions/approve"), &[("csrf", &bob_csrf)]);
+    let reply = bob.post(&format!("{path}/actions/reject"), &[("csrf", &bob_csrf)]);
     assert_eq!(reply.status, 409);
-    assert!(reply.body.contains("Could not approve"), "{}", reply.body);
+    assert!(reply.body.contains("Could not reject"), "{}", reply.body);
     assert_eq!(app.event_count(), before);
 
     // Validation: a review of a failed change needs a root cause.
@@ -720,4 +776,519 @@ fn the_incidents_page_lists_incidents_with_their_changes() {
     let incident = app.block_on(app.service.store().incident(changegate_core::IncidentId::new(2))).unwrap().unwrap();
     assert_eq!(incident.caused_by, Some(id));
     assert!(incident.resolved_at.is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance pages
+
+/// The calendar cell of `date` (`2026-11-28`): from its opening tag to its end.
+fn calendar_cell<'a>(body: &'a str, date: &str) -> &'a str {
+    let marker = body.find(&format!(r#"data-date="{date}""#)).unwrap_or_else(|| panic!("no cell for {date}:\n{body}"));
+    let start = body[..marker].rfind("<td").unwrap_or(marker);
+    let end = body[start..].find("</td>").map_or(body.len(), |end| start + end);
+    &body[start..end]
+}
+
+/// The table row of `marker` (an attribute such as `data-role="approver"`) up to its end.
+fn row_of<'a>(body: &'a str, marker: &str) -> &'a str {
+    let start = body.find(marker).unwrap_or_else(|| panic!("no row {marker}:\n{body}"));
+    let end = body[start..].find("</tr>").map_or(body.len(), |end| start + end);
+    &body[start..end]
+}
+
+#[test]
+fn the_inbox_lists_what_an_approver_may_approve_and_decides_from_its_forms() {
+    let app = TestApp::start();
+    let rita = app.add_user("rita", &["requester", "approver"], None);
+    let id = app.create_change(&rita, "Rotate the PCI keys");
+    app.act(&rita, id, Action::Submit);
+    let draft = app.create_change(&app.alice, "Still a draft");
+
+    // Bob (approver) sees it, with what is missing, the warnings and the evidence.
+    let mut bob = app.signed_in(&app.bob);
+    let page = bob.get("/approvals");
+    assert_eq!(page.status, 200);
+    let row = row_of(&page.body, &format!(r#"<tr data-change="{id}">"#));
+    assert!(row.contains(r#"title="approver">approver</span>"#), "{row}");
+    assert!(row.contains(r#"title="security">security</span>"#), "{row}");
+    assert!(row.contains("no test evidence attached"), "the policy's warnings: {row}");
+    assert!(row.contains("Security: <span class=\"good-text\">given</span>"), "{row}");
+    assert!(row.contains(r#"data-decision="approve""#) && row.contains(r#"data-decision="reject""#));
+    assert!(!page.body.contains(&format!(r#"data-change="{draft}""#)), "drafts await nothing");
+    assert!(page.body.contains(r#"<th scope="col">Decision</th>"#));
+    assert!(page.body.contains(r#"id="nav-inbox-count">1<"#), "the nav counts the inbox");
+
+    // Rita requested it: not in her inbox, and approving it anyway is refused with the reason.
+    let mut rita_client = app.signed_in(&rita);
+    let page = rita_client.get("/approvals");
+    assert!(!page.body.contains(&format!(r#"data-change="{id}""#)), "{}", page.body);
+    assert!(page.body.contains(r#"id="inbox-empty""#));
+    let csrf = page.csrf();
+    let before = app.event_count();
+    let refused =
+        rita_client.post(&format!("/approvals/{id}/approve"), &[("csrf", &csrf), ("comment", "mine, but fine")]);
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.body.contains(&format!("Could not approve {id}: separation of duties: rita requested {id}")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.event_count(), before + 1, "the refusal is recorded, nothing else");
+    assert!(app.change(id).approvals.is_empty());
+
+    // Without the CSRF value nothing happens.
+    assert_eq!(bob.post(&format!("/approvals/{id}/approve"), &[("comment", "forged")]).status, 403);
+    assert_eq!(bob.post(&format!("/approvals/{id}/maybe"), &[]).status, 404);
+
+    // Bob approves from the inbox; the change then waits for security only.
+    let csrf = bob.get("/approvals").csrf();
+    let reply = bob.post(&format!("/approvals/{id}/approve"), &[("csrf", &csrf), ("comment", "peer-reviewed")]);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.location(), format!("/approvals?done=approve&change={id}"));
+    let page = bob.get(reply.location());
+    assert!(page.body.contains(&format!("Your approval of {id} is recorded.")), "{}", page.body);
+    assert!(!page.body.contains(&format!(r#"data-change="{id}""#)), "bob filled what he can fill");
+    let change = app.change(id);
+    assert_eq!(change.approvals[0].approver.as_str(), "bob");
+    assert_eq!(change.approvals[0].comment.as_deref(), Some("peer-reviewed"));
+    assert_eq!(change.state.as_str(), "assessed");
+
+    // A second approval by bob is refused under separation of duties, with its message.
+    let refused = bob.post(&format!("/approvals/{id}/approve"), &[("csrf", &csrf), ("comment", "again")]);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains(r#"role="alert" id="flash">Could not approve"#), "{}", refused.body);
+    assert!(refused.body.contains("one person fills at most one required approval"), "{}", refused.body);
+
+    // The change page says who filled which approval and what is missing.
+    let sam = app.add_user("sam", &["security"], None);
+    let mut sam = app.signed_in(&sam);
+    let change_page = sam.get(&format!("/changes/{id}"));
+    let approver = row_of(&change_page.body, r#"<tr data-role="approver">"#);
+    assert!(approver.contains(r#"<span class="strong">bob</span>"#) && approver.contains("filled"), "{approver}");
+    let security = row_of(&change_page.body, r#"<tr data-role="security">"#);
+    assert!(security.contains("1 more"), "{security}");
+
+    // Security rejects another change from the inbox, with a reason.
+    let other = app.create_change(&app.alice, "Widen the firewall");
+    app.act(&app.alice, other, Action::Submit);
+    let page = sam.get("/approvals");
+    assert!(page.body.contains(&format!(r#"<tr data-change="{id}">"#)));
+    assert!(page.body.contains(&format!(r#"<tr data-change="{other}">"#)));
+    let csrf = page.csrf();
+    let reply = sam.post(&format!("/approvals/{other}/reject"), &[("csrf", &csrf), ("comment", "too broad")]);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert!(sam.get(reply.location()).body.contains(&format!("Your rejection of {other} is recorded.")));
+    assert_eq!(app.change(other).state.as_str(), "rejected");
+    let reply = sam.post(&format!("/approvals/{id}/approve"), &[("csrf", &csrf)]);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(app.change(id).state.as_str(), "approved");
+    assert!(sam.get("/approvals").body.contains(r#"id="inbox-empty""#));
+}
+
+#[test]
+fn the_calendar_shows_windows_and_planned_changes_by_month_and_week() {
+    let app = TestApp::start();
+    let carol = app.add_user("carol", &["cab"], None);
+    let planned = app.create(
+        &app.alice,
+        NewChange {
+            planned_start: Some("2026-11-26T10:00:00Z".into()),
+            planned_end: Some("2026-11-26T11:30:00Z".into()),
+            ..change_input("Planned key rotation")
+        },
+    );
+    app.act(&app.alice, planned, Action::Submit);
+
+    let mut carol = app.signed_in(&carol);
+    let page = carol.get("/calendar?month=2026-11");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"id="define-window""#), "cab may define windows");
+    let csrf = page.csrf();
+    let window = |fields: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+        let mut all: Vec<(&'static str, String)> = vec![
+            ("csrf", csrf.clone()),
+            ("kind", "freeze".into()),
+            ("scope_kind", "global".into()),
+            ("scope_name", String::new()),
+            ("schedule_kind", "one_off".into()),
+            ("time_zone", "UTC".into()),
+        ];
+        for (name, value) in fields {
+            all.retain(|(existing, _)| existing != name);
+            all.push((name, (*value).to_owned()));
+        }
+        all
+    };
+    let post = |client: &mut Client, fields: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        client.post("/calendar/windows", &pairs)
+    };
+    let reply = post(
+        &mut carol,
+        window(&[
+            ("name", "black-friday"),
+            ("start", "2026-11-27T00:00"),
+            ("end", "2026-11-30T00:00"),
+            ("description", "Peak sales: no changes"),
+        ]),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.location(), "/calendar?month=2026-11&done=window-defined");
+    let reply = post(
+        &mut carol,
+        window(&[
+            ("name", "saturday-nights"),
+            ("kind", "maintenance"),
+            ("scope_kind", "team"),
+            ("scope_name", "payments"),
+            ("schedule_kind", "recurring"),
+            ("rule", "cron:0 22 * * SAT"),
+            ("time_zone", "Europe/Berlin"),
+            ("duration_minutes", "240"),
+        ]),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    // The service's refusal is shown beside the field it is about, with what was typed.
+    let before = app.event_count();
+    let reply = post(
+        &mut carol,
+        window(&[
+            ("name", "martian-maintenance"),
+            ("schedule_kind", "recurring"),
+            ("rule", "cron:0 22 * * SAT"),
+            ("time_zone", "Mars/Olympus_Mons"),
+            ("duration_minutes", "60"),
+        ]),
+    );
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(reply.body.contains(r#"data-field="time_zone""#), "{}", reply.body);
+    assert!(reply.body.contains("Mars&#x2f;Olympus_Mons"), "what was typed stays");
+    let reply = post(&mut carol, window(&[("name", "no-end"), ("start", "2026-12-01T00:00")]));
+    assert_eq!(reply.status, 422);
+    assert!(reply.body.contains(r#"<ul class="field-errors" data-field="end"><li>must not be empty</li></ul>"#));
+    assert_eq!(app.event_count(), before, "refused windows write nothing");
+
+    // The month: the freeze (in its own colour) on its days, maintenance on Saturday night,
+    // the planned change on its day with a link.
+    let month = carol.get("/calendar?month=2026-11&done=window-defined");
+    assert_eq!(month.status, 200);
+    assert!(month.body.contains(r#"data-view="month""#) && month.body.contains("November 2026"));
+    assert!(month.body.contains("Window saved."));
+    assert!(month.body.contains("(UTC)"));
+    for date in ["2026-11-27", "2026-11-28", "2026-11-29"] {
+        let cell = calendar_cell(&month.body, date);
+        assert!(cell.contains("cal-frozen"), "{date}: {cell}");
+        assert!(cell.contains(r#"<li class="cal-window cal-freeze" data-window="black-friday""#), "{date}: {cell}");
+    }
+    assert!(!calendar_cell(&month.body, "2026-11-30").contains("black-friday"), "the end is not included");
+    let saturday = calendar_cell(&month.body, "2026-11-28");
+    assert!(saturday.contains(r#"data-window="saturday-nights""#), "{saturday}");
+    assert!(saturday.contains("from 21:00"), "22:00 in Berlin is 21:00 UTC in November: {saturday}");
+    let thursday = calendar_cell(&month.body, "2026-11-26");
+    assert!(thursday.contains(&format!(r#"<a href="/changes/{planned}" class="mono">{planned}</a>"#)), "{thursday}");
+    assert!(thursday.contains("10:00–11:30"), "{thursday}");
+    assert!(!thursday.contains("cal-frozen"));
+    assert!(month.body.contains("calendar?month=2026-12") && month.body.contains("calendar?month=2026-10"));
+    assert_eq!(month.body.matches(r#"<td class="cal-day"#).count(), 42, "six whole weeks");
+    // The windows' definitions, with the time zone of the recurring one.
+    let definition = row_of(&month.body, r#"<tr data-window="saturday-nights">"#);
+    assert!(definition.contains("local times in Europe&#x2f;Berlin") && definition.contains("cron:0 22 * * SAT"));
+    assert!(definition.contains("services of team payments"), "{definition}");
+    assert!(row_of(&month.body, r#"<tr data-window="black-friday">"#).contains("Peak sales: no changes"));
+
+    // The week, by ISO week and by date.
+    for path in ["/calendar?week=2026-W48", "/calendar?view=week&date=2026-11-28"] {
+        let week = carol.get(path);
+        assert_eq!(week.status, 200, "{path}");
+        assert!(week.body.contains(r#"data-view="week""#) && week.body.contains("Week 48 of 2026"), "{path}");
+        assert_eq!(week.body.matches(r#"<td class="cal-day"#).count(), 7, "{path}");
+        assert!(calendar_cell(&week.body, "2026-11-27").contains(r#"data-window="black-friday""#), "{path}");
+        assert!(calendar_cell(&week.body, "2026-11-26").contains(&format!(r#"data-change="{planned}""#)));
+        assert!(week.body.contains("calendar?week=2026-W49") && week.body.contains("calendar?month=2026-11"));
+    }
+    let bad = carol.get("/calendar?month=2026-13");
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("not a month such as 2026-11"), "{}", bad.body);
+
+    // A change planned into the freeze is denied on submission; its page says why.
+    let frozen = app.create(
+        &app.alice,
+        NewChange { planned_start: Some("2026-11-28T10:00:00Z".into()), ..change_input("During the freeze") },
+    );
+    assert_eq!(app.act(&app.alice, frozen, Action::Submit).state.as_str(), "rejected");
+    let page = carol.get(&format!("/changes/{frozen}"));
+    assert!(page.body.contains(r#"id="denied""#), "{}", page.body);
+    assert!(page.body.contains("freeze `black-friday` is in force"), "{}", page.body);
+    assert!(page.body.contains(r#"<span class="badge badge-freeze">freeze</span> black-friday"#));
+
+    // Others see no form and may not remove a window; cab may.
+    let mut bob = app.signed_in(&app.bob);
+    let page = bob.get("/calendar");
+    assert!(!page.body.contains(r#"id="define-window""#));
+    let bob_csrf = page.csrf();
+    assert_eq!(bob.post("/calendar/windows/black-friday/remove", &[("csrf", &bob_csrf)]).status, 403);
+    let reply = carol.post("/calendar/windows/black-friday/remove", &[("csrf", &csrf)]);
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.location(), "/calendar?done=window-removed");
+    let month = carol.get("/calendar?month=2026-11");
+    assert!(!month.body.contains("black-friday"), "{}", month.body);
+}
+
+#[test]
+fn templates_are_listed_and_defined_and_a_standard_change_from_one_is_auto_approved() {
+    let app = TestApp::start();
+    app.register_catalog();
+    let mut admin = app.signed_in(&app.admin);
+    let page = admin.get("/templates");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"id="no-templates""#) && page.body.contains(r#"id="define-template""#));
+    let csrf = page.csrf();
+    let template = |name: &'static str, services: &'static str| {
+        vec![
+            ("csrf", csrf.as_str()),
+            ("name", name),
+            ("description", "Restart the pods of a service"),
+            ("services", services),
+            ("environments", "production, staging"),
+            ("max_risk", "low"),
+            ("approved", "yes"),
+        ]
+    };
+    let refused = admin.post("/templates", &template("restart-pod", "catalog, no-such-service"));
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("no service named no-such-service"), "{}", refused.body);
+    assert!(refused.body.contains(r#"value="catalog, no-such-service""#));
+    let reply = admin.post("/templates", &template("restart-pod", "catalog"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.location(), "/templates?done=defined");
+    let retired = NewTemplate { name: "old-way".into(), approved: false, ..NewTemplate::default() };
+    app.block_on(app.service.define_template(&app.caller(&app.admin), retired)).unwrap();
+
+    let mut alice = app.signed_in(&app.alice);
+    let page = alice.get("/templates");
+    assert!(!page.body.contains(r#"id="define-template""#), "only admin and cab define templates");
+    let row = row_of(&page.body, r#"<tr data-template="restart-pod">"#);
+    assert!(row.contains(">catalog<") && row.contains(">production<") && row.contains(">staging<"), "{row}");
+    assert!(row.contains("/changes/new?template=restart-pod"), "{row}");
+    assert!(row_of(&page.body, r#"<tr data-template="old-way">"#).contains("retired"));
+
+    // The new-change form offers approved templates only, with what they cover.
+    let form = alice.get("/changes/new");
+    assert!(
+        form.body.contains(
+            r#"<option value="restart-pod">restart-pod: catalog · production, staging · max risk low</option>"#
+        ),
+        "{}",
+        form.body
+    );
+    assert!(!form.body.contains(r#"value="old-way""#));
+    let form = alice.get("/changes/new?template=restart-pod");
+    assert!(form.body.contains(r#"<option value="restart-pod" selected>"#));
+    assert!(form.body.contains(r#"<option value="standard" selected>"#));
+    let csrf = form.csrf();
+    // Low risk: a rollback plan, test and security evidence, planned on a weekday morning.
+    let standard = |service: &'static str| {
+        vec![
+            ("csrf", csrf.as_str()),
+            ("title", "Restart the catalog pods"),
+            ("type", "standard"),
+            ("template", "restart-pod"),
+            ("service", service),
+            ("environment", "production"),
+            ("rollback_plan", "nothing to roll back: pods restart from the same image"),
+            ("test_evidence", "smoke tests green"),
+            ("security_evidence", "no code change"),
+            ("planned_start", "2026-12-02T10:00"),
+        ]
+    };
+    let refused = alice.post("/changes", &standard("payments-api"));
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("template restart-pod does not cover service payments-api"), "{}", refused.body);
+    let reply = alice.post("/changes", &standard("catalog"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let path = reply.location().to_owned();
+    let id: ChangeId = path.trim_start_matches("/changes/").parse().unwrap();
+    assert_eq!(app.change(id).template.as_ref().map(|name| name.as_str()), Some("restart-pod"));
+    assert_eq!(app.change(id).change_type.as_str(), "standard");
+
+    let reply = alice.post(&format!("{path}/actions/submit"), &[("csrf", &csrf)]);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let change = app.change(id);
+    assert!(change.auto_approved, "{change:?}");
+    assert_eq!(change.state.as_str(), "approved");
+    let page = alice.get(&path);
+    assert!(page.body.contains(r#"<a class="mono" href="/templates" id="change-template">restart-pod</a>"#));
+    assert!(page.body.contains("the policy needs no human approval"), "{}", page.body);
+    assert!(page.body.contains("the policy auto-approves it"));
+
+    // An emergency change needs a justification; the form shows the service's message.
+    let emergency = |justification: &'static str| {
+        vec![
+            ("csrf", csrf.as_str()),
+            ("title", "Catalog is down"),
+            ("type", "emergency"),
+            ("service", "catalog"),
+            ("environment", "production"),
+            ("justification", justification),
+        ]
+    };
+    let refused = alice.post("/changes", &emergency("  "));
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains(r#"<ul class="field-errors" data-field="justification">"#), "{}", refused.body);
+    assert!(refused.body.contains("an emergency change needs a justification"));
+    let reply = alice.post("/changes", &emergency("checkout fails for every customer"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let page = alice.get(reply.location());
+    assert!(page.body.contains(r#"<div class="prose" id="justification">checkout fails for every customer</div>"#));
+}
+
+#[test]
+fn the_policy_page_shows_the_policy_in_force_and_its_history() {
+    let app = TestApp::start();
+    let mut bob = app.signed_in(&app.bob);
+    let (_, default) = app.block_on(app.service.current_policy()).unwrap();
+    let page = bob.get("/policy");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("In force:") && page.body.contains("the default policy shipped with Changegate"));
+    assert!(page.body.contains(&format!(r#"id="policy-sha256">{}</dd>"#, default.sha256())), "{}", page.body);
+    assert!(page.body.contains("package changegate"), "the Rego source");
+    assert!(page.body.contains("changegate policy set --file F"));
+
+    // A change decided by it links its policy version.
+    let id = app.create_change(&app.alice, "Decided by the default");
+    app.act(&app.alice, id, Action::Submit);
+    let change_page = bob.get(&format!("/changes/{id}"));
+    assert!(change_page.body.contains(&format!("/policy?sha256={}", default.sha256())), "{}", change_page.body);
+    assert!(change_page.body.contains(r#"id="input-sha""#));
+    assert_eq!(bob.get(&format!("/policy?sha256={}", default.sha256())).status, 200);
+
+    // A version set (as the CLI does it) is in force; the default stays in the history.
+    let files: Vec<PolicySource> = default
+        .files()
+        .iter()
+        .map(|file| PolicySource { name: file.name.clone(), text: format!("{}\n# tuned for the test\n", file.text) })
+        .collect();
+    let record =
+        app.block_on(app.service.set_policy(&app.caller(&app.admin), files, Some("tuned <for> Q4".into()))).unwrap();
+    let page = bob.get("/policy");
+    assert!(page.body.contains(&format!("version {}", record.sequence)), "{}", page.body);
+    assert!(page.body.contains("# tuned for the test"));
+    assert!(page.body.contains("tuned &lt;for&gt; Q4"), "the comment, escaped");
+    let history = row_of(&page.body, &format!(r#"<tr data-sequence="{}">"#, record.sequence));
+    assert!(history.contains("in force") && history.contains(&format!("/policy?version={}", record.sequence)));
+    assert!(page.body.contains("Default policy") && page.body.contains("superseded"));
+
+    let older = bob.get(&format!("/policy?sha256={}", record.sha256));
+    assert_eq!(older.status, 200);
+    let missing = bob.get("/policy?version=999999");
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("No policy version 999999 was set"), "{}", missing.body);
+}
+
+#[test]
+fn the_dashboard_counts_my_inbox_and_overdue_emergencies() {
+    // Emergencies are due one millisecond after they start, so this one is overdue at once.
+    let settings = GovernanceSettings { emergency_deadline_ms: 1, ..GovernanceSettings::default() };
+    let app = TestApp::start_configured(false, settings);
+    app.register_catalog();
+    let carol = app.add_user("carol", &["cab"], None);
+    // Medium risk on a tier-3 service outside compliance scope: one peer approver is required.
+    let id = app.create(
+        &app.alice,
+        NewChange {
+            change_type: "emergency".into(),
+            service: "catalog".into(),
+            justification: Some("the catalog is down".into()),
+            planned_start: Some("2026-12-02T10:00:00Z".into()),
+            ..change_input("Hotfix the catalog")
+        },
+    );
+    let submitted = app.act(&app.alice, id, Action::Submit);
+    let required = &submitted.assessment.as_ref().unwrap().required_approvals;
+    assert_eq!(required.iter().map(|required| required.role.as_str()).collect::<Vec<_>>(), ["approver"]);
+    app.act(&app.alice, id, Action::Start);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    app.block_on(app.service.flag_overdue_emergencies()).unwrap();
+    assert!(app.change(id).emergency_overdue);
+
+    let mut bob = app.signed_in(&app.bob);
+    let dashboard = bob.get("/");
+    assert_eq!(dashboard.status, 200);
+    assert!(
+        dashboard.body.contains(r#"<a class="stat stat-attention" href="/approvals" id="stat-inbox">"#),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard.body.contains(r#"<div class="stat stat-danger" id="stat-overdue">"#), "{}", dashboard.body);
+    assert!(dashboard.body.contains(r#"id="nav-inbox-count">1<"#));
+    let inbox = bob.get("/approvals");
+    let row = row_of(&inbox.body, &format!(r#"<tr data-change="{id}">"#));
+    assert!(row.contains("retrospective") && row.contains(r#"<span class="badge badge-overdue">overdue</span>"#));
+    assert!(row.contains("the catalog is down"), "the justification: {row}");
+    let page = bob.get(&format!("/changes/{id}"));
+    assert!(page.body.contains(r#"id="overdue-badge""#) && page.body.contains(r#"id="retrospective-due""#));
+    assert!(page.body.contains(r#"<dt>Implementer</dt><dd>alice</dd>"#), "{}", page.body);
+
+    // Carol's cab role fills nothing the policy asks for here; a requester has no inbox tile.
+    let mut carol = app.signed_in(&carol);
+    let dashboard = carol.get("/");
+    assert!(dashboard.body.contains(r#"<a class="stat" href="/approvals" id="stat-inbox">"#), "{}", dashboard.body);
+    let mut alice = app.signed_in(&app.alice);
+    let dashboard = alice.get("/");
+    assert!(!dashboard.body.contains(r#"id="stat-inbox""#));
+    assert!(dashboard.body.contains(r#"<div class="stat stat-danger" id="stat-overdue">"#));
+}
+
+/// Times the pages over a demo store, the size the product is demonstrated at (20,000 changes):
+/// `changegate demo --no-serve --data-dir DIR`, then
+/// `CHANGEGATE_WEB_DEMO_DIR=DIR cargo test -p changegate-server --test web_pages -- --ignored --nocapture`.
+/// It adds one user to that store (with every deciding role, so the inbox is as full as it gets).
+#[test]
+#[ignore = "needs a demo store in CHANGEGATE_WEB_DEMO_DIR"]
+fn pages_stay_quick_over_demo_data() {
+    let Some(data_dir) = std::env::var_os("CHANGEGATE_WEB_DEMO_DIR") else {
+        panic!("set CHANGEGATE_WEB_DEMO_DIR to the data directory of a demo store");
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (service, user, address) = runtime.block_on(async move {
+        let location = changegate_store::StoreLocation::DataDir(data_dir.into());
+        let store = changegate_store::Store::open(&location).await.unwrap();
+        let service = Service::new(store, std::sync::Arc::new(SystemClock));
+        let name = format!("timer-{}", std::process::id());
+        let roles = ["requester", "approver", "security", "cab", "admin"].map(str::to_owned).to_vec();
+        let user = service.add_user_locally(&NewUser { name, roles, team: None }).await.unwrap();
+        let config = changegate_server::ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), secure_cookies: false };
+        let app = changegate_server::Application::build(service.clone(), config).await.unwrap();
+        let address = app.local_addr();
+        tokio::spawn(app.run_until(std::future::pending()));
+        (service, user, address)
+    });
+    let mut client = Client { base: format!("http://{address}"), agent: agent(), cookie: None };
+    assert_eq!(client.post("/login", &[("token", &user.token)]).status, 303);
+    let waiting = runtime.block_on(service.store().changes_awaiting_approval(1)).unwrap();
+    let mut paths = vec![
+        "/".to_owned(),
+        "/approvals".to_owned(),
+        "/calendar".to_owned(),
+        "/calendar?view=week".to_owned(),
+        "/templates".to_owned(),
+        "/policy".to_owned(),
+        "/changes/new".to_owned(),
+        "/changes".to_owned(),
+    ];
+    paths.extend(waiting.first().map(|change| format!("/changes/{}", change.id)));
+    // Once more, warm: the first request also pays for the connection and the store's caches.
+    paths.push("/".to_owned());
+    for path in paths {
+        let started = std::time::Instant::now();
+        let page = client.get(&path);
+        let elapsed = started.elapsed();
+        println!(
+            "{path:<28} {:>4} {:>8.1} ms {:>8} bytes",
+            page.status,
+            elapsed.as_secs_f64() * 1000.0,
+            page.body.len()
+        );
+        assert_eq!(page.status, 200, "{path}");
+    }
 }

@@ -440,16 +440,6 @@ async fn act(
     if let Err(reason) = lifecycle::authorize(&actor, action, &change) {
         return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
     }
-    let eligibility = match action {
-        Action::Approve | Action::Reject if change.state != changegate_core::ChangeState::Draft => {
-            lifecycle::approval_eligibility(&change, &actor, action)
-        }
-        Action::Start => lifecycle::start_eligibility(&change, &actor),
-        _ => Ok(()),
-    };
-    if let Err(reason) = eligibility {
-        return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
-    }
     let mut fields = Fields::default();
     let mut input = ActionInput {
         comment: request.comment.clone().filter(|comment| !comment.trim().is_empty()),
@@ -467,7 +457,17 @@ async fn act(
         .service(&change.service)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("service {}", change.service)))?;
+    // The lifecycle first: an action the change's state does not allow is an illegal transition
+    // (nothing written), not a denial.
     let events = lifecycle::decide(&change, &actor, action, &input, service.tier, time)?;
+    let eligibility = match action {
+        Action::Approve | Action::Reject => lifecycle::approval_eligibility(&change, &actor, action),
+        Action::Start => lifecycle::start_eligibility(&change, &actor),
+        _ => Ok(()),
+    };
+    if let Err(reason) = eligibility {
+        return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
+    }
     for event in &events {
         tx.append(&stream_of(id), caller.name().as_str(), time, event).await?;
     }

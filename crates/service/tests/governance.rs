@@ -531,3 +531,18 @@ async fn a_model_trained_on_the_history_scores_and_explains_new_changes() {
         assert!(world.service.store().verify_projections().await.unwrap().is_empty());
     }
 }
+
+/// Regression: approving a change that already has every approval it needs is an illegal
+/// transition (409, nothing written), not a separation-of-duties denial.
+#[tokio::test]
+async fn approving_an_approved_change_is_illegal_and_writes_nothing() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let change = world.submitted(&world.rita, change("catalog", "normal")).await;
+        world.act(&world.olga, change.id, Action::Approve).await.unwrap();
+        let events = world.service.store().event_count().await.unwrap();
+        let error = world.act(&world.sam, change.id, Action::Approve).await.unwrap_err();
+        assert_eq!(error.code(), "illegal_transition", "{error}");
+        assert_eq!(world.service.store().event_count().await.unwrap(), events);
+    }
+}

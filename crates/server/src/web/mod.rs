@@ -1,5 +1,6 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
-//! actions) and services.
+//! actions and the policy decision), services, incidents, the ledger, and governance (approvals
+//! inbox, change calendar, standard-change templates, the approval policy).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -11,6 +12,9 @@
 //! field derived from the session token (see [`session::csrf_token`]); the sign-in form, which has
 //! no session yet, is protected by an `Origin` check.
 
+mod calendar_pages;
+mod civil;
+mod governance_pages;
 mod ledger_pages;
 mod pages;
 mod render;
@@ -57,6 +61,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("services.html", include_str!("../../templates/services.html")),
     ("ledger.html", include_str!("../../templates/ledger.html")),
     ("incidents.html", include_str!("../../templates/incidents.html")),
+    ("approvals.html", include_str!("../../templates/approvals.html")),
+    ("calendar.html", include_str!("../../templates/calendar.html")),
+    ("templates.html", include_str!("../../templates/templates.html")),
+    ("policy.html", include_str!("../../templates/policy.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -89,6 +97,13 @@ pub fn routes() -> Router<AppState> {
         .route("/services", get(pages::services))
         .route("/incidents", get(pages::incidents).post(pages::open_incident))
         .route("/incidents/{id}/resolve", post(pages::resolve_incident))
+        .route("/approvals", get(governance_pages::approvals))
+        .route("/approvals/{id}/{decision}", post(governance_pages::decide))
+        .route("/calendar", get(calendar_pages::calendar))
+        .route("/calendar/windows", post(calendar_pages::define_window))
+        .route("/calendar/windows/{name}/remove", post(calendar_pages::remove_window))
+        .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
+        .route("/policy", get(governance_pages::policy))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))

@@ -8,8 +8,9 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use changegate_core::approval::RequiredApproval;
 use changegate_core::lifecycle::Action;
-use changegate_core::{ChangeId, ChangeState, ChangeType, FieldError, Role};
+use changegate_core::{ChangeId, ChangeRecord, ChangeState, ChangeType, FieldError, Role};
 use changegate_service::{ActionRequest, ChangeDetail, ChangeQuery, NewChange, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,7 @@ const ENVIRONMENT_SUGGESTIONS: &[&str] = &["production", "staging", "development
 
 /// The page for a form or query string that could not be read (`status` and `detail` from the
 /// extractor's rejection).
-fn bad_form(state: &AppState, session: Option<&Session>, status: StatusCode, detail: String) -> Response {
+pub(super) fn bad_form(state: &AppState, session: Option<&Session>, status: StatusCode, detail: String) -> Response {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         let message = format!(
             "The form is larger than {} KiB, so nothing was done. Shorten the longest texts and send it again.",
@@ -35,7 +36,7 @@ fn bad_form(state: &AppState, session: Option<&Session>, status: StatusCode, det
     render::error_page(state, session, status, "Unreadable form", &detail)
 }
 
-fn unknown_change(state: &AppState, session: &Session, text: &str) -> Response {
+pub(super) fn unknown_change(state: &AppState, session: &Session, text: &str) -> Response {
     render::error_page(
         state,
         Some(session),
@@ -80,7 +81,7 @@ pub fn checked_form<T: CsrfField>(
 }
 
 /// Text of an optional form field: `None` when blank.
-fn non_blank(text: &str) -> Option<String> {
+pub(super) fn non_blank(text: &str) -> Option<String> {
     let trimmed = text.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
@@ -99,7 +100,7 @@ pub fn datetime_local_to_rfc3339(text: &str) -> Option<String> {
 }
 
 /// Field errors grouped by field, for showing each beside its input.
-fn errors_by_field(fields: &[FieldError]) -> BTreeMap<String, Vec<String>> {
+pub(super) fn errors_by_field(fields: &[FieldError]) -> BTreeMap<String, Vec<String>> {
     let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for field in fields {
         grouped.entry(field.field.clone()).or_default().push(field.message.clone());
@@ -217,9 +218,24 @@ pub async fn logout(
 
 #[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
 pub async fn dashboard(State(state): State<AppState>, session: Session) -> Response {
-    let dashboard = match state.service.dashboard(&session.caller).await {
-        Ok(dashboard) => dashboard,
-        Err(error) => return service_error(&state, Some(&session), error),
+    // Only users who may approve have an inbox; for the others it is empty by definition.
+    let may_approve = session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]);
+    let inbox = async {
+        if may_approve {
+            state.service.approvals_inbox(&session.caller).await.map(|items| Some(items.len()))
+        } else {
+            Ok(None)
+        }
+    };
+    // Three independent reads (each scans its own rows): side by side, the page waits for the
+    // slowest, not for their sum.
+    let (dashboard, inbox_count, overdue_emergencies) =
+        tokio::join!(state.service.dashboard(&session.caller), inbox, state.service.overdue_emergency_count());
+    let (dashboard, inbox_count, overdue_emergencies) = match (dashboard, inbox_count, overdue_emergencies) {
+        (Ok(dashboard), Ok(inbox_count), Ok(overdue_emergencies)) => (dashboard, inbox_count, overdue_emergencies),
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return service_error(&state, Some(&session), error);
+        }
     };
     let counts: Vec<(ChangeState, u64)> = dashboard.counts.iter().map(|count| (count.state, count.count)).collect();
     let count_of = |states: &[ChangeState]| -> u64 {
@@ -232,6 +248,8 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> Respo
     let context = context! {
         total => dashboard.total_changes,
         awaiting => dashboard.awaiting_approval,
+        inbox_count => inbox_count,
+        overdue_emergencies => overdue_emergencies,
         in_flight => in_flight,
         needs_attention => needs_attention,
         states => to_value(render::state_slices(&counts)),
@@ -374,6 +392,10 @@ async fn new_change_page(
         Ok(services) => services,
         Err(error) => return service_error(state, Some(session), error),
     };
+    let templates = match super::governance_pages::approved_templates(state).await {
+        Ok(templates) => templates,
+        Err(error) => return service_error(state, Some(session), error),
+    };
     let flash = (!errors.is_empty())
         .then(|| Flash::error("The change was not created. Correct the fields marked below and send the form again."));
     let context = context! {
@@ -381,6 +403,7 @@ async fn new_change_page(
         errors => to_value(errors_by_field(errors)),
         types => ChangeType::ALL.iter().map(|change_type| change_type.as_str()).collect::<Vec<_>>(),
         services => to_value(&services),
+        templates => to_value(&templates),
         environments => ENVIRONMENT_SUGGESTIONS.to_vec(),
         ..layout(Some(session), "new", flash)
     };
@@ -401,12 +424,30 @@ fn cannot_create(state: &AppState, session: &Session) -> Response {
     )
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewChangeParams {
+    /// A template to start from (the templates page links here).
+    template: String,
+}
+
 #[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
-pub async fn new_change_form(State(state): State<AppState>, session: Session) -> Response {
+pub async fn new_change_form(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<NewChangeParams>, QueryRejection>,
+) -> Response {
     if !may_create(&session) {
         return cannot_create(&state, &session);
     }
-    let form = NewChangeForm { change_type: ChangeType::Normal.as_str().to_owned(), ..NewChangeForm::default() };
+    let template = query.ok().and_then(|Query(params)| non_blank(&params.template));
+    // A change from a template is a standard change; otherwise most changes are normal ones.
+    let change_type = if template.is_some() { ChangeType::Standard } else { ChangeType::Normal };
+    let form = NewChangeForm {
+        change_type: change_type.as_str().to_owned(),
+        template: template.unwrap_or_default(),
+        ..NewChangeForm::default()
+    };
     new_change_page(&state, &session, StatusCode::OK, &form, &[]).await
 }
 
@@ -510,11 +551,119 @@ struct ActionAttempt {
     planned_end: String,
 }
 
+/// One required approval on the change page: who fills it and how many are still missing.
+#[derive(Serialize)]
+struct RequirementView {
+    role: String,
+    count: u32,
+    filled_by: Vec<String>,
+    missing: u32,
+}
+
+/// An approval that does not count, with why.
+#[derive(Serialize)]
+struct RefusedView {
+    approver: String,
+    reason: String,
+}
+
+/// A risk factor that added to the score, for the "Policy decision" panel.
+#[derive(Serialize)]
+struct FactorView {
+    name: String,
+    /// `+15` or `+7.5` points.
+    points: String,
+    detail: String,
+}
+
+/// Where the approvals stand against the policy's decision, for the "Policy decision" panel.
+#[derive(Serialize, Default)]
+struct DecisionView {
+    /// Factors with a contribution, largest first (the zero ones explain nothing).
+    factors: Vec<FactorView>,
+    /// The organisation model's probability of failure, in percent, when one was recorded.
+    probability_percent: Option<String>,
+    requirements: Vec<RequirementView>,
+    missing: Vec<RequiredApproval>,
+    refused: Vec<RefusedView>,
+    /// Open changes overlapping this one now (the assessment's list is as of submission).
+    conflicts_now: Option<Vec<String>>,
+}
+
+fn decision_view(change: &ChangeRecord, conflicts_now: Option<Vec<String>>) -> DecisionView {
+    let (Some(assessment), Some(status)) = (&change.assessment, change.approval_status()) else {
+        return DecisionView { conflicts_now, ..DecisionView::default() };
+    };
+    let requirements = assessment
+        .requirement()
+        .into_iter()
+        .map(|required| RequirementView {
+            filled_by: status
+                .assigned
+                .iter()
+                .filter(|(_, role)| *role == required.role)
+                .map(|(approver, _)| approver.clone())
+                .collect(),
+            missing: status
+                .missing
+                .iter()
+                .filter(|missing| missing.role == required.role)
+                .map(|missing| missing.count)
+                .sum(),
+            role: required.role,
+            count: required.count,
+        })
+        .collect();
+    let mut factors: Vec<&changegate_core::event::RiskFactorRecord> =
+        assessment.risk_factors.iter().filter(|factor| factor.contribution > 0.0).collect();
+    factors.sort_by(|left, right| right.contribution.total_cmp(&left.contribution));
+    let factors = factors
+        .into_iter()
+        .map(|factor| FactorView {
+            name: factor.name.replace('_', " "),
+            points: if (factor.contribution - factor.contribution.round()).abs() < 0.05 {
+                format!("+{:.0}", factor.contribution)
+            } else {
+                format!("+{:.1}", factor.contribution)
+            },
+            detail: factor.detail.clone(),
+        })
+        .collect();
+    DecisionView {
+        factors,
+        probability_percent: assessment.risk_probability.map(|probability| format!("{:.1}", probability * 100.0)),
+        requirements,
+        missing: if change.auto_approved { Vec::new() } else { status.missing },
+        refused: status.refused.into_iter().map(|(approver, reason)| RefusedView { approver, reason }).collect(),
+        conflicts_now,
+    }
+}
+
+/// The open changes overlapping `change` now, for a change still being decided or planned; `None`
+/// for the others (conflicts no longer matter once it runs or ends) or when they cannot be read.
+async fn conflicts_now(state: &AppState, change: &ChangeRecord) -> Option<Vec<String>> {
+    let planned = matches!(
+        change.state,
+        ChangeState::Submitted | ChangeState::Assessed | ChangeState::Approved | ChangeState::Scheduled
+    );
+    if !planned || change.planned_start.is_none() {
+        return None;
+    }
+    match state.service.change_conflicts(change.id).await {
+        Ok(conflicts) => Some(conflicts),
+        Err(error) => {
+            tracing::warn!(change = %change.id, error = %error, "conflicts could not be read for the change page");
+            None
+        }
+    }
+}
+
 fn change_page_response(
     state: &AppState,
     session: &Session,
     status: StatusCode,
     detail: &ChangeDetail,
+    conflicts: Option<Vec<String>>,
     flash: Option<Flash>,
     attempt: Option<&ActionAttempt>,
 ) -> Response {
@@ -523,9 +672,10 @@ fn change_page_response(
     let mut events: Vec<EventView> = detail.events.iter().map(EventView::from).collect();
     events.reverse();
     let is_requester = &change.requester == session.caller.name();
-    let waiting_for_approval = change.state == ChangeState::Assessed && !change.is_approved();
+    let waiting_for_approval = change.awaits_approval();
     let context = context! {
         change => to_value(change),
+        decision => to_value(decision_view(change, conflicts)),
         actions => to_value(&actions),
         events => to_value(&events),
         is_requester => is_requester,
@@ -561,7 +711,8 @@ pub async fn change_page(
             let state = detail.change.state.as_str().replace('_', " ");
             Flash::success(format!("{}. The change is now {state}.", action_done(action)))
         });
-    change_page_response(&state, &session, StatusCode::OK, &detail, flash, None)
+    let conflicts = conflicts_now(&state, &detail.change).await;
+    change_page_response(&state, &session, StatusCode::OK, &detail, conflicts, flash, None)
 }
 
 #[derive(Deserialize, Default)]
@@ -628,7 +779,8 @@ pub async fn change_action(
         planned_start: form.planned_start,
         planned_end: form.planned_end,
     };
-    change_page_response(&state, &session, status, &detail, Some(Flash::error(message)), Some(&attempt))
+    let conflicts = conflicts_now(&state, &detail.change).await;
+    change_page_response(&state, &session, status, &detail, conflicts, Some(Flash::error(message)), Some(&attempt))
 }
 
 // ---------------------------------------------------------------------------------------------

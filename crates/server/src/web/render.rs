@@ -20,7 +20,20 @@ const SUMMARY_VALUE_LENGTH_MAX: usize = 80;
 /// Longest event summary.
 const SUMMARY_LENGTH_MAX: usize = 240;
 /// Event data fields left out of summaries: long texts shown elsewhere, or noise.
-const SUMMARY_SKIPPED_FIELDS: &[&str] = &["description", "implementation_plan", "rollback_plan", "token_sha256"];
+const SUMMARY_SKIPPED_FIELDS: &[&str] = &[
+    "description",
+    "implementation_plan",
+    "rollback_plan",
+    "token_sha256",
+    "justification",
+    "test_evidence",
+    "security_evidence",
+    "code_metrics",
+    "risk_factors",
+];
+/// Event data fields that lead a summary, in this order: what the event is about comes before
+/// the alphabetical rest, so a long summary is cut in its details, not in its subject.
+const SUMMARY_LEADING_FIELDS: &[&str] = &["title", "name"];
 
 /// Any serialisable value as a template value.
 pub fn to_value<T: Serialize>(value: T) -> Value {
@@ -30,6 +43,11 @@ pub fn to_value<T: Serialize>(value: T) -> Value {
 pub fn register_filters(environment: &mut Environment<'static>) {
     environment.add_filter("datetime", datetime);
     environment.add_filter("humanize", humanize);
+    environment.add_filter("approval_role", approval_role);
+    environment.add_filter("short_hash", short_hash);
+    environment.add_filter("shorten", |value: Value, length_max: usize| {
+        value.as_str().map(|text| shorten(text, length_max)).unwrap_or_default()
+    });
     environment.add_test("web_url", is_web_url);
 }
 
@@ -47,6 +65,27 @@ fn datetime(value: Value) -> String {
 /// `rolled_back` → `rolled back`.
 fn humanize(value: Value) -> String {
     value.as_str().map(|text| text.replace('_', " ")).unwrap_or_else(|| value.to_string())
+}
+
+/// A required approval's role for people: `cab|security` → `cab or security`, `team:payments` →
+/// `team payments`.
+fn approval_role(value: Value) -> String {
+    let Some(role) = value.as_str() else {
+        return value.to_string();
+    };
+    role.split('|')
+        .map(|alternative| match alternative.trim().strip_prefix("team:") {
+            Some(team) => format!("team {team}"),
+            None => alternative.trim().to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The first 12 characters of a hex digest, enough to tell versions apart on a page (the full
+/// value goes in a `title`).
+fn short_hash(value: Value) -> String {
+    value.as_str().map(|text| text.chars().take(12).collect()).unwrap_or_default()
 }
 
 /// Whether a link may become an `href`: only http(s), never `javascript:` or `data:`.
@@ -81,6 +120,8 @@ struct UserView<'a> {
     name: &'a str,
     roles: Vec<&'static str>,
     can_create: bool,
+    /// Holds a role that may approve (the inbox is theirs).
+    can_approve: bool,
 }
 
 /// What the base layout needs: the user, the CSRF value for the sign-out form, the active nav
@@ -91,6 +132,7 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
             name: session.caller.name().as_str(),
             roles: session.caller.user.roles.iter().map(|role| role.as_str()).collect(),
             can_create: session.caller.has_any_role(&[Role::Requester, Role::Admin]),
+            can_approve: session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]),
         })
     });
     context! {
@@ -212,8 +254,10 @@ pub fn summarize(payload: &str) -> String {
     let Ok(Json::Object(fields)) = serde_json::from_str::<Json>(payload) else {
         return shorten(payload, SUMMARY_LENGTH_MAX);
     };
-    let parts: Vec<String> = fields
-        .iter()
+    let leading = SUMMARY_LEADING_FIELDS.iter().filter_map(|key| fields.get_key_value(*key));
+    let rest = fields.iter().filter(|(key, _)| !SUMMARY_LEADING_FIELDS.contains(&key.as_str()));
+    let parts: Vec<String> = leading
+        .chain(rest)
         .filter(|(key, _)| !SUMMARY_SKIPPED_FIELDS.contains(&key.as_str()))
         .filter_map(|(key, value)| {
             let text = match value {
@@ -278,10 +322,18 @@ mod tests {
     #[test]
     fn summaries_skip_empty_and_long_fields() {
         let payload = r#"{"comment":null,"description":"long","links":[],"reasons":["a","b"],"retrospective":false,"risk_class":"high","title":"Rotate"}"#;
-        assert_eq!(summarize(payload), "reasons: a, b · risk class: high · title: Rotate");
+        assert_eq!(summarize(payload), "title: Rotate · reasons: a, b · risk class: high");
         assert_eq!(summarize("{}"), "");
         let long = format!(r#"{{"title":"{}"}}"#, "x".repeat(200));
         assert!(summarize(&long).chars().count() <= SUMMARY_VALUE_LENGTH_MAX + "title: ".len());
+    }
+
+    #[test]
+    fn approval_roles_read_as_words() {
+        assert_eq!(approval_role(Value::from("cab|security")), "cab or security");
+        assert_eq!(approval_role(Value::from("team:payments")), "team payments");
+        assert_eq!(approval_role(Value::from("approver")), "approver");
+        assert_eq!(short_hash(Value::from("0123456789abcdef")), "0123456789ab");
     }
 
     #[test]
