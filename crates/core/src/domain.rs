@@ -278,6 +278,13 @@ pub fn check_text(field: &str, text: &str, length_max: usize) -> Result<(), Doma
     Ok(())
 }
 
+/// A new assessment starts from low risk (used as the default of builders).
+impl Default for RiskClass {
+    fn default() -> Self {
+        RiskClass::Low
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,11 +313,5 @@ mod tests {
         assert!(Tier::new(0).is_err());
         assert_eq!(Tier::new(4).map(Tier::value), Ok(4));
         assert!(Tier::new(5).is_err());
-    }
-}
-
-impl Default for RiskClass {
-    fn default() -> Self {
-        RiskClass::Low
     }
 }

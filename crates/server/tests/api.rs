@@ -165,7 +165,16 @@ async fn a_change_goes_through_its_lifecycle_over_http() {
     let submitted = app.act(&app.alice, "CHG-000001", "submit").await;
     assert_eq!(submitted.status, 200, "{}", submitted.body);
     assert_eq!(submitted.body["state"], "assessed");
-    assert_eq!(submitted.body["assessment"]["risk_class"], "medium");
+    // Tier 2 with a rollback plan and evidence: a low factor score, its points recorded.
+    assert_eq!(submitted.body["assessment"]["risk_class"], "low");
+    let points: f64 = submitted.body["assessment"]["risk_factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|factor| factor["contribution"].as_f64().unwrap())
+        .sum();
+    assert_eq!(submitted.body["assessment"]["risk_score"].as_f64().unwrap(), points.round());
+    assert_eq!(submitted.body["assessment"]["policy_sha256"].as_str().unwrap().len(), 64);
     let approved = app.act(&app.bob, "CHG-000001", "approve").await;
     assert_eq!(approved.body["state"], "approved", "{}", approved.body);
     for (action, state) in [

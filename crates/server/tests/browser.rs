@@ -336,7 +336,7 @@ fn start_app(runtime: &tokio::runtime::Runtime, data_dir: PathBuf) -> TestResult
             name: "payments-api".into(),
             team: "payments".into(),
             tier: 2,
-            scopes: vec!["pci".into()],
+            scopes: vec![],
             depends_on: vec![],
         };
         service.register_service(&caller, payments, None).await?;

@@ -103,7 +103,9 @@ pub struct Outcome<T> {
     pub replayed: bool,
 }
 
-/// One command, for batches.
+/// One command, for batches. Short-lived, so the size difference between variants costs
+/// nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Command {
     RegisterService(NewService),

@@ -83,7 +83,7 @@ pub(crate) fn risk_facts(
         (added, deleted) => Some(added.unwrap_or(0.0) + deleted.unwrap_or(0.0)),
     };
     RiskFacts {
-        tier: service.tier.value() as u8,
+        tier: service.tier.value(),
         dependents,
         lines_changed: lines,
         files_changed: code_metric(change, "nf"),
