@@ -853,11 +853,11 @@ fn the_inbox_lists_what_an_approver_may_approve_and_decides_from_its_forms() {
     assert_eq!(change.approvals[0].comment.as_deref(), Some("peer-reviewed"));
     assert_eq!(change.state.as_str(), "assessed");
 
-    // A second approval by bob is refused under separation of duties, with its message.
+    // A second approval by bob is refused (he already approved), with its message.
     let refused = bob.post(&format!("/approvals/{id}/approve"), &[("csrf", &csrf), ("comment", "again")]);
-    assert_eq!(refused.status, 403);
+    assert_eq!(refused.status, 409);
     assert!(refused.body.contains(r#"role="alert" id="flash">Could not approve"#), "{}", refused.body);
-    assert!(refused.body.contains("one person fills at most one required approval"), "{}", refused.body);
+    assert!(refused.body.contains("already approved"), "{}", refused.body);
 
     // The change page says who filled which approval and what is missing.
     let sam = app.add_user("sam", &["security"], None);

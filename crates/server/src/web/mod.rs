@@ -1,6 +1,7 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
-//! actions and the policy decision), services, incidents, the ledger, and governance (approvals
-//! inbox, change calendar, standard-change templates, the approval policy).
+//! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
+//! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
+//! (the predictive model with its calibration, every model version, the factor weights).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -18,6 +19,7 @@ mod governance_pages;
 mod ledger_pages;
 mod pages;
 mod render;
+mod risk_pages;
 mod session;
 
 use std::sync::LazyLock;
@@ -65,6 +67,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("calendar.html", include_str!("../../templates/calendar.html")),
     ("templates.html", include_str!("../../templates/templates.html")),
     ("policy.html", include_str!("../../templates/policy.html")),
+    ("risk.html", include_str!("../../templates/risk.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -104,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/calendar/windows/{name}/remove", post(calendar_pages::remove_window))
         .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
         .route("/policy", get(governance_pages::policy))
+        .route("/risk", get(risk_pages::risk))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))

@@ -16,6 +16,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::render::{self, EventView, Flash, layout, render, service_error, to_value};
+use super::risk_pages::risk_panel;
 use super::session::{self, MaybeSession, Session, csrf_refusal};
 use crate::AppState;
 
@@ -567,22 +568,9 @@ struct RefusedView {
     reason: String,
 }
 
-/// A risk factor that added to the score, for the "Policy decision" panel.
-#[derive(Serialize)]
-struct FactorView {
-    name: String,
-    /// `+15` or `+7.5` points.
-    points: String,
-    detail: String,
-}
-
 /// Where the approvals stand against the policy's decision, for the "Policy decision" panel.
 #[derive(Serialize, Default)]
 struct DecisionView {
-    /// Factors with a contribution, largest first (the zero ones explain nothing).
-    factors: Vec<FactorView>,
-    /// The organisation model's probability of failure, in percent, when one was recorded.
-    probability_percent: Option<String>,
     requirements: Vec<RequirementView>,
     missing: Vec<RequiredApproval>,
     refused: Vec<RefusedView>,
@@ -614,24 +602,7 @@ fn decision_view(change: &ChangeRecord, conflicts_now: Option<Vec<String>>) -> D
             count: required.count,
         })
         .collect();
-    let mut factors: Vec<&changegate_core::event::RiskFactorRecord> =
-        assessment.risk_factors.iter().filter(|factor| factor.contribution > 0.0).collect();
-    factors.sort_by(|left, right| right.contribution.total_cmp(&left.contribution));
-    let factors = factors
-        .into_iter()
-        .map(|factor| FactorView {
-            name: factor.name.replace('_', " "),
-            points: if (factor.contribution - factor.contribution.round()).abs() < 0.05 {
-                format!("+{:.0}", factor.contribution)
-            } else {
-                format!("+{:.1}", factor.contribution)
-            },
-            detail: factor.detail.clone(),
-        })
-        .collect();
     DecisionView {
-        factors,
-        probability_percent: assessment.risk_probability.map(|probability| format!("{:.1}", probability * 100.0)),
         requirements,
         missing: if change.auto_approved { Vec::new() } else { status.missing },
         refused: status.refused.into_iter().map(|(approver, reason)| RefusedView { approver, reason }).collect(),
@@ -658,16 +629,18 @@ async fn conflicts_now(state: &AppState, change: &ChangeRecord) -> Option<Vec<St
     }
 }
 
-fn change_page_response(
+/// The change page; reads what it shows besides the detail (conflicts now, the risk panel).
+async fn change_page_response(
     state: &AppState,
     session: &Session,
     status: StatusCode,
     detail: &ChangeDetail,
-    conflicts: Option<Vec<String>>,
     flash: Option<Flash>,
     attempt: Option<&ActionAttempt>,
 ) -> Response {
     let change = &detail.change;
+    // Independent reads: side by side, the page waits for the slower one only.
+    let (conflicts, risk) = tokio::join!(conflicts_now(state, change), risk_panel(state, change));
     let actions: Vec<ActionView> = detail.available_actions.iter().copied().map(action_view).collect();
     let mut events: Vec<EventView> = detail.events.iter().map(EventView::from).collect();
     events.reverse();
@@ -676,6 +649,7 @@ fn change_page_response(
     let context = context! {
         change => to_value(change),
         decision => to_value(decision_view(change, conflicts)),
+        risk => to_value(&risk),
         actions => to_value(&actions),
         events => to_value(&events),
         is_requester => is_requester,
@@ -711,8 +685,7 @@ pub async fn change_page(
             let state = detail.change.state.as_str().replace('_', " ");
             Flash::success(format!("{}. The change is now {state}.", action_done(action)))
         });
-    let conflicts = conflicts_now(&state, &detail.change).await;
-    change_page_response(&state, &session, StatusCode::OK, &detail, conflicts, flash, None)
+    change_page_response(&state, &session, StatusCode::OK, &detail, flash, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -779,8 +752,7 @@ pub async fn change_action(
         planned_start: form.planned_start,
         planned_end: form.planned_end,
     };
-    let conflicts = conflicts_now(&state, &detail.change).await;
-    change_page_response(&state, &session, status, &detail, conflicts, Some(Flash::error(message)), Some(&attempt))
+    change_page_response(&state, &session, status, &detail, Some(Flash::error(message)), Some(&attempt)).await
 }
 
 // ---------------------------------------------------------------------------------------------
