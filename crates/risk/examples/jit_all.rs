@@ -5,7 +5,8 @@
 //! `--absolute` converts each file to absolute `la`/`ld`/`lt`/`nuc` (the held-out format: Unix
 //! `date`, `nd`/`age`/`nuc`/`entrophy`) before loading it, to check the model sees the same changes.
 //! `--time-csv FILE` instead trains once on FILE with the default configuration and prints the rows
-//! and the training seconds (used by bench/risk_benchmark.sh).
+//! and the training seconds (used by bench/risk_benchmark.sh and bench/risk_training.sh). The
+//! `RISK_*` variables of `config_from_env` override the configuration in both modes.
 
 use std::time::Instant;
 
@@ -40,12 +41,13 @@ fn main() {
         let rows = ds.sorted_by_time();
         // Fastest of three runs each: the full calibrated training, and one boosting fit alone (no
         // calibration split), the like-for-like figure against sklearn.
-        let single = TrainConfig { calibration_fraction: 0.0, ..TrainConfig::default() };
+        let config = config_from_env();
+        let single = TrainConfig { calibration_fraction: 0.0, ..config.clone() };
         let (mut secs, mut secs1) = (f64::MAX, f64::MAX);
         let mut model = None;
         for _ in 0..3 {
             let start = Instant::now();
-            model = Some(train(&rows, &TrainConfig::default()).expect("train"));
+            model = Some(train(&rows, &config).expect("train"));
             secs = secs.min(start.elapsed().as_secs_f64());
             let start = Instant::now();
             train(&rows, &single).expect("train");
@@ -100,7 +102,8 @@ fn main() {
 }
 
 /// The default configuration, with `RISK_ITERATIONS`, `RISK_LEARNING_RATE`, `RISK_MAX_DEPTH`,
-/// `RISK_SUBSAMPLE`, `RISK_NBINS` and `RISK_CALIBRATION_FRACTION` overriding it (for experiments).
+/// `RISK_SUBSAMPLE`, `RISK_NBINS`, `RISK_CALIBRATION_FRACTION`, `RISK_REFIT` and `RISK_PARALLEL`
+/// overriding it (for experiments).
 fn config_from_env() -> TrainConfig {
     fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
         std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -114,6 +117,7 @@ fn config_from_env() -> TrainConfig {
         nbins: var("RISK_NBINS", d.nbins),
         calibration_fraction: var("RISK_CALIBRATION_FRACTION", d.calibration_fraction),
         refit_on_all_rows: var("RISK_REFIT", d.refit_on_all_rows),
+        parallel: var("RISK_PARALLEL", d.parallel),
         ..d
     }
 }
