@@ -137,9 +137,23 @@ pub enum Command {
     /// The predictive risk model.
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// Standard-change templates: pre-approved kinds of change.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// The change calendar: freeze and maintenance windows, planned changes, conflicts.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// What you may approve now (separation of duties applied), with risk, evidence and conflicts.
+    Approvals {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Approval policies as code (Rego): show the default, evaluate, test.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Gate a pipeline on change approval: create, submit, wait; exit 0 approved, 3 rejected, 4 waiting.
+    #[command(long_about = crate::gate::GATE_LONG_ABOUT)]
+    Gate(crate::gate::GateArgs),
     /// Read the event log.
     Events {
         #[command(flatten)]
@@ -276,7 +290,7 @@ pub struct NewChangeArgs {
     pub title: String,
     /// standard, normal or emergency.
     #[arg(long = "type", value_name = "TYPE")]
-    pub change_type: String,
+    pub change_type: Option<String>,
     #[arg(long)]
     pub service: String,
     #[arg(long, default_value = "production")]
@@ -301,6 +315,21 @@ pub struct NewChangeArgs {
     /// Security scan results (SAST/SCA/secret scan): a link or a summary.
     #[arg(long)]
     pub security_evidence: Option<String>,
+    /// Critical findings in the security evidence (the default policy denies scoped changes with any).
+    #[arg(long)]
+    pub security_critical_findings: Option<u32>,
+    /// Make it from a standard-change template (`changegate template list`); the type is then standard.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Why an emergency change cannot wait (required for --type emergency).
+    #[arg(long)]
+    pub justification: Option<String>,
+    /// The commit being deployed.
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// The pipeline run proposing the change.
+    #[arg(long)]
+    pub pipeline_url: Option<String>,
     /// Retry-safe key: the same key and input never create twice (pipelines should pass their run id).
     #[arg(long)]
     pub idempotency_key: Option<String>,
@@ -442,6 +471,137 @@ pub enum PolicyCommand {
         /// Directory of .rego files (policies and their tests).
         directory: PathBuf,
     },
+    /// Show the policy in force on the server (the default, or the last one set).
+    Current {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List the policy versions set on the server, oldest first (each is a ledger event).
+    Versions {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Put a new policy version in force on the server (admin or security). The files must parse,
+    /// declare `data.changegate.decision`, and pass their own `test_*` rules; the version is a
+    /// ledger event and every later decision records its SHA-256.
+    ///
+    /// Example: changegate policy set --file policies/ --comment "CAB for tier 1 during Q4"
+    Set {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// A .rego file or a directory of them; repeat for several.
+        #[arg(long, required = true, value_name = "PATH")]
+        file: Vec<PathBuf>,
+        /// Why this version (kept with it in the ledger).
+        #[arg(long, short = 'm')]
+        comment: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// List the standard-change templates.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Define or redefine a standard-change template (admin or cab). Changes made from an approved
+    /// template are standard changes; the default policy auto-approves them at low risk outside
+    /// freezes.
+    ///
+    /// Example: changegate template add --name restart-pod --services catalog,search --environments production,staging
+    Add {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Services it covers (comma-separated). With no --services and no --teams: every service.
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<String>,
+        /// Teams whose services it covers (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        teams: Vec<String>,
+        /// Environments it may be used in (comma-separated; default all).
+        #[arg(long, value_delimiter = ',')]
+        environments: Vec<String>,
+        /// Highest risk class a change from it may have and stay standard.
+        #[arg(long, default_value = "low", value_parser = ["low", "medium", "high", "critical"])]
+        max_risk: String,
+        /// Define it as retired (not approved): changes from it are denied.
+        #[arg(long)]
+        retired: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Show freeze and maintenance windows and the planned changes over a span (default: the
+    /// next 31 days).
+    Show {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// RFC 3339 start, e.g. 2026-12-01T00:00:00Z.
+        #[arg(long)]
+        from: Option<String>,
+        /// RFC 3339 end (exclusive; at most 400 days after --from).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// List the window definitions.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Define or redefine a freeze or maintenance window (admin or cab). One-off with --start and
+    /// --end (holidays, launches), or recurring with an RRULE (or `cron:` expression), a time
+    /// zone and a duration. See docs/calendar.md.
+    ///
+    /// Examples:
+    ///   changegate calendar add --name year-end --kind freeze --start 2026-12-20T00:00:00Z --end 2027-01-04T00:00:00Z
+    ///   changegate calendar add --name shop-weekly --kind maintenance --team shop \
+    ///     --rule 'DTSTART:20261107T220000\nRRULE:FREQ=WEEKLY;BYDAY=SA' --time-zone Europe/Berlin --duration-minutes 240
+    Add {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The whole window as a JSON file instead of the flags below.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "start", "end", "rule"])]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "freeze", value_parser = ["freeze", "maintenance"])]
+        kind: String,
+        /// Only this team's services (default: every service).
+        #[arg(long)]
+        team: Option<String>,
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// One-off start, RFC 3339.
+        #[arg(long)]
+        start: Option<String>,
+        /// One-off end (exclusive), RFC 3339.
+        #[arg(long)]
+        end: Option<String>,
+        /// Recurrence: DTSTART + RRULE (a literal `\n` separates the lines) or `cron:MIN HOUR DOM MON DOW`.
+        #[arg(long)]
+        rule: Option<String>,
+        /// IANA time zone of a recurring window's wall-clock times.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// Length of each occurrence of a recurring window.
+        #[arg(long, default_value_t = 240)]
+        duration_minutes: u32,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Remove a window (admin or cab).
+    Remove {
+        #[command(flatten)]
+        client: ClientArgs,
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -457,4 +617,65 @@ pub enum RiskCommand {
         #[arg(long, default_value_t = 0.8)]
         train_fraction: f64,
     },
+    /// Compute the 14 just-in-time change metrics (Kamei et al. 2013) of every commit of a git
+    /// range: the model's input, from a real repository.
+    #[command(long_about = RISK_FEATURES_LONG_ABOUT)]
+    Features {
+        /// The git repository: its work tree or its .git directory.
+        #[arg(long, value_name = "PATH")]
+        repo: PathBuf,
+        /// `A..B` (commits reachable from B but not from A; an empty side means HEAD), or one
+        /// revision such as HEAD or main (its whole history).
+        #[arg(long, value_name = "RANGE")]
+        range: String,
+        /// Print CSV (header `commit_id,date,ns,…,sexp`) instead of a table.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
+    /// Train the predictive model on this installation's own history (opens the store directly;
+    /// run it where the store is). Every finished change is a row, labelled failed when it failed,
+    /// was rolled back or caused an incident; the newest 20 % measure the model (ROC AUC, Brier
+    /// score, calibration), then it is refitted on all rows, recorded in the ledger and used for
+    /// every later assessment. Older models are kept for audit.
+    Train {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Boosting rounds.
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+    },
+    /// Explain one change's risk: its factor score, and the model's probability with each
+    /// feature's contribution to the log-odds (largest first).
+    Score {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The change, e.g. CHG-000042.
+        id: String,
+    },
+    /// List the trained models with their measured quality.
+    Models {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
+
+const RISK_FEATURES_LONG_ABOUT: &str = "\
+Compute the 14 just-in-time change metrics of Kamei et al. (2013) for every non-merge commit of a
+git range, oldest first: the input of the risk model, from a real repository.
+
+  size       ns subsystems (top-level directories), nd directories, nf files, entropy (normalised,
+             0..1) of the modified lines over the files, la/ld lines added/deleted, lt lines of
+             the files before the change (absolute counts; binary files count no lines)
+  purpose    fix: the message has bug, fix, defect or patch (or fixes, fixed, bugfix, hotfix…) as a word
+  history    ndev developers and nuc earlier commits that touched the files, age mean days since
+             the files last changed
+  experience exp the author's earlier commits, rexp the same weighted 1/(years ago + 1), sexp
+             those in the subsystems touched
+
+History and experience count the whole history reachable from the range's end, not only the range.
+Renamed files keep their history. The exact formulas are in the changegate-gitmetrics crate docs.
+
+Examples:
+  changegate risk features --repo . --range origin/main..HEAD
+  changegate risk features --repo . --range HEAD --csv > features.csv
+      (add a 0/1 `bug` column, and `changegate risk benchmark --csv features.csv` reads it)";

@@ -71,6 +71,28 @@ impl Client {
     }
 }
 
+impl Client {
+    pub fn put(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .agent
+            .put(&url)
+            .header("Authorization", &format!("Bearer {}", self.token()?))
+            .send_json(body)
+            .with_context(|| format!("cannot reach the server at {} (is `changegate serve` running?)", self.base))?;
+        read(response)
+    }
+
+    pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let response =
+            self.agent.delete(&url).header("Authorization", &format!("Bearer {}", self.token()?)).call().with_context(
+                || format!("cannot reach the server at {} (is `changegate serve` running?)", self.base),
+            )?;
+        read(response)
+    }
+}
+
 fn read(mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().context("reading the server's answer")?;

@@ -6,6 +6,8 @@
 pub mod args;
 mod audit;
 mod client;
+mod gate;
+mod governance;
 mod keys;
 mod local;
 mod output;
@@ -27,8 +29,17 @@ pub fn run(cli: Cli) -> ExitCode {
         | Command::Demo { .. }
         | Command::Audit(_)
         | Command::User(args::UserCommand::Add { .. }) => local::run(cli.command, json),
+        Command::Policy(args::PolicyCommand::Current { client }) => governance::current_policy(&client, json),
+        Command::Policy(args::PolicyCommand::Versions { client }) => governance::policy_versions(&client, json),
+        Command::Policy(args::PolicyCommand::Set { client, file, comment }) => {
+            governance::set_policy(&client, &file, comment, json)
+        }
         Command::Policy(command) => policy::run(command, json),
+        Command::Template(command) => governance::template(command, json),
+        Command::Calendar(command) => governance::calendar(command, json),
+        Command::Approvals { client } => governance::approvals(&client, json),
         Command::Risk(command) => risk::run(command, json),
+        Command::Gate(arguments) => return gate::run(arguments, json),
         command => remote::run(command, json),
     };
     match result {

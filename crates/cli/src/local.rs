@@ -12,7 +12,7 @@ use crate::args::{Command, KeyArgs, StoreArgs, UserCommand};
 use crate::client::Client;
 use crate::{keys, output};
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 

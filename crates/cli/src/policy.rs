@@ -1,6 +1,6 @@
 //! `changegate policy …`: show the default policy, evaluate a policy against an input file, and
-//! run a policy directory's `test_*` rules like `opa test`. Storing a policy in the ledger
-//! (`policy set`) comes with the service integration.
+//! run a policy directory's `test_*` rules like `opa test` (all offline). The policy in force on
+//! a server (`current`, `versions`, `set`) is in [`crate::governance`].
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +14,7 @@ use crate::args::PolicyCommand;
 const POLICY_FILES_MAX: usize = 256;
 
 /// Every `.rego` file of `path` (a file or a directory, not recursive).
-fn read_policy_files(path: &Path) -> anyhow::Result<Vec<PolicyFile>> {
+pub(crate) fn read_policy_files(path: &Path) -> anyhow::Result<Vec<PolicyFile>> {
     let paths: Vec<PathBuf> = if path.is_dir() {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("reading {}", path.display()))?
@@ -109,6 +109,9 @@ pub fn run(command: PolicyCommand, json: bool) -> anyhow::Result<()> {
                 bail!("policy tests failed (or none were found)");
             }
             Ok(())
+        }
+        PolicyCommand::Current { .. } | PolicyCommand::Versions { .. } | PolicyCommand::Set { .. } => {
+            bail!("`policy current|versions|set` talk to a server (see crate::governance)")
         }
     }
 }

@@ -172,7 +172,7 @@ fn change(command: ChangeCommand, json: bool) -> anyhow::Result<()> {
 fn new_change(args: NewChangeArgs, json: bool) -> anyhow::Result<()> {
     let body = json!({
         "title": args.title,
-        "type": args.change_type,
+        "type": args.change_type.unwrap_or_default(),
         "service": args.service,
         "environment": args.environment,
         "description": args.description,
@@ -183,6 +183,11 @@ fn new_change(args: NewChangeArgs, json: bool) -> anyhow::Result<()> {
         "links": args.links,
         "test_evidence": args.test_evidence,
         "security_evidence": args.security_evidence,
+        "security_critical_findings": args.security_critical_findings,
+        "template": args.template,
+        "justification": args.justification,
+        "commit": args.commit,
+        "pipeline_url": args.pipeline_url,
     });
     let change = Client::new(&args.client).post("/api/v1/changes", &body, args.idempotency_key.as_deref())?;
     emit(json, &change, || {

@@ -99,6 +99,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("a failed {kind} change:\n{}", serde_json::to_string_pretty(sample)?);
         }
     }
+    let assessed: Vec<_> = changes.iter().filter(|change| change.assessment.is_some()).collect();
+    let denied = assessed.iter().filter(|change| !change.denied.is_empty()).count();
+    let by_freeze =
+        assessed.iter().filter(|change| change.denied.iter().any(|reason| reason.starts_with("freeze"))).count();
+    let auto_approved = assessed.iter().filter(|change| change.auto_approved).count();
+    let mut risks: BTreeMap<String, usize> = BTreeMap::new();
+    for change in &assessed {
+        let risk = change.assessment.as_ref().map(|assessment| assessment.risk_class.to_string()).unwrap_or_default();
+        *risks.entry(risk).or_default() += 1;
+    }
+    println!(
+        "policy: {} assessed, auto-approved {}, denied {} ({by_freeze} by a freeze), risk classes {risks:?}",
+        assessed.len(),
+        share(auto_approved),
+        share(denied)
+    );
+    println!(
+        "templates {}, calendar windows {}, emergency changes flagged overdue {}",
+        summary.templates, summary.calendar_windows, summary.overdue_emergencies
+    );
     let mut by_week: BTreeMap<i64, usize> = BTreeMap::new();
     for change in &changes {
         *by_week.entry((end.unix_ms() - change.created_at.unix_ms()) / (30 * 86_400_000)).or_default() += 1;

@@ -5,6 +5,7 @@ use changegate_core::ChangeType;
 
 use crate::dice::Dice;
 use crate::org::{Kind, ServiceSpec, ticket_key};
+use crate::templates::Routine;
 
 /// A title template: the kinds of service it fits (empty: any), the title with placeholders, and
 /// the reason given in the description.
@@ -19,46 +20,110 @@ const MOBILE: &[Kind] = &[Kind::Mobile];
 const SERVER: &[Kind] = &[Kind::App, Kind::Web, Kind::Infra, Kind::Data];
 const ANY: &[Kind] = &[];
 
-/// Routine changes from pre-approved templates.
-const STANDARD: &[Template] = &[
+/// A standard-change title: the routine (and so the template) it belongs to, the kinds of
+/// service it fits (empty: any), the title with placeholders, and the reason in the description.
+type RoutineTitle = (Routine, &'static [Kind], &'static str, &'static str);
+
+/// Routine changes, made from the standard-change templates.
+const STANDARD: &[RoutineTitle] = &[
     (
+        Routine::Release,
         APP_WEB,
         "Deploy {svc} v{ver}",
         "Regular release train: bug fixes and small features merged since the last release.",
     ),
-    (APP_WEB, "Deploy {svc} v{ver}", "Weekly release with the sprint's merged pull requests."),
-    (APP_WEB, "Deploy {svc} v{ver}", "Release containing the fixes for the bugs triaged this week."),
-    (SERVER, "Bump openssl to 3.0.{ossl} in {svc}", "Keep the base image on the latest openssl patch release."),
+    (Routine::Release, APP_WEB, "Deploy {svc} v{ver}", "Weekly release with the sprint's merged pull requests."),
+    (Routine::Release, APP_WEB, "Deploy {svc} v{ver}", "Release containing the fixes for the bugs triaged this week."),
     (
+        Routine::Release,
+        MOBILE,
+        "Release {svc} {app} to {pct}% phased rollout",
+        "App store release with the sprint's fixes; phased rollout.",
+    ),
+    (
+        Routine::DependencyBump,
+        SERVER,
+        "Bump openssl to 3.0.{ossl} in {svc}",
+        "Keep the base image on the latest openssl patch release.",
+    ),
+    (
+        Routine::DependencyBump,
         APP,
         "Upgrade {lib} from {from} to {to} in {svc}",
         "Dependency update proposed by the dependency bot; patch release only.",
     ),
     (
+        Routine::DependencyBump,
         SERVER,
-        "Rotate TLS certificates for {svc}",
-        "Certificates expire in 21 days; rotation from the standard runbook.",
+        "Update Helm chart of {svc} to {ver}",
+        "Chart refresh: resource requests, labels and probe timings.",
     ),
-    (APP_WEB, "Scale {svc} replicas from {a} to {b}", "Traffic grew steadily; keep CPU below 60% at peak."),
     (
+        Routine::DependencyBump,
+        MOBILE,
+        "Update {svc} SDK dependencies",
+        "Routine update of the analytics and crash-reporting SDKs.",
+    ),
+    (
+        Routine::FeatureFlag,
         APP_WEB,
         "Enable feature flag {flag} for {pct}% of traffic on {svc}",
         "Progressive rollout of a feature already tested behind the flag.",
     ),
-    (APP, "Rotate database credentials for {svc}", "Quarterly credential rotation required by policy."),
-    (SERVER, "Update Helm chart of {svc} to {ver}", "Chart refresh: resource requests, labels and probe timings."),
     (
+        Routine::FeatureFlag,
         MOBILE,
-        "Release {svc} {app} to {pct}% phased rollout",
-        "App store release with the sprint's fixes; phased rollout.",
+        "Enable remote-config flag {flag} for {pct}% of {svc} users",
+        "Staged rollout of a feature shipped dark in the last release.",
     ),
-    (MOBILE, "Update {svc} SDK dependencies", "Routine update of the analytics and crash-reporting SDKs."),
-    (INFRA, "Scale {svc} node pool from {a} to {b} nodes", "Capacity plan for the next quarter."),
-    (DATA, "Resize {svc} volumes from {a} GiB to {b} GiB", "Disk usage above 70%; grow before it becomes urgent."),
     (
+        Routine::ScaleOut,
+        APP_WEB,
+        "Scale {svc} replicas from {a} to {b}",
+        "Traffic grew steadily; keep CPU below 60% at peak.",
+    ),
+    (Routine::ScaleOut, INFRA, "Scale {svc} node pool from {a} to {b} nodes", "Capacity plan for the next quarter."),
+    (
+        Routine::ScaleOut,
+        DATA,
+        "Resize {svc} volumes from {a} GiB to {b} GiB",
+        "Disk usage above 70%; grow before it becomes urgent.",
+    ),
+    (
+        Routine::RotateCertificate,
+        SERVER,
+        "Rotate TLS certificates for {svc}",
+        "Certificates expire in 21 days; rotation from the standard runbook.",
+    ),
+    (
+        Routine::RotateCertificate,
+        APP,
+        "Rotate database credentials for {svc}",
+        "Quarterly credential rotation required by policy.",
+    ),
+    (
+        Routine::RestartPod,
+        SERVER,
+        "Rolling restart of {svc} pods",
+        "Pick up the rotated secrets and the patched node image.",
+    ),
+    (
+        Routine::RestartPod,
+        SERVER,
+        "Restart {svc} pods stuck after the node pool upgrade",
+        "Some pods kept stale connections after the node upgrade and fail their readiness checks.",
+    ),
+    (
+        Routine::Observability,
         ANY,
         "Update dashboards and alert thresholds for {svc}",
         "Alerting review: reduce noisy alerts and add SLO burn-rate alerts.",
+    ),
+    (
+        Routine::LegacyPatching,
+        INFRA_DATA,
+        "Patch the VM image of {svc} (legacy runbook)",
+        "Monthly OS patches applied by hand, as the old runbook describes.",
     ),
 ];
 
@@ -233,6 +298,11 @@ pub(crate) struct ChangeText {
     pub implementation_plan: Option<String>,
     pub rollback_plan: Option<String>,
     pub links: Vec<String>,
+    /// For an emergency change: why it cannot wait for approval.
+    pub justification: Option<String>,
+    /// Lines added plus deleted, and files touched.
+    pub lines: i64,
+    pub files: i64,
     /// A big diff (more than 800 lines): riskier and slower.
     pub large: bool,
     /// A tiny diff (under 30 lines).
@@ -247,6 +317,10 @@ pub(crate) struct ChangeContext<'a> {
     pub change_type: ChangeType,
     pub environment: &'a str,
     pub year: i64,
+    /// For a standard change: the routine of its template.
+    pub routine: Option<Routine>,
+    /// Whether the change carries a rollback plan (the generator decides: the policy reads it).
+    pub with_rollback_plan: bool,
 }
 
 fn fill(template: &str, values: &[(&str, String)]) -> String {
@@ -267,12 +341,29 @@ fn pick_template(dice: &mut Dice, templates: &'static [Template], kind: Kind) ->
 
 pub(crate) fn change_text(dice: &mut Dice, counters: &mut Counters, context: &ChangeContext<'_>) -> ChangeText {
     let spec = context.spec;
-    let templates = match context.change_type {
-        ChangeType::Standard => STANDARD,
-        ChangeType::Normal => NORMAL,
-        ChangeType::Emergency => EMERGENCY,
+    let (title_template, why) = match context.change_type {
+        ChangeType::Standard => {
+            let routine = context.routine.unwrap_or(Routine::Observability);
+            let fitting: Vec<&RoutineTitle> = STANDARD
+                .iter()
+                .filter(|(of, kinds, _, _)| *of == routine && (kinds.is_empty() || kinds.contains(&spec.kind)))
+                .collect();
+            if fitting.is_empty() {
+                ("Update dashboards and alert thresholds for {svc}", "Alerting review.")
+            } else {
+                let (_, _, title, why) = fitting[dice.index(fitting.len())];
+                (*title, *why)
+            }
+        }
+        ChangeType::Normal => {
+            let (_, title, why) = pick_template(dice, NORMAL, spec.kind);
+            (*title, *why)
+        }
+        ChangeType::Emergency => {
+            let (_, title, why) = pick_template(dice, EMERGENCY, spec.kind);
+            (*title, *why)
+        }
     };
-    let (_, title_template, why) = pick_template(dice, templates, spec.kind);
     let (library, major, minor) = *dice.pick(LIBRARIES);
     let patch = dice.between(0, 12);
     let (a, b) = {
@@ -335,13 +426,15 @@ pub(crate) fn change_text(dice: &mut Dice, counters: &mut Counters, context: &Ch
         spec.name, context.environment, spec.tier
     );
 
-    let (plan_share, rollback_share) = match context.change_type {
-        ChangeType::Standard => (0.96, 0.88),
-        ChangeType::Normal => (0.93, 0.9),
-        ChangeType::Emergency => (0.5, 0.4),
+    let plan_share = match context.change_type {
+        ChangeType::Standard => 0.96,
+        ChangeType::Normal => 0.93,
+        ChangeType::Emergency => 0.5,
     };
     let implementation_plan = dice.chance(plan_share).then(|| implementation_plan(dice, context, pull_request));
-    let rollback_plan = dice.chance(rollback_share).then(|| rollback_plan(dice, spec, &version));
+    let rollback_plan = context.with_rollback_plan.then(|| rollback_plan(dice, spec, &version));
+    let justification =
+        (context.change_type == ChangeType::Emergency).then(|| format!("{why} {}", dice.pick(JUSTIFICATIONS)));
 
     let git = format!("https://git.example.com/{}/{}", spec.team, spec.name);
     let (pr_share, commit_share, pipeline_share, ticket_share) = match context.change_type {
@@ -362,7 +455,18 @@ pub(crate) fn change_text(dice: &mut Dice, counters: &mut Counters, context: &Ch
     if dice.chance(ticket_share) {
         links.push(format!("https://jira.example.com/browse/{ticket}"));
     }
-    ChangeText { title, description, implementation_plan, rollback_plan, links, large: lines > 800, small: lines < 30 }
+    ChangeText {
+        title,
+        description,
+        implementation_plan,
+        rollback_plan,
+        links,
+        justification,
+        lines,
+        files,
+        large: lines > 800,
+        small: lines < 30,
+    }
 }
 
 fn implementation_plan(dice: &mut Dice, context: &ChangeContext<'_>, pull_request: u64) -> String {
@@ -399,6 +503,34 @@ fn rollback_plan(dice: &mut Dice, spec: &ServiceSpec, version: &str) -> String {
     }
 }
 
+/// Why an emergency cannot wait, after the reason for the change itself.
+const JUSTIFICATIONS: &[&str] = &[
+    "Customers are affected now; the approval cycle would take hours.",
+    "The on-call incident commander asked for the fix to go out immediately.",
+    "Waiting for the CAB would breach the SLO and the contractual availability.",
+    "The risk of waiting is higher than the risk of the change; approvals follow retrospectively.",
+];
+
+/// What a security scan summary says, given its critical findings.
+pub(crate) fn security_evidence(dice: &mut Dice, critical_findings: u32, pipeline: &str) -> String {
+    if critical_findings == 0 {
+        let summary = *dice.pick(&[
+            "SAST: 0 high, SCA: 0 critical, secret scan: clean",
+            "SAST: 0 critical, 2 medium (accepted); SCA: 0 critical; secret scan: clean",
+            "Container scan: 0 critical, 1 high (fixed upstream, waiver SEC-112); SAST clean",
+        ]);
+        format!("{summary} ({pipeline})")
+    } else {
+        let finding = *dice.pick(&[
+            "SQL injection in a report query",
+            "deserialisation of untrusted input (CVE in a transitive dependency)",
+            "hard-coded credential in a test fixture shipped in the image",
+            "outdated TLS library with a remotely exploitable CVE",
+        ]);
+        format!("SAST/SCA: {critical_findings} critical ({finding}); secret scan: clean ({pipeline})")
+    }
+}
+
 pub(crate) const APPROVE_COMMENTS: &[&str] = &[
     "LGTM, risk understood.",
     "Approved for the agreed window.",
@@ -406,6 +538,18 @@ pub(crate) const APPROVE_COMMENTS: &[&str] = &[
     "OK. Please watch the error budget during rollout.",
     "Approved; make sure on-call is aware.",
     "Fine by me, the blast radius is small.",
+];
+
+pub(crate) const SECURITY_APPROVE_COMMENTS: &[&str] = &[
+    "Security: scan results reviewed, no critical findings. Approved.",
+    "Security review done; secrets handling and access scope are fine.",
+    "Approved from the security side; PCI evidence attached to the change.",
+];
+
+pub(crate) const CAB_APPROVE_COMMENTS: &[&str] = &[
+    "CAB: approved for the planned window.",
+    "Discussed at the CAB; go ahead, with the rollback plan ready.",
+    "CAB approval: blast radius and timing are acceptable.",
 ];
 
 pub(crate) const RETROSPECTIVE_COMMENTS: &[&str] = &[

@@ -1,7 +1,7 @@
-//! Seeding real SQLite stores: the history is sound, deterministic, and only goes into an empty
-//! store.
+//! Seeding real SQLite stores: the history is sound, follows the approval policy, is
+//! deterministic, and only goes into an empty store.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use changegate_core::{ChangeRecord, ChangeState, ChangeType, IncidentRecord, ManualClock, RiskClass, Timestamp};
@@ -46,8 +46,21 @@ async fn seeded(config: &DemoConfig) -> (tempfile::TempDir, Service, DemoSummary
     (directory, service, summary, caller)
 }
 
-/// The lifecycle facts every change must satisfy in its current state.
-fn check_change(change: &ChangeRecord) {
+/// Per service name: whether it is in pci or hipaa scope (security approval and evidence).
+async fn sensitive_services(service: &Service, caller: &Caller) -> BTreeMap<String, bool> {
+    let services = service.services(caller).await.expect("services");
+    services
+        .iter()
+        .map(|record| {
+            let sensitive = record.scopes.iter().any(|scope| matches!(scope.as_str(), "pci" | "hipaa"));
+            (record.name.to_string(), sensitive)
+        })
+        .collect()
+}
+
+/// The lifecycle and policy facts every change must satisfy in its current state; `sensitive`
+/// says whether its service is in pci or hipaa scope.
+fn check_change(change: &ChangeRecord, sensitive: bool) {
     use ChangeState as S;
     let id = change.id;
     for approval in &change.approvals {
@@ -61,7 +74,11 @@ fn check_change(change: &ChangeRecord) {
         S::Draft => assert!(change.submitted_at.is_none(), "{id}: a draft was submitted"),
         S::Cancelled => assert!(change.started_at.is_none(), "{id}: cancelled after it started"),
         S::Assessed => assert!(change.assessment.is_some() && !change.is_approved(), "{id}: assessed but approved"),
-        S::Rejected => assert!(change.rejected_by.is_some(), "{id}: rejected by nobody"),
+        S::Rejected => {
+            let by_approver = change.rejected_by.is_some();
+            let by_policy = !change.denied.is_empty();
+            assert!(by_approver != by_policy, "{id}: rejected by nobody, or by an approver and the policy");
+        }
         S::Approved | S::Scheduled => assert!(change.is_approved(), "{id}: {} without approval", change.state),
         S::Implementing | S::Implemented | S::Verified | S::Failed | S::RolledBack | S::Closed => {
             assert!(submitted && change.started_at.is_some(), "{id}: {} but never started", change.state);
@@ -85,9 +102,31 @@ fn check_change(change: &ChangeRecord) {
             assert!(change.is_approved() && change.review.is_some(), "{id}: emergency closed without approval + PIR");
         }
     }
-    let low_standard = change.change_type == ChangeType::Standard
-        && change.assessment.as_ref().is_some_and(|assessment| assessment.risk_class == RiskClass::Low);
-    assert_eq!(change.auto_approved, low_standard, "{id}: auto-approval does not match the rule");
+    if let Some(assessment) = &change.assessment {
+        assert!(assessment.rule.starts_with("policy:"), "{id}: assessed by {}", assessment.rule);
+        assert!(assessment.policy_error.is_none(), "{id}: {:?}", assessment.policy_error);
+        assert_eq!(assessment.deny, change.denied, "{id}: the recorded denial is the policy's");
+        let low_standard = change.change_type == ChangeType::Standard && assessment.risk_class == RiskClass::Low;
+        let auto = low_standard && change.denied.is_empty() && !sensitive;
+        assert_eq!(change.auto_approved, auto, "{id}: auto-approval does not match the policy");
+    }
+    // Every approval counts: it fills a requirement nobody else fills, and in a compliance scope
+    // the implementer never approves (nor does an approver implement).
+    if let Some(status) = change.approval_status()
+        && !change.approvals.is_empty()
+    {
+        assert!(status.refused.is_empty(), "{id}: refused approvals {:?}", status.refused);
+        assert_eq!(status.assigned.len(), change.approvals.len(), "{id}: an approval that fills nothing");
+        let scoped = change.assessment.as_ref().is_some_and(|assessment| assessment.scoped);
+        if let (true, Some(implementer)) = (scoped, &change.implementer) {
+            assert!(change.approvals.iter().all(|approval| approval.approver != *implementer), "{id}: SoD");
+        }
+    }
+    match change.change_type {
+        ChangeType::Standard => assert!(change.template.is_some(), "{id}: a standard change without template"),
+        ChangeType::Emergency => assert!(change.justification.is_some(), "{id}: an emergency without justification"),
+        ChangeType::Normal => assert!(change.template.is_none(), "{id}: a normal change from a template"),
+    }
     assert!(change.created_at.unix_ms() <= END && change.updated_at.unix_ms() <= END, "{id}: in the future");
     assert!(change.created_at <= change.updated_at, "{id}: updated before it was created");
 }
@@ -110,9 +149,10 @@ async fn a_small_seed_builds_a_sound_history() {
 
     let changes = all_changes(&service, &caller).await;
     assert_eq!(changes.len(), 400);
+    let sensitive = sensitive_services(&service, &caller).await;
     for (position, change) in changes.iter().enumerate() {
         assert_eq!(change.id.number(), position as u64 + 1);
-        check_change(change);
+        check_change(change, sensitive[change.service.as_str()]);
     }
     assert!(changes.windows(2).all(|pair| pair[0].created_at <= pair[1].created_at), "ids follow creation order");
     let mut by_state: BTreeMap<ChangeState, usize> = BTreeMap::new();
@@ -133,9 +173,11 @@ async fn a_small_seed_builds_a_sound_history() {
     let failed = changes.iter().filter(|change| change.failed_at.is_some()).count();
     let started = changes.iter().filter(|change| change.started_at.is_some()).count();
     assert!(failed * 100 > started * 4 && failed * 100 < started * 25, "{failed} of {started} failed");
+    // Routine work is standard where its risk allows; riskier routines are filed as normal.
     let types = |kind: ChangeType| changes.iter().filter(|change| change.change_type == kind).count();
-    assert!(types(ChangeType::Standard) > types(ChangeType::Normal));
+    assert!(types(ChangeType::Standard) * 5 > changes.len(), "{} standard changes", types(ChangeType::Standard));
     assert!(types(ChangeType::Normal) > types(ChangeType::Emergency));
+    assert!(types(ChangeType::Standard) > types(ChangeType::Emergency));
 
     let incidents = service.incidents(&caller, 500).await.expect("incidents");
     assert_eq!(incidents.len(), summary.incidents);
@@ -172,6 +214,108 @@ async fn a_small_seed_builds_a_sound_history() {
     assert!(change_events > 400 * 3);
 }
 
+/// A year of history, so that it holds the end-of-year freeze, Black Friday week and payments'
+/// quarter-end closes.
+fn a_year(seed: u64) -> DemoConfig {
+    DemoConfig { seed, change_count: 1_500, months: 12, end: Timestamp::from_unix_ms(END), show_progress: false }
+}
+
+/// How many of `changes` needed an approval by a role that `role` accepts and got every
+/// approval they needed from people.
+fn approved_requiring(changes: &[&ChangeRecord], role: impl Fn(&str) -> bool) -> usize {
+    changes
+        .iter()
+        .filter(|change| !change.auto_approved && change.is_approved())
+        .filter(|change| {
+            let required = change.assessment.as_ref().map(|assessment| &assessment.required_approvals[..]);
+            required.unwrap_or_default().iter().any(|required| role(&required.role))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn the_history_follows_the_approval_policy() {
+    let config = a_year(21);
+    let (_directory, service, summary, caller) = seeded(&config).await;
+    let changes = all_changes(&service, &caller).await;
+    assert_eq!(changes.len(), 1_500);
+    let sensitive = sensitive_services(&service, &caller).await;
+    for change in &changes {
+        check_change(change, sensitive[change.service.as_str()]);
+    }
+
+    // Templates: a handful per team, one retired; standard changes name them.
+    let templates = service.templates().await.expect("templates");
+    assert_eq!(templates.len(), summary.templates);
+    assert!(templates.len() >= 4 * summary.teams, "{} templates", templates.len());
+    assert_eq!(templates.iter().filter(|template| !template.approved).count(), 1);
+    let names: BTreeSet<String> = templates.iter().map(|template| template.name.to_string()).collect();
+    for change in changes.iter().filter(|change| change.change_type == ChangeType::Standard) {
+        let template = change.template.as_ref().expect("a standard change names its template");
+        assert!(names.contains(template.as_str()), "{}: unknown template {template}", change.id);
+    }
+
+    // The calendar: a change window per team, global freezes and a team freeze.
+    let windows = service.calendar_windows().await.expect("calendar windows");
+    assert_eq!(windows.len(), summary.calendar_windows);
+    let kind_and_scope = |record: &changegate_core::CalendarWindowRecord| {
+        let kind = record.window["kind"].as_str().unwrap_or_default().to_owned();
+        let scope = record.window["scope"]["kind"].as_str().unwrap_or_default().to_owned();
+        (kind, scope)
+    };
+    let count = |kind: &str, scope: &str| {
+        windows.iter().filter(|record| kind_and_scope(record) == (kind.to_owned(), scope.to_owned())).count()
+    };
+    assert_eq!(count("maintenance", "team"), summary.teams);
+    assert!(count("freeze", "global") >= 3, "the year-end freeze and Black Friday weeks");
+    assert!(count("freeze", "team") >= 1, "a team freeze");
+
+    let assessed: Vec<&ChangeRecord> = changes.iter().filter(|change| change.assessment.is_some()).collect();
+    let denied: Vec<&ChangeRecord> = assessed.iter().copied().filter(|change| !change.denied.is_empty()).collect();
+    let auto = assessed.iter().filter(|change| change.auto_approved).count();
+    assert!(auto * 20 > assessed.len(), "{auto} of {} auto-approved", assessed.len());
+    assert!(!denied.is_empty() && denied.len() * 12 < assessed.len(), "{} of {} denied", denied.len(), assessed.len());
+    let by_freeze =
+        denied.iter().filter(|change| change.denied.iter().any(|reason| reason.starts_with("freeze"))).count();
+    assert!(by_freeze >= 1, "no change was denied by a freeze");
+    assert!(denied.iter().any(|change| change.denied.iter().any(|reason| reason.contains("rollback plan"))));
+    assert!(denied.iter().any(|change| change.denied.iter().any(|reason| reason.contains("security evidence"))));
+    let emergencies_in_freeze = assessed
+        .iter()
+        .filter(|change| change.change_type == ChangeType::Emergency && change.denied.is_empty())
+        .filter(|change| change.assessment.as_ref().is_some_and(|assessment| assessment.freeze.is_some()))
+        .count();
+    assert!(emergencies_in_freeze >= 1, "no emergency change during a freeze");
+
+    // Approvals by role, satisfied.
+    assert!(approved_requiring(&assessed, |role| role == "security") >= 10, "few security approvals");
+    assert!(approved_requiring(&assessed, |role| role.starts_with("team:")) >= 10, "few owner-team approvals");
+    assert!(approved_requiring(&assessed, |role| role == "cab|security") >= 1, "no CAB approval");
+
+    // Most planned changes are planned inside their team's change window.
+    let planned: Vec<&&ChangeRecord> =
+        assessed.iter().filter(|change| change.change_type != ChangeType::Emergency).collect();
+    assert!(planned.iter().all(|change| change.planned_start.is_some()), "a planned change without a window");
+    let outside = planned
+        .iter()
+        .filter(|change| {
+            let warnings = &change.assessment.as_ref().expect("assessed").warn;
+            warnings.iter().any(|warning| warning == "planned outside a maintenance window")
+        })
+        .count();
+    assert!(outside * 3 < planned.len(), "{outside} of {} planned outside a change window", planned.len());
+
+    // Emergency deadlines: a few were flagged overdue (and some of the last days still wait).
+    let flagged = changes.iter().filter(|change| change.emergency_overdue).count();
+    assert!(flagged >= 1, "no overdue emergency change");
+    assert_eq!(flagged, summary.overdue_emergencies);
+    assert!(changes.iter().filter(|change| change.emergency_overdue).all(|change| change.retrospective_due.is_some()));
+    let emergencies = changes.iter().filter(|change| change.change_type == ChangeType::Emergency).count();
+    assert!(flagged * 5 < emergencies, "{flagged} of {emergencies} emergencies overdue");
+
+    assert!(service.store().verify_projections().await.expect("projections verify").is_empty());
+}
+
 #[tokio::test]
 async fn the_same_seed_gives_the_same_history_and_another_seed_another() {
     let config = small(11);
@@ -204,6 +348,20 @@ async fn a_store_with_changes_is_refused() {
         Err(DemoError::NotEmpty(count)) => assert_eq!(count, 30),
         other => panic!("seeding twice must be refused, got {other:?}"),
     }
+    assert_eq!(service.store().event_count().await.expect("event count"), events, "a refusal writes nothing");
+}
+
+#[tokio::test]
+async fn a_store_with_another_policy_in_force_is_refused() {
+    let (_directory, service) = fresh_service().await;
+    let admin = service.bootstrap_admin("alice").await.expect("the first admin");
+    let caller = Caller { user: admin.user };
+    // The default policy with a local edit: another version, which the plan cannot predict.
+    let text = format!("{}\n# local edit: stricter rules to come\n", changegate_policy::engine::DEFAULT_POLICY_REGO);
+    let file = changegate_core::PolicySource { name: "changegate.rego".into(), text };
+    service.set_policy(&caller, vec![file], None).await.expect("the edited policy is set");
+    let events = service.store().event_count().await.expect("event count");
+    assert!(matches!(seed(&service, &small(1)).await, Err(DemoError::PolicyNotDefault(_))));
     assert_eq!(service.store().event_count().await.expect("event count"), events, "a refusal writes nothing");
 }
 

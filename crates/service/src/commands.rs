@@ -428,9 +428,11 @@ async fn create_change(
     Ok(Ok(record))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn act(
     service_context: &Service,
     tx: &mut WriteTx,
+    prepared: Option<&crate::governance::PreparedSubmit>,
     caller: &Caller,
     id: ChangeId,
     action: Action,
@@ -453,7 +455,10 @@ async fn act(
     };
     fields.finish()?;
     if action == Action::Submit && change.state == changegate_core::ChangeState::Draft {
-        input.assessment = Some(service_context.assess_for_submit(tx, &change, time).await?);
+        input.assessment = Some(match prepared {
+            Some(prepared) if prepared.version == change.version => prepared.decision.clone(),
+            _ => service_context.assess_for_submit(tx, &change, time).await?,
+        });
     }
     let service = tx
         .service(&change.service)
@@ -553,6 +558,7 @@ async fn resolve_incident(
 async fn execute(
     service: &Service,
     tx: &mut WriteTx,
+    prepared: Option<&crate::governance::PreparedSubmit>,
     caller: &Caller,
     command: &Command,
     time: Timestamp,
@@ -562,7 +568,7 @@ async fn execute(
         Command::CreateUser(input) => create_user(tx, caller, input, time).await?.map(Produced::User),
         Command::CreateChange(input) => create_change(service, tx, caller, input, time).await?.map(Produced::Change),
         Command::Act { change, action, request } => {
-            act(service, tx, caller, *change, *action, request, time).await?.map(Produced::Change)
+            act(service, tx, prepared, caller, *change, *action, request, time).await?.map(Produced::Change)
         }
         Command::OpenIncident(input) => open_incident(tx, caller, input, time).await?.map(Produced::Incident),
         Command::ResolveIncident { incident, resolved_at } => {
@@ -590,6 +596,12 @@ impl Service {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<Outcome<Produced>, ServiceError> {
         let time = self.now();
+        // A submission's assessment (store reads, risk score, policy) runs before the write lock
+        // is taken; inside, it is used only if the change did not move meanwhile.
+        let prepared = match &command {
+            Command::Act { change, action: Action::Submit, .. } => self.prepare_submit(*change, time).await?,
+            _ => None,
+        };
         let result = self
             .store()
             .write(async |tx: &mut WriteTx| -> Result<Result<Outcome<Produced>, Denied>, ServiceError> {
@@ -603,7 +615,7 @@ impl Service {
                     let value = replay(tx, &earlier.resource).await?;
                     return Ok(Ok(Outcome { value, replayed: true }));
                 }
-                let produced = match execute(self, tx, caller, &command, time).await? {
+                let produced = match execute(self, tx, prepared.as_ref(), caller, &command, time).await? {
                     Ok(produced) => produced,
                     Err(denied) => return Ok(Err(denied)),
                 };
@@ -628,7 +640,7 @@ impl Service {
             .write(async |tx: &mut WriteTx| -> Result<Vec<Produced>, ServiceError> {
                 let mut produced = Vec::with_capacity(commands.len());
                 for (position, (caller, time, command)) in commands.iter().enumerate() {
-                    match execute(self, tx, caller, command, *time).await? {
+                    match execute(self, tx, None, caller, command, *time).await? {
                         Ok(value) => produced.push(value),
                         Err(Denied(reason)) => {
                             return Err(ServiceError::Forbidden(format!("command {position} of the batch: {reason}")));

@@ -29,8 +29,6 @@ use crate::{Service, ServiceError};
 pub const FREEZE_PROXIMITY_MS: i64 = 24 * 60 * 60 * 1000;
 /// A change without a planned end is taken to last this long when looking for overlaps.
 pub const PLANNED_DURATION_DEFAULT_MS: i64 = 60 * 60 * 1000;
-/// Requester failures counted over this many days (`input.requester.recent_failures_90d`).
-const RECENT_FAILURE_DAYS: i64 = 90;
 /// Most files in one policy version, and most bytes in all of them.
 pub const POLICY_FILES_MAX: usize = 64;
 pub const POLICY_BYTES_MAX: usize = 200_000;
@@ -177,12 +175,40 @@ impl Service {
         change: &ChangeRecord,
         time: Timestamp,
     ) -> Result<AssessmentDecision, ServiceError> {
-        let store = self.store();
         let service = tx
             .service(&change.service)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("service {}", change.service)))?;
         let requester = tx.user(&change.requester).await?;
+        self.assess_change(change, service, requester, time).await
+    }
+
+    /// Decides the assessment of a draft read outside any write transaction, so the policy and
+    /// the risk score run without holding the write lock; `act` uses it when the change is still
+    /// at the version assessed (else it assesses again inside). `None` when it is not a draft.
+    pub(crate) async fn prepare_submit(
+        &self,
+        id: ChangeId,
+        time: Timestamp,
+    ) -> Result<Option<PreparedSubmit>, ServiceError> {
+        let Some(change) = self.store().change(id).await? else { return Ok(None) };
+        if change.state != changegate_core::ChangeState::Draft {
+            return Ok(None);
+        }
+        let Some(service) = self.store().service(&change.service).await? else { return Ok(None) };
+        let requester = self.store().user(&change.requester).await?;
+        let decision = self.assess_change(&change, service, requester, time).await?;
+        Ok(Some(PreparedSubmit { version: change.version, decision }))
+    }
+
+    async fn assess_change(
+        &self,
+        change: &ChangeRecord,
+        service: changegate_core::ServiceRecord,
+        requester: Option<UserRecord>,
+        time: Timestamp,
+    ) -> Result<AssessmentDecision, ServiceError> {
+        let store = self.store();
         let users: Vec<UserRecord> = requester.into_iter().collect();
 
         let (start, end) = planned_span(change, time);
@@ -195,12 +221,13 @@ impl Service {
             start,
             end.plus_ms(FREEZE_PROXIMITY_MS),
         );
-        let (factors, prediction, _) = self.score_change(change, &service, near.freeze.is_some(), time).await?;
+        let all_services = store.services().await?;
+        let scored = self.score_change(change, &service, &all_services, near.freeze.is_some(), time).await?;
+        let (factors, prediction) = (scored.factors, scored.prediction);
         let risk_class = crate::risk::class_of(&factors);
         let mut input = PolicyInput::for_change(change, std::slice::from_ref(&service), &users, risk_class, time)
             .map_err(|error| ServiceError::Conflict(error.to_string()))?;
         input.change.risk_score = Some(factors.score);
-        let all_services = store.services().await?;
         let depends_on: BTreeMap<String, Vec<String>> = all_services
             .iter()
             .map(|service| (service.name.to_string(), service.depends_on.iter().map(ToString::to_string).collect()))
@@ -224,8 +251,8 @@ impl Service {
                 None => TemplateFacts { name: template.to_string(), approved: false, max_risk_class: RiskClass::Low },
             });
         }
-        let since = time.plus_ms(-RECENT_FAILURE_DAYS * 24 * 60 * 60 * 1000);
-        input.requester.recent_failures_90d = store.failures_of_requester_since(&change.requester, since).await?;
+        // The same 90-day count the risk score used (one read for both).
+        input.requester.recent_failures_90d = u32::try_from(scored.history.requester_failures).unwrap_or(u32::MAX);
 
         let scoped = input.is_scoped();
         let risk_reason = format!(
@@ -563,7 +590,7 @@ impl Service {
         occurrences.sort_by_key(|occurrence| (occurrence.start, occurrence.name.clone()));
         let changes: Vec<ChangeRecord> = self
             .store()
-            .planned_changes_before(to)
+            .planned_changes_starting(from.plus_ms(-changegate_store::PLANNED_LOOKBACK_MS), to)
             .await?
             .into_iter()
             .filter(|change| {
@@ -633,6 +660,12 @@ impl Service {
             .filter(|change| change.emergency_overdue && (!change.is_approved() || change.review.is_none()))
             .count() as u64)
     }
+}
+
+/// An assessment decided before the write transaction, for the change at `version`.
+pub(crate) struct PreparedSubmit {
+    pub(crate) version: u64,
+    pub(crate) decision: AssessmentDecision,
 }
 
 /// The governance state a service carries.

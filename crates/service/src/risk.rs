@@ -226,6 +226,15 @@ impl ModelCache {
     }
 }
 
+/// A change scored: the factor assessment, the model's prediction (version, probability) when a
+/// model is trained, the model features, and the history counts they came from.
+pub(crate) struct ScoredChange {
+    pub(crate) factors: FactorAssessment,
+    pub(crate) prediction: Option<(String, f64)>,
+    pub(crate) features: Vec<f64>,
+    pub(crate) history: HistoryCounts,
+}
+
 /// A change's risk, explained.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RiskReport {
@@ -259,11 +268,11 @@ impl Service {
         &self,
         change: &ChangeRecord,
         service: &ServiceRecord,
+        services: &[ServiceRecord],
         near_freeze: bool,
         at: Timestamp,
-    ) -> Result<(FactorAssessment, Option<(String, f64)>, Vec<f64>), ServiceError> {
-        let services = self.store().services().await?;
-        let dependents = dependents(&services).get(service.name.as_str()).copied().unwrap_or(0);
+    ) -> Result<ScoredChange, ServiceError> {
+        let dependents = dependents(services).get(service.name.as_str()).copied().unwrap_or(0);
         let since = at.plus_ms(-HISTORY_WINDOW_MS);
         let history = self.store().history_counts(&change.service, &change.requester, since, at).await?;
         let start = change.planned_start.unwrap_or(at);
@@ -271,7 +280,7 @@ impl Service {
         let assessment = factors::assess(&facts, &self.governance.settings.risk_weights);
         let features = change_features(change, service, dependents, at, &history);
         let prediction = self.risk_model().await?.map(|(version, model)| (version, model.predict(&features)));
-        Ok((assessment, prediction, features))
+        Ok(ScoredChange { factors: assessment, prediction, features, history })
     }
 
     /// Trains a model on every finished change and records it as the model in use (older ones are
@@ -337,9 +346,10 @@ impl Service {
             .ok_or_else(|| ServiceError::NotFound(format!("service {}", change.service)))?;
         let at = change.submitted_at.unwrap_or_else(|| self.now());
         let near_freeze = change.assessment.as_ref().is_some_and(|assessment| assessment.freeze.is_some());
-        let (factors, _, features) = self.score_change(&change, &service, near_freeze, at).await?;
-        let prediction = self.risk_model().await?.map(|(version, model)| (version, model.explain(&features)));
-        Ok(RiskReport { change: id, factors, prediction })
+        let services = self.store().services().await?;
+        let scored = self.score_change(&change, &service, &services, near_freeze, at).await?;
+        let prediction = self.risk_model().await?.map(|(version, model)| (version, model.explain(&scored.features)));
+        Ok(RiskReport { change: id, factors: scored.factors, prediction })
     }
 }
 

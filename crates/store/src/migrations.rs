@@ -181,8 +181,10 @@ const MIGRATIONS: &[Migration] = &[
             ),
             // When a change failed, for history features (filled for older rows by the backfill).
             Portable("ALTER TABLE changes ADD COLUMN failed_at {int}"),
-            Portable("CREATE INDEX changes_by_service_created ON changes (service, created_at)"),
+            // Covering indexes for the history counts of every submit (`Store::history_counts`).
+            Portable("CREATE INDEX changes_by_service_created ON changes (service, created_at, failed_at)"),
             Portable("CREATE INDEX changes_by_requester_created ON changes (requester, created_at)"),
+            Portable("CREATE INDEX changes_by_requester_failed ON changes (requester, failed_at)"),
         ],
     },
 ];

@@ -17,6 +17,9 @@ use crate::{PAGE_SIZE_MAX, Store, StoreError};
 
 /// Most changes the approvals inbox and the overdue sweep look at in one read.
 pub const AWAITING_LIST_MAX: u32 = 5_000;
+/// How far back from a window's end conflict candidates are looked for (planned windows are
+/// hours, rarely days).
+pub const PLANNED_LOOKBACK_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 /// Most planned changes a conflict check compares against.
 pub const PLANNED_CANDIDATES_MAX: u32 = 2_000;
 
@@ -182,16 +185,31 @@ impl Store {
         rows.iter().map(decode_record).collect()
     }
 
-    /// Open changes whose planned window starts before `end` (and that are not finished): the
-    /// candidates for a calendar conflict with a window ending at `end`. At most
-    /// [`PLANNED_CANDIDATES_MAX`], nearest first.
+    /// Open changes whose planned window starts in `[end − PLANNED_LOOKBACK_MS, end)`: the
+    /// candidates for a calendar conflict with a window ending at `end` (a planned window longer
+    /// than the lookback is only found while it starts inside it). At most
+    /// [`PLANNED_CANDIDATES_MAX`], nearest first; answered from the `planned_start` index.
     pub async fn planned_changes_before(&self, end: Timestamp) -> Result<Vec<ChangeRecord>, StoreError> {
+        self.planned_changes_starting(end.plus_ms(-PLANNED_LOOKBACK_MS), end).await
+    }
+
+    /// Open changes whose planned window starts in `[from, to)`, nearest to `to` first, at most
+    /// [`PLANNED_CANDIDATES_MAX`].
+    pub async fn planned_changes_starting(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
         let sql = format!(
-            "SELECT record FROM changes WHERE planned_start IS NOT NULL AND planned_start < $1
+            "SELECT record FROM changes WHERE planned_start >= $1 AND planned_start < $2
              AND state IN ('submitted', 'assessed', 'approved', 'scheduled', 'implementing')
              ORDER BY planned_start DESC LIMIT {PLANNED_CANDIDATES_MAX}"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(end.unix_ms()).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(from.unix_ms())
+            .bind(to.unix_ms())
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(decode_record).collect()
     }
 
@@ -238,20 +256,27 @@ impl Store {
         .bind(until.unix_ms())
         .fetch_one(self.pool())
         .await?;
-        let requester_row = sqlx::query(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN failed_at >= $2 AND failed_at < $3 THEN 1 ELSE 0 END), 0)
-             FROM changes WHERE requester = $1 AND created_at < $3",
-        )
-        .bind(requester.as_str())
-        .bind(since.unix_ms())
-        .bind(until.unix_ms())
-        .fetch_one(self.pool())
-        .await?;
+        // Two queries, each answered from one index alone.
+        let requester_changes: i64 =
+            sqlx::query("SELECT COUNT(*) FROM changes WHERE requester = $1 AND created_at < $2")
+                .bind(requester.as_str())
+                .bind(until.unix_ms())
+                .fetch_one(self.pool())
+                .await?
+                .try_get(0)?;
+        let requester_failures: i64 =
+            sqlx::query("SELECT COUNT(*) FROM changes WHERE requester = $1 AND failed_at >= $2 AND failed_at < $3")
+                .bind(requester.as_str())
+                .bind(since.unix_ms())
+                .bind(until.unix_ms())
+                .fetch_one(self.pool())
+                .await?
+                .try_get(0)?;
         Ok(HistoryCounts {
             service_changes: service_row.try_get::<i64, _>(0)? as u64,
             service_failures: service_row.try_get::<i64, _>(1)? as u64,
-            requester_changes: requester_row.try_get::<i64, _>(0)? as u64,
-            requester_failures: requester_row.try_get::<i64, _>(1)? as u64,
+            requester_changes: requester_changes as u64,
+            requester_failures: requester_failures as u64,
         })
     }
 
