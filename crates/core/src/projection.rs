@@ -612,6 +612,34 @@ pub struct PolicyVersionRecord {
     pub set_at: Timestamp,
 }
 
+impl PolicyVersionRecord {
+    /// The record a `policy_set` event at `sequence` leaves; `None` for any other event.
+    pub fn from_event(event: &DomainEvent, sequence: u64, actor: &str, time: Timestamp) -> Option<Self> {
+        let DomainEvent::PolicySet { sha256, files, comment } = event else { return None };
+        Some(PolicyVersionRecord {
+            sequence,
+            sha256: sha256.clone(),
+            files: files.clone(),
+            comment: comment.clone(),
+            set_by: actor.to_owned(),
+            set_at: time,
+        })
+    }
+}
+
+impl CalendarWindowRecord {
+    /// The record a `calendar_window_defined` event leaves; `None` for any other event.
+    pub fn from_event(event: &DomainEvent, actor: &str, time: Timestamp) -> Option<Self> {
+        let DomainEvent::CalendarWindowDefined { name, window } = event else { return None };
+        Some(CalendarWindowRecord {
+            name: name.clone(),
+            window: window.clone(),
+            defined_by: actor.to_owned(),
+            updated_at: time,
+        })
+    }
+}
+
 /// A trained risk model (metadata and the model itself).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RiskModelRecord {

@@ -535,13 +535,9 @@ impl Store {
                             .ok_or_else(|| StoreError::Corrupt(format!("template {name} did not fold")))?;
                         folded.insert(format!("template/{name}"), encode(&record));
                     }
-                    DomainEvent::CalendarWindowDefined { name, window } => {
-                        let record = CalendarWindowRecord {
-                            name: name.clone(),
-                            window: window.clone(),
-                            defined_by: envelope.actor.clone(),
-                            updated_at: time,
-                        };
+                    DomainEvent::CalendarWindowDefined { name, .. } => {
+                        let record = CalendarWindowRecord::from_event(&event, &envelope.actor, time)
+                            .ok_or_else(|| StoreError::Corrupt(format!("calendar window {name} did not fold")))?;
                         folded.insert(format!("calendar/{name}"), encode(&record));
                     }
                     DomainEvent::CalendarWindowRemoved { name } => {
@@ -552,15 +548,9 @@ impl Store {
                             .ok_or_else(|| StoreError::Corrupt("risk model did not fold".into()))?;
                         folded.insert(format!("risk/{}", envelope.sequence), encode(&record));
                     }
-                    DomainEvent::PolicySet { sha256, files, comment } => {
-                        let record = PolicyVersionRecord {
-                            sequence: envelope.sequence,
-                            sha256: sha256.clone(),
-                            files: files.clone(),
-                            comment: comment.clone(),
-                            set_by: envelope.actor.clone(),
-                            set_at: time,
-                        };
+                    DomainEvent::PolicySet { .. } => {
+                        let record = PolicyVersionRecord::from_event(&event, envelope.sequence, &envelope.actor, time)
+                            .ok_or_else(|| StoreError::Corrupt("policy version did not fold".into()))?;
                         folded.insert(format!("policy/{}", envelope.sequence), encode(&record));
                     }
                     DomainEvent::IncidentOpened { id, .. } => {

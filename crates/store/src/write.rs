@@ -372,15 +372,9 @@ impl WriteTx {
                 record.apply(event);
                 self.put_incident(&record, false).await?;
             }
-            (StreamId::Policy, DomainEvent::PolicySet { sha256, files, comment }) => {
-                let record = PolicyVersionRecord {
-                    sequence: envelope.sequence,
-                    sha256: sha256.clone(),
-                    files: files.clone(),
-                    comment: comment.clone(),
-                    set_by: envelope.actor.clone(),
-                    set_at: time,
-                };
+            (StreamId::Policy, DomainEvent::PolicySet { sha256, .. }) => {
+                let record = PolicyVersionRecord::from_event(event, envelope.sequence, &envelope.actor, time)
+                    .ok_or_else(|| StoreError::Corrupt("policy event did not build a record".into()))?;
                 sqlx::query("INSERT INTO policy_versions (sequence, sha256, record) VALUES ($1, $2, $3)")
                     .bind(envelope.sequence as i64)
                     .bind(sha256)
@@ -403,13 +397,9 @@ impl WriteTx {
                     .ok_or_else(|| StoreError::Corrupt("template definition did not build a record".into()))?;
                 self.upsert("templates", name, &encode(&record)).await?;
             }
-            (StreamId::Calendar(_), DomainEvent::CalendarWindowDefined { name, window }) => {
-                let record = CalendarWindowRecord {
-                    name: name.clone(),
-                    window: window.clone(),
-                    defined_by: envelope.actor.clone(),
-                    updated_at: time,
-                };
+            (StreamId::Calendar(_), DomainEvent::CalendarWindowDefined { name, .. }) => {
+                let record = CalendarWindowRecord::from_event(event, &envelope.actor, time)
+                    .ok_or_else(|| StoreError::Corrupt("calendar event did not build a record".into()))?;
                 self.upsert("calendar_windows", name, &encode(&record)).await?;
             }
             (StreamId::Calendar(_), DomainEvent::CalendarWindowRemoved { name }) => {
