@@ -195,22 +195,39 @@ impl Store {
 
     /// Open changes whose planned window starts in `[from, to)`, nearest to `to` first, at most
     /// [`PLANNED_CANDIDATES_MAX`].
-    pub async fn planned_changes_starting(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<ChangeRecord>, StoreError> {
+    pub async fn planned_changes_starting(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ChangeRecord>, StoreError> {
+        // Only the planned_start range in SQL, so the planner takes that index (with a state
+        // condition SQLite prefers `changes_by_state` and reads every open change); finished
+        // changes are dropped here.
         let sql = format!(
             "SELECT record FROM changes WHERE planned_start >= $1 AND planned_start < $2
-             AND state IN ('submitted', 'assessed', 'approved', 'scheduled', 'implementing')
-             ORDER BY planned_start DESC LIMIT {PLANNED_CANDIDATES_MAX}"
+             ORDER BY planned_start DESC LIMIT {}",
+            PLANNED_CANDIDATES_MAX * 4
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(from.unix_ms())
             .bind(to.unix_ms())
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(decode_record).collect()
+        let mut changes = Vec::new();
+        for row in &rows {
+            let change: ChangeRecord = decode_record(row)?;
+            let open = matches!(
+                change.state,
+                ChangeState::Submitted
+                    | ChangeState::Assessed
+                    | ChangeState::Approved
+                    | ChangeState::Scheduled
+                    | ChangeState::Implementing
+            );
+            if open {
+                changes.push(change);
+            }
+            if changes.len() == PLANNED_CANDIDATES_MAX as usize {
+                break;
+            }
+        }
+        Ok(changes)
     }
 
     /// Emergency changes started without approval whose retrospective work is not flagged yet:
