@@ -163,6 +163,11 @@ pub struct GateArgs {
     /// The pipeline run.
     #[arg(long, value_name = "URL", help_heading = "The change")]
     pub pipeline_url: Option<String>,
+    /// A git repository holding --commit: the commit's 14 just-in-time code metrics (size,
+    /// history, experience; see `changegate risk features`) are computed and attached, so the
+    /// risk score and the model see them.
+    #[arg(long, value_name = "PATH", requires = "commit", help_heading = "The change")]
+    pub repo: Option<PathBuf>,
     /// A SARIF file (security evidence), a JUnit XML report (test evidence) or any other file
     /// (named as test evidence); repeat for several.
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "The change")]
@@ -184,7 +189,7 @@ pub struct GateArgs {
     /// Record the result of the implementation of this change instead (with --outcome).
     #[arg(long, value_name = "CHANGE", requires = "outcome", help_heading = "Finishing")]
     #[arg(conflicts_with_all = ["service", "environment", "change_type", "template", "title", "description",
-        "rollback_plan", "justification", "commit", "pipeline_url", "evidence", "idempotency_key", "no_start"])]
+        "rollback_plan", "justification", "commit", "pipeline_url", "repo", "evidence", "idempotency_key", "no_start"])]
     pub finish: Option<String>,
     /// How the implementation went.
     #[arg(long, value_enum, requires = "finish", help_heading = "Finishing")]
@@ -392,7 +397,29 @@ fn proposal(arguments: &GateArgs) -> anyhow::Result<Value> {
     if let Some(critical) = evidence.critical_findings() {
         body["security_critical_findings"] = json!(critical);
     }
+    if let (Some(repository), Some(commit)) = (&arguments.repo, &arguments.commit) {
+        body["code_metrics"] = code_metrics(repository, commit)?;
+    }
     Ok(body)
+}
+
+/// The 14 JIT metrics of `commit` in `repository`, as the API's `code_metrics` object.
+fn code_metrics(repository: &std::path::Path, commit: &str) -> anyhow::Result<Value> {
+    // The commit's own metrics need the history before it: compute over everything reachable
+    // from it and keep the last row (the commit itself; rows are oldest first).
+    let rows = changegate_gitmetrics::commit_metrics(repository, commit, &changegate_gitmetrics::Limits::default())
+        .map_err(|error| usage(format!("--repo {}: {error}", repository.display())))?;
+    let is_hex = !commit.is_empty() && commit.chars().all(|character| character.is_ascii_hexdigit());
+    let Some(metrics) = rows.last().filter(|row| !is_hex || row.commit.starts_with(&commit.to_ascii_lowercase()))
+    else {
+        return Err(usage(format!("--commit {commit} is a merge commit (merges have no metrics) or not in --repo")));
+    };
+    Ok(json!({
+        "ns": metrics.ns, "nd": metrics.nd, "nf": metrics.nf, "entropy": metrics.entropy,
+        "la": metrics.la, "ld": metrics.ld, "lt": metrics.lt, "fix": u8::from(metrics.fix),
+        "ndev": metrics.ndev, "age": metrics.age, "nuc": metrics.nuc, "exp": metrics.exp,
+        "rexp": metrics.rexp, "sexp": metrics.sexp,
+    }))
 }
 
 fn require_token(client: &ClientArgs) -> anyhow::Result<()> {

@@ -404,3 +404,54 @@ fn a_gate_waits_for_approval_rejection_or_its_timeout() {
         change["events"].as_array().unwrap().iter().map(|event| &event["data"]["comment"]).collect();
     assert!(comments.contains(&&json!("5xx spike")), "{change}");
 }
+
+/// `--repo . --commit SHA` computes the commit's JIT metrics and attaches them to the change.
+#[test]
+fn the_gate_attaches_the_code_metrics_of_the_commit() {
+    let setup = Setup::new();
+    let repository = tempfile::tempdir().unwrap();
+    let git = |arguments: &[&str]| {
+        let output = Command::new("git")
+            .current_dir(repository.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args(["-c", "user.name=rita", "-c", "user.email=rita@example.org", "-c", "commit.gpgsign=false"])
+            .args(arguments)
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git {arguments:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    git(&["init", "--quiet"]);
+    std::fs::create_dir_all(repository.path().join("src")).unwrap();
+    std::fs::write(repository.path().join("src/lib.rs"), "fn a() {}\n").unwrap();
+    git(&["add", "--all"]);
+    git(&["commit", "--quiet", "-m", "first"]);
+    std::fs::write(repository.path().join("src/lib.rs"), "fn a() {}\nfn b() {}\nfn c() {}\n").unwrap();
+    git(&["add", "--all"]);
+    git(&["commit", "--quiet", "-m", "fix the parser"]);
+    let sha = git(&["rev-parse", "HEAD"]);
+
+    let files = tempfile::tempdir().unwrap();
+    let sarif = write(files.path(), "trivy.sarif", SARIF);
+    let junit = write(files.path(), "junit.xml", JUNIT);
+    let mut arguments = STANDARD.to_vec();
+    let repo = repository.path().to_str().unwrap();
+    arguments.extend(["--title", "Ship the parser fix", "--commit", &sha, "--repo", repo, "--no-start"]);
+    arguments.extend(["--evidence", &sarif, "--evidence", &junit]);
+    let output = setup.gate(&arguments);
+    let id = printed_id(&output);
+    let metrics = &setup.change(&id)["code_metrics"];
+    assert_eq!(metrics["la"], 2.0, "{metrics}");
+    assert_eq!(metrics["nf"], 1, "{metrics}");
+    assert_eq!(metrics["fix"], 1, "{metrics}");
+    assert_eq!(metrics["exp"], 1.0, "{metrics}");
+    let risk = &setup.change(&id)["assessment"]["risk_factors"];
+    let size = risk.as_array().unwrap().iter().find(|factor| factor["name"] == "change_size").unwrap();
+    assert!(size["detail"].as_str().unwrap().contains("2 lines"), "{size}");
+
+    // A commit that is not in the repository is a usage error.
+    let mut wrong = STANDARD.to_vec();
+    wrong.extend(["--title", "Nope", "--commit", "deadbeef", "--repo", repo]);
+    assert_eq!(setup.gate(&wrong).status.code(), Some(2));
+}
