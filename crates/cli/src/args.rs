@@ -224,6 +224,8 @@ pub enum ServiceCommand {
     },
 }
 
+// Parsed once per run: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ChangeCommand {
     /// Create a change (it starts as a draft; `submit` it when ready).
