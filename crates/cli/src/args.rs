@@ -96,6 +96,13 @@ pub enum Command {
         /// Mark the session cookie Secure (when users reach the server over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Weights of the explainable risk factors, as JSON (`{"service_tier": 40, "emergency": 30}`;
+        /// factors left out keep their defaults; see docs/risk.md).
+        #[arg(long, env = "CHANGEGATE_RISK_WEIGHTS_FILE", value_name = "FILE")]
+        risk_weights: Option<PathBuf>,
+        /// Hours an emergency change has, from its start, for its retrospective approval and review.
+        #[arg(long, default_value_t = 24)]
+        emergency_deadline_hours: u32,
     },
     /// Seed a realistic demo organisation (when the store is empty), print an admin token, and serve.
     Demo {

@@ -42,13 +42,23 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
             init_logging("warn");
             runtime()?.block_on(init(&store, &keys, &admin, json))
         }
-        Command::Serve { store, keys, listen, secure_cookies, checkpoint_every_events, checkpoint_interval_s } => {
+        Command::Serve {
+            store,
+            keys,
+            listen,
+            secure_cookies,
+            checkpoint_every_events,
+            checkpoint_interval_s,
+            risk_weights,
+            emergency_deadline_hours,
+        } => {
             init_logging("info");
+            let governance = governance_settings(risk_weights.as_deref(), emergency_deadline_hours)?;
             let policy = CheckpointPolicy {
                 every_events: checkpoint_every_events.max(1),
                 interval_ms: (checkpoint_interval_s.max(1) * 1_000) as i64,
             };
-            runtime()?.block_on(serve(&store, &keys, ServerConfig { listen, secure_cookies }, policy))
+            runtime()?.block_on(serve(&store, &keys, ServerConfig { listen, secure_cookies }, policy, governance))
         }
         Command::Audit(command) => {
             init_logging("warn");
@@ -108,14 +118,35 @@ async fn init(store_args: &StoreArgs, keys_args: &KeyArgs, admin: &str, json: bo
     Ok(())
 }
 
+/// The governance settings from `serve`'s flags: risk weights from a JSON file (unknown factor
+/// names refused), the emergency deadline.
+fn governance_settings(
+    risk_weights: Option<&std::path::Path>,
+    emergency_deadline_hours: u32,
+) -> anyhow::Result<changegate_service::GovernanceSettings> {
+    let mut settings = changegate_service::GovernanceSettings::default();
+    if let Some(path) = risk_weights {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        settings.risk_weights = serde_json::from_str(&text).with_context(|| {
+            format!("{}: risk weights are a JSON object of factor names and points", path.display())
+        })?;
+    }
+    if emergency_deadline_hours == 0 {
+        anyhow::bail!("--emergency-deadline-hours must be at least 1");
+    }
+    settings.emergency_deadline_ms = i64::from(emergency_deadline_hours) * 60 * 60 * 1000;
+    Ok(settings)
+}
+
 async fn serve(
     store_args: &StoreArgs,
     keys_args: &KeyArgs,
     config: ServerConfig,
     policy: CheckpointPolicy,
+    governance: changegate_service::GovernanceSettings,
 ) -> anyhow::Result<()> {
     let store = open_store(store_args).await?;
-    let mut service = Service::new(store.clone(), Arc::new(SystemClock));
+    let mut service = Service::new(store.clone(), Arc::new(SystemClock)).with_governance_settings(governance);
     match keys::load(keys_args, &store_args.data_dir)? {
         Some(signer) => service = service.with_signer(signer),
         None => tracing::warn!("no ledger signing key found: checkpoints will not be signed (see `changegate init`)"),

@@ -192,3 +192,40 @@ fn governance_commands_round_trip_through_the_server() {
     assert_eq!(broken.status.code(), Some(1));
     assert!(text(&broken).contains("test_broken"), "{}", text(&broken));
 }
+
+#[test]
+fn serve_takes_the_risk_weights_from_a_file_and_refuses_bad_ones() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let admin = init(&["--data-dir", data_dir]);
+    let bad = data.path().join("bad.json");
+    std::fs::write(&bad, r#"{"tier": 10}"#).unwrap();
+    let refused = changegate(&[
+        "serve",
+        "--data-dir",
+        data_dir,
+        "--listen",
+        "127.0.0.1:0",
+        "--risk-weights",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("risk weights"), "{}", text(&refused));
+
+    let weights = data.path().join("weights.json");
+    std::fs::write(&weights, r#"{"test_evidence": 40}"#).unwrap();
+    let server = Server::start(&["--data-dir", data_dir, "--risk-weights", weights.to_str().unwrap()]);
+    let base = server.base.as_str();
+    post(base, &admin, "/api/v1/services", json!({"name": "blog", "team": "web", "tier": 4}));
+    let (_, change) = post(
+        base,
+        &admin,
+        "/api/v1/changes",
+        json!({"title": "No tests", "type": "normal", "service": "blog", "environment": "production", "rollback_plan": "redeploy"}),
+    );
+    let id = change["id"].as_str().unwrap();
+    let (_, submitted) = post(base, &admin, &format!("/api/v1/changes/{id}/actions/submit"), json!({}));
+    let factors = submitted["assessment"]["risk_factors"].as_array().unwrap();
+    let tests = factors.iter().find(|factor| factor["name"] == "test_evidence").unwrap();
+    assert_eq!(tests["contribution"], 40.0, "{submitted}");
+}
