@@ -14,8 +14,8 @@ use changegate_core::{
     Timestamp,
 };
 use changegate_risk::{
-    CHANGE_FEATURE_NAMES, CHANGE_FEATURES, CODE_METRICS_OFFSET, ChangeExample, ChangeModel, Explanation,
-    FactorAssessment, RiskFacts, TrainConfig, factors, train_change_model,
+    CHANGE_FEATURES, CODE_METRICS_OFFSET, ChangeExample, ChangeModel, Explanation, FactorAssessment, RiskFacts,
+    TrainConfig, factors, train_change_model,
 };
 use changegate_store::{HistoryCounts, WriteTx};
 
@@ -100,7 +100,7 @@ pub(crate) fn risk_facts(
     }
 }
 
-/// The model features of `change` submitted at `at` (see [`CHANGE_FEATURE_NAMES`]).
+/// The model features of `change` submitted at `at` (see [`changegate_risk::CHANGE_FEATURE_NAMES`]).
 pub(crate) fn change_features(
     change: &ChangeRecord,
     service: &ServiceRecord,
@@ -303,7 +303,7 @@ impl Service {
         let model = train_change_model(&examples, VALIDATION_FRACTION, config)
             .map_err(|error| ServiceError::invalid("history", error.to_string()))?;
         let json = model.to_json().map_err(|error| ServiceError::Conflict(error.to_string()))?;
-        let version = changegate_ledger_free_sha256(&json);
+        let version = short_sha256(&json);
         let event = DomainEvent::RiskModelTrained {
             version: version.clone(),
             model: json,
@@ -354,7 +354,7 @@ impl Service {
 }
 
 /// Short SHA-256 (16 hex digits) of a model's JSON: its version.
-fn changegate_ledger_free_sha256(text: &str) -> String {
+fn short_sha256(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(text.as_bytes()))[..16].to_owned()
 }
@@ -362,9 +362,4 @@ fn changegate_ledger_free_sha256(text: &str) -> String {
 /// The class a factor assessment names, as the core type.
 pub(crate) fn class_of(assessment: &FactorAssessment) -> RiskClass {
     assessment.class.parse().unwrap_or(RiskClass::Critical)
-}
-
-/// The names of the model features, for explanations.
-pub fn feature_names() -> &'static [&'static str] {
-    &CHANGE_FEATURE_NAMES
 }

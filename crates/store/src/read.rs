@@ -195,7 +195,11 @@ impl Store {
 
     /// Open changes whose planned window starts in `[from, to)`, nearest to `to` first, at most
     /// [`PLANNED_CANDIDATES_MAX`].
-    pub async fn planned_changes_starting(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ChangeRecord>, StoreError> {
+    pub async fn planned_changes_starting(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
         // Only the planned_start range in SQL, so the planner takes that index (with a state
         // condition SQLite prefers `changes_by_state` and reads every open change); finished
         // changes are dropped here.
@@ -241,17 +245,6 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         let changes: Vec<ChangeRecord> = rows.iter().map(decode_record).collect::<Result<_, _>>()?;
         Ok(changes.into_iter().filter(|change| change.retrospective_due.is_some()).collect())
-    }
-
-    /// How many changes requested by `requester` failed at or after `since` (and before `until`).
-    pub async fn failures_of_requester_since(&self, requester: &Name, since: Timestamp) -> Result<u32, StoreError> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM changes WHERE requester = $1 AND failed_at >= $2")
-            .bind(requester.as_str())
-            .bind(since.unix_ms())
-            .fetch_one(self.pool())
-            .await?
-            .try_get(0)?;
-        Ok(count as u32)
     }
 
     /// History of a service and a requester before `until`, for risk features: the service's

@@ -269,19 +269,7 @@ impl WriteTx {
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for record in chunk {
-                query = query
-                    .bind(record.id.number() as i64)
-                    .bind(record.state.as_str())
-                    .bind(record.service.to_string())
-                    .bind(record.requester.to_string())
-                    .bind(record.change_type.as_str())
-                    .bind(record.created_at.unix_ms())
-                    .bind(record.updated_at.unix_ms())
-                    .bind(encode(record))
-                    .bind(i64::from(record.awaits_approval()))
-                    .bind(record.planned_start.map(Timestamp::unix_ms))
-                    .bind(record.planned_end.map(Timestamp::unix_ms))
-                    .bind(record.failed_at.map(Timestamp::unix_ms));
+                query = bind_change_columns(query, record);
             }
             query.execute(&mut *self.transaction).await?;
         }
@@ -434,21 +422,7 @@ impl WriteTx {
         let sql = "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
              updated_at = $7, record = $8, awaits_approval = $9, planned_start = $10, planned_end = $11,
              failed_at = $12 WHERE id = $1";
-        sqlx::query(sql)
-            .bind(record.id.number() as i64)
-            .bind(record.state.as_str())
-            .bind(record.service.as_str())
-            .bind(record.requester.as_str())
-            .bind(record.change_type.as_str())
-            .bind(record.created_at.unix_ms())
-            .bind(record.updated_at.unix_ms())
-            .bind(encode(record))
-            .bind(i64::from(record.awaits_approval()))
-            .bind(record.planned_start.map(Timestamp::unix_ms))
-            .bind(record.planned_end.map(Timestamp::unix_ms))
-            .bind(record.failed_at.map(Timestamp::unix_ms))
-            .execute(&mut *self.transaction)
-            .await?;
+        bind_change_columns(sqlx::query(sql), record).execute(&mut *self.transaction).await?;
         Ok(())
     }
 
@@ -622,6 +596,28 @@ pub enum KeyedTable {
     Teams,
     Users,
     Services,
+}
+
+/// Binds a change's row in the column order of the `changes` table's INSERT and UPDATE: id,
+/// state, service, requester, change_type, created_at, updated_at, record, awaits_approval,
+/// planned_start, planned_end, failed_at.
+fn bind_change_columns<'q>(
+    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    record: &ChangeRecord,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    query
+        .bind(record.id.number() as i64)
+        .bind(record.state.as_str())
+        .bind(record.service.to_string())
+        .bind(record.requester.to_string())
+        .bind(record.change_type.as_str())
+        .bind(record.created_at.unix_ms())
+        .bind(record.updated_at.unix_ms())
+        .bind(encode(record))
+        .bind(i64::from(record.awaits_approval()))
+        .bind(record.planned_start.map(Timestamp::unix_ms))
+        .bind(record.planned_end.map(Timestamp::unix_ms))
+        .bind(record.failed_at.map(Timestamp::unix_ms))
 }
 
 /// The record a `risk_model_trained` event leaves.

@@ -309,13 +309,11 @@ async fn attribution(service: &Service, pipeline: &Caller, reads: bool) {
         store.history_counts(&service_zero, &requester, since, now).await
     })
     .await;
-    time("failures_of_requester_since (90 days)", async |_| store.failures_of_requester_since(&requester, since).await)
-        .await;
     time("planned_changes_before (conflict candidates)", async |_| {
         store.planned_changes_before(now.plus_ms(3_600_000)).await
     })
     .await;
-    time("services (all, for dependents and dependencies; read twice)", async |_| store.services().await).await;
+    time("services (all, for dependents and dependencies)", async |_| store.services().await).await;
     time("calendar_windows", async |_| store.calendar_windows().await).await;
     time("template", async |_| store.template(&template).await).await;
     time("latest_risk_model_version", async |_| store.latest_risk_model_version().await).await;
