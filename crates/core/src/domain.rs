@@ -242,6 +242,79 @@ word_enum!(
     }
 );
 
+word_enum!(
+    /// How an imported change was approved: by a rule, by people, or not at all.
+    ApprovalMode {
+        Auto => "auto",
+        Manual => "manual",
+        None => "none",
+    }
+);
+
+word_enum!(
+    /// Who raised a change: a CI/CD pipeline or a person.
+    CreatedBy {
+        Pipeline => "pipeline",
+        Manual => "manual",
+    }
+);
+
+word_enum!(
+    /// How an imported change ended, as the source system recorded it.
+    ImportedOutcome {
+        Success => "success",
+        Failed => "failed",
+        RolledBack => "rolled_back",
+        Cancelled => "cancelled",
+    }
+);
+
+word_enum!(
+    /// Where the link from an incident to the change that caused it comes from. Only `explicit`
+    /// (given by a person or an import) and `confirmed` (a suggestion a person accepted) count in
+    /// metrics; `suggested` is the attribution rule's guess, waiting for a person.
+    LinkProvenance {
+        Explicit => "explicit",
+        Confirmed => "confirmed",
+        Suggested => "suggested",
+    }
+);
+
+impl Severity {
+    /// The severity as a number 1–4 (1 is the worst).
+    pub const fn level(self) -> u8 {
+        match self {
+            Severity::Sev1 => 1,
+            Severity::Sev2 => 2,
+            Severity::Sev3 => 3,
+            Severity::Sev4 => 4,
+        }
+    }
+
+    pub fn from_level(level: i64) -> Result<Self, String> {
+        match level {
+            1 => Ok(Severity::Sev1),
+            2 => Ok(Severity::Sev2),
+            3 => Ok(Severity::Sev3),
+            4 => Ok(Severity::Sev4),
+            _ => Err(format!("severity must be 1, 2, 3 or 4, not {level}")),
+        }
+    }
+}
+
+impl RiskClass {
+    /// The class of a 0–100 risk score, for records that carry a score but no class
+    /// (the same bands as the factor score: below 25 low, below 50 medium, below 75 high).
+    pub const fn of_score(score: u32) -> RiskClass {
+        match score {
+            0..25 => RiskClass::Low,
+            25..50 => RiskClass::Medium,
+            50..75 => RiskClass::High,
+            _ => RiskClass::Critical,
+        }
+    }
+}
+
 /// Criticality tier of a service: 1 is the most critical, 4 the least.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Tier(u8);

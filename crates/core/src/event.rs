@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::approval::RequiredApproval;
-use crate::domain::{ChangeId, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
+use crate::domain::{
+    ApprovalMode, ChangeId, ChangeType, CreatedBy, ImportedOutcome, IncidentId, LinkProvenance, Name, RiskClass, Role,
+    Severity, Tier,
+};
 use crate::time::Timestamp;
 
 /// The version of the event payload schemas this build writes. Readers upgrade older versions.
@@ -36,6 +39,12 @@ pub enum StreamId {
     Calendar(Name),
     /// The predictive risk models.
     Risk,
+    /// One alert rule's definitions.
+    AlertRule(Name),
+    /// Alert firings and their deliveries.
+    Alerts,
+    /// Answers to the maturity questionnaire.
+    Maturity,
 }
 
 impl fmt::Display for StreamId {
@@ -52,6 +61,9 @@ impl fmt::Display for StreamId {
             StreamId::Template(name) => write!(formatter, "template/{name}"),
             StreamId::Calendar(name) => write!(formatter, "calendar/{name}"),
             StreamId::Risk => formatter.write_str("risk"),
+            StreamId::AlertRule(name) => write!(formatter, "alert-rule/{name}"),
+            StreamId::Alerts => formatter.write_str("alerts"),
+            StreamId::Maturity => formatter.write_str("maturity"),
         }
     }
 }
@@ -121,6 +133,17 @@ pub enum DomainEvent {
         /// Just-in-time code metrics of the commit, when the pipeline computed them.
         #[serde(default)]
         code_metrics: Option<serde_json::Value>,
+        /// The team that owned the service when the change was created.
+        #[serde(default)]
+        team: Option<Name>,
+        /// When the first commit of the change was made (the start of its lead time).
+        #[serde(default)]
+        commit_time: Option<Timestamp>,
+    },
+    /// A change from another system's history, imported whole with its original times.
+    ChangeImported {
+        id: ChangeId,
+        change: ImportedChange,
     },
     ChangeSubmitted {
         comment: Option<String>,
@@ -223,6 +246,18 @@ pub enum DomainEvent {
     },
     ChangeRolledBack {
         comment: Option<String>,
+        /// Rolled back by the service's rollback hook, not by a person.
+        #[serde(default)]
+        automated: bool,
+    },
+    /// The service's rollback hook was invoked for this change (once per change).
+    RollbackHookInvoked {
+        /// What triggered it: `verification_failed` or `incident:<id>`.
+        trigger: String,
+        /// The webhook URL or command that was run.
+        target: String,
+        ok: bool,
+        detail: String,
     },
     /// A post-implementation review (PIR).
     ChangeReviewed {
@@ -241,6 +276,7 @@ pub enum DomainEvent {
         due: Timestamp,
         missing: Vec<String>,
     },
+    /// An incident was opened; `caused_by`, when given, is an explicit link.
     IncidentOpened {
         id: IncidentId,
         title: String,
@@ -248,10 +284,53 @@ pub enum DomainEvent {
         severity: Severity,
         detected_at: Timestamp,
         caused_by: Option<ChangeId>,
+        #[serde(default)]
+        downtime_minutes: Option<u32>,
+    },
+    /// Fields of an open or resolved incident were corrected; absent fields are unchanged.
+    IncidentUpdated {
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        severity: Option<Severity>,
+        #[serde(default)]
+        detected_at: Option<Timestamp>,
+        #[serde(default)]
+        downtime_minutes: Option<u32>,
+        #[serde(default)]
+        comment: Option<String>,
     },
     IncidentResolved {
         resolved_at: Timestamp,
         comment: Option<String>,
+        #[serde(default)]
+        downtime_minutes: Option<u32>,
+    },
+    /// A person linked the incident to the change that caused it: `explicit`, or `confirmed`
+    /// when they accepted the attribution rule's suggestion.
+    IncidentLinked {
+        change: ChangeId,
+        provenance: LinkProvenance,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// The attribution rule suggests the change that probably caused the incident.
+    IncidentLinkSuggested {
+        change: ChangeId,
+        /// The rule and its window, e.g. `latest-successful-production-change-within-24h`.
+        rule: String,
+    },
+    /// A person rejected a suggested (or removed an explicit) link.
+    IncidentLinkRejected {
+        change: ChangeId,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+    /// An incident from another system's history, imported with its original times; its
+    /// `caused_by` counts as an explicit link.
+    IncidentImported {
+        id: IncidentId,
+        incident: ImportedIncident,
     },
     /// A full verification of the audit ledger ran; `first_bad_index` names the first leaf
     /// that failed, when one did.
@@ -306,6 +385,47 @@ pub enum DomainEvent {
     CalendarWindowRemoved {
         name: Name,
     },
+    /// A service's automated rollback hook was set (or removed with `None`).
+    RollbackHookSet {
+        service: Name,
+        hook: Option<RollbackHook>,
+    },
+    /// An alert rule was defined or redefined (`rule` is the alert engine's JSON form).
+    AlertRuleDefined {
+        name: Name,
+        rule: Value,
+    },
+    AlertRuleRemoved {
+        name: Name,
+    },
+    /// An alert rule fired. `subject` names what it is about (`change/CHG-…`, `service/…`,
+    /// `ledger`); `key` makes firing idempotent: a rule fires once per key.
+    AlertFired {
+        rule: Name,
+        kind: String,
+        subject: String,
+        key: String,
+        message: String,
+        #[serde(default)]
+        details: Value,
+    },
+    /// One delivery attempt of a firing (the firing's ledger sequence) to one target.
+    AlertDelivered {
+        fired_sequence: u64,
+        target: String,
+        attempt: u32,
+        ok: bool,
+        #[serde(default)]
+        status: Option<u16>,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// Answers to maturity questions that data cannot show, by the actor of the event.
+    MaturityAnswered {
+        answers: std::collections::BTreeMap<String, bool>,
+        #[serde(default)]
+        comment: Option<String>,
+    },
     /// An authenticated user tried something their roles do not allow.
     AccessDenied {
         action: String,
@@ -326,6 +446,84 @@ impl DomainEvent {
     /// Rebuilds an event from the store's type and data columns.
     pub fn from_parts(event_type: &str, data: &Value) -> Result<Self, serde_json::Error> {
         serde_json::from_value(json!({"type": event_type, "data": data}))
+    }
+}
+
+/// A change from another system's history (one row of `changes.csv`). An absent value is
+/// unknown, never a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedChange {
+    /// The id in the source system; importing the same id twice creates nothing the second time.
+    pub external_id: String,
+    pub title: String,
+    pub change_type: ChangeType,
+    pub service: Name,
+    pub team: Name,
+    pub environment: Name,
+    pub requester: Name,
+    pub created_at: Timestamp,
+    pub submitted_at: Option<Timestamp>,
+    pub risk_class: Option<RiskClass>,
+    pub risk_score: Option<u32>,
+    pub approved_at: Option<Timestamp>,
+    pub approvers: Vec<Name>,
+    pub approval_mode: Option<ApprovalMode>,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub outcome: Option<ImportedOutcome>,
+    pub rollback_plan: Option<bool>,
+    pub test_evidence: Option<bool>,
+    pub security_evidence: Option<bool>,
+    pub created_by: Option<CreatedBy>,
+    pub pir_done: Option<bool>,
+    pub root_cause: Option<String>,
+    pub rollback_automated: Option<bool>,
+    pub commit_time: Option<Timestamp>,
+}
+
+/// An incident from another system's history (one row of `incidents.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedIncident {
+    pub external_id: String,
+    pub service: Name,
+    pub severity: Severity,
+    pub detected_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub downtime_minutes: Option<u32>,
+    pub caused_by: Option<ChangeId>,
+}
+
+/// What a service's automated rollback runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RollbackTarget {
+    /// POST a JSON body describing the change to this URL.
+    Webhook { url: String },
+    /// Run this program with these arguments (no shell); the change id is in the environment.
+    Command { program: String, arguments: Vec<String> },
+}
+
+/// A service's automated rollback: what to run, and how long after a deployment a linked
+/// severity 1–2 incident still triggers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackHook {
+    pub target: RollbackTarget,
+    pub incident_window_ms: u64,
+}
+
+impl RollbackTarget {
+    /// The URL or the command line, for records and pages.
+    pub fn describe(&self) -> String {
+        match self {
+            RollbackTarget::Webhook { url } => url.clone(),
+            RollbackTarget::Command { program, arguments } => std::iter::once(program.as_str())
+                .chain(arguments.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
     }
 }
 

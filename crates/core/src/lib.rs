@@ -19,10 +19,14 @@ pub mod time;
 pub use clock::{Clock, ManualClock};
 pub use domain::*;
 pub use error::{DomainError, FieldError};
-pub use event::{DomainEvent, EventEnvelope, PolicySource, RiskFactorRecord, StreamId};
+pub use event::{
+    DomainEvent, EventEnvelope, ImportedChange, ImportedIncident, PolicySource, RiskFactorRecord, RollbackHook,
+    RollbackTarget, StreamId,
+};
 pub use lifecycle::{Action, ActionInput, Actor};
 pub use projection::{
-    CalendarWindowRecord, ChangeRecord, IncidentRecord, PolicyVersionRecord, RiskModelRecord, ServiceRecord,
-    TeamRecord, TemplateRecord, UserRecord,
+    AlertDeliveryRecord, AlertFiringRecord, AlertRuleRecord, CalendarWindowRecord, ChangeRecord, IncidentRecord,
+    PolicyVersionRecord, RiskModelRecord, RollbackHookRun, ServiceRecord, SuggestedCause, TeamRecord, TemplateRecord,
+    UserRecord,
 };
 pub use time::Timestamp;

@@ -533,7 +533,7 @@ pub fn decide(
             if state != S::Failed {
                 return Err(illegal(action, state, Some("only a failed change can be rolled back")));
             }
-            vec![DomainEvent::ChangeRolledBack { comment }]
+            vec![DomainEvent::ChangeRolledBack { comment, automated: false }]
         }
         Action::Review => {
             if !matches!(state, S::Implemented | S::Verified | S::Failed | S::RolledBack) {

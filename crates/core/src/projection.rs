@@ -8,8 +8,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::approval::{ApprovalStatus, Approver, RequiredApproval, approvals_satisfied};
-use crate::domain::{ChangeId, ChangeState, ChangeType, IncidentId, Name, RiskClass, Role, Severity, Tier};
-use crate::event::{DomainEvent, RiskFactorRecord};
+use crate::domain::{
+    ApprovalMode, ChangeId, ChangeState, ChangeType, CreatedBy, ImportedOutcome, IncidentId, LinkProvenance, Name,
+    RiskClass, Role, Severity, Tier,
+};
+use crate::event::{DomainEvent, ImportedChange, RiskFactorRecord, RollbackHook};
 use crate::time::Timestamp;
 
 /// One approval on a change.
@@ -98,6 +101,20 @@ impl Assessment {
     }
 }
 
+fn manual() -> CreatedBy {
+    CreatedBy::Manual
+}
+
+/// One invocation of a service's rollback hook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RollbackHookRun {
+    pub trigger: String,
+    pub target: String,
+    pub ok: bool,
+    pub detail: String,
+    pub at: Timestamp,
+}
+
 /// The current state of one change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangeRecord {
@@ -147,6 +164,27 @@ pub struct ChangeRecord {
     #[serde(default)]
     pub emergency_overdue: bool,
     pub review: Option<Review>,
+    /// The team that owned the service when the change was created (unknown for early events).
+    #[serde(default)]
+    pub team: Option<Name>,
+    /// When the first commit was made: the start of the change's lead time.
+    #[serde(default)]
+    pub commit_time: Option<Timestamp>,
+    /// A pipeline raised it (it names a pipeline run or a commit, or the import says so).
+    #[serde(default = "manual")]
+    pub created_by: CreatedBy,
+    /// Imported from another system's history (its times are the original ones).
+    #[serde(default)]
+    pub imported: bool,
+    /// The id in the system it was imported from.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Rolled back by automation (the service's rollback hook, or the source system said so).
+    #[serde(default)]
+    pub rollback_automated: bool,
+    /// Invocations of the service's rollback hook for this change.
+    #[serde(default)]
+    pub rollback_hook_runs: Vec<RollbackHookRun>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub submitted_at: Option<Timestamp>,
@@ -185,10 +223,17 @@ impl ChangeRecord {
             commit,
             pipeline_url,
             code_metrics,
+            team,
+            commit_time,
         } = event
         else {
+            if let DomainEvent::ChangeImported { id, change } = event {
+                return Some(ChangeRecord::imported(*id, change, time));
+            }
             return None;
         };
+        let created_by =
+            if pipeline_url.is_some() || commit.is_some() { CreatedBy::Pipeline } else { CreatedBy::Manual };
         Some(ChangeRecord {
             id: *id,
             title: title.clone(),
@@ -220,6 +265,13 @@ impl ChangeRecord {
             retrospective_due: None,
             emergency_overdue: false,
             review: None,
+            team: team.clone(),
+            commit_time: *commit_time,
+            created_by,
+            imported: false,
+            external_id: None,
+            rollback_automated: false,
+            rollback_hook_runs: Vec::new(),
             created_at: time,
             updated_at: time,
             submitted_at: None,
@@ -232,6 +284,153 @@ impl ChangeRecord {
             closed_at: None,
             version: 1,
         })
+    }
+
+    /// The record of a change imported whole from another system, at its original times.
+    ///
+    /// The mapping (documented in `docs/import.md`): `yes` evidence becomes the text
+    /// `imported: yes`, `no` or unknown none; `approval_mode` auto makes it pre-approved, manual
+    /// records one approval per approver at `approved_at`; a risk score without a class gets the
+    /// class of its band; a PIR or a root cause becomes a review; the outcome decides the state
+    /// (success: closed and verified at `completed_at`; failed, rolled back, cancelled; without
+    /// an outcome, the furthest step the times show).
+    pub fn imported(id: ChangeId, change: &ImportedChange, recorded_at: Timestamp) -> Self {
+        let evidence = |flag: Option<bool>| (flag == Some(true)).then(|| "imported: yes".to_owned());
+        let risk_class = change.risk_class.or(change.risk_score.map(RiskClass::of_score));
+        let assessed_at = change.submitted_at.unwrap_or(change.created_at);
+        let assessment = risk_class.map(|risk_class| Assessment {
+            risk_class,
+            approvals_required: u32::try_from(change.approvers.len()).unwrap_or(u32::MAX),
+            rule: "imported".to_owned(),
+            reasons: Vec::new(),
+            at: assessed_at,
+            required_approvals: Vec::new(),
+            deny: Vec::new(),
+            warn: Vec::new(),
+            policy_sha256: None,
+            input_sha256: None,
+            policy_error: None,
+            scoped: false,
+            risk_score: change.risk_score,
+            conflicts: Vec::new(),
+            freeze: None,
+            risk_factors: Vec::new(),
+            risk_probability: None,
+            risk_model: None,
+        });
+        let auto_approved = change.approval_mode == Some(ApprovalMode::Auto);
+        let approvals: Vec<Approval> = if change.approval_mode == Some(ApprovalMode::Manual)
+            || (change.approval_mode.is_none() && !change.approvers.is_empty())
+        {
+            let at = change.approved_at.unwrap_or(assessed_at);
+            change
+                .approvers
+                .iter()
+                .map(|approver| Approval {
+                    approver: approver.clone(),
+                    at,
+                    comment: None,
+                    retrospective: change.change_type == ChangeType::Emergency
+                        && change.started_at.is_some_and(|started| started < at),
+                    roles: Vec::new(),
+                    team: None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let approved_at = if change.approval_mode == Some(ApprovalMode::None) { None } else { change.approved_at };
+        let finished_at = change.completed_at.or(change.started_at).unwrap_or(change.created_at);
+        let (state, verified_at, failed_at, rolled_back_at, closed_at) = match change.outcome {
+            Some(ImportedOutcome::Success) => (ChangeState::Closed, Some(finished_at), None, None, Some(finished_at)),
+            Some(ImportedOutcome::Failed) => (ChangeState::Failed, None, Some(finished_at), None, None),
+            Some(ImportedOutcome::RolledBack) => {
+                (ChangeState::RolledBack, None, Some(finished_at), Some(finished_at), None)
+            }
+            Some(ImportedOutcome::Cancelled) => (ChangeState::Cancelled, None, None, None, Some(finished_at)),
+            None => {
+                let state = if change.completed_at.is_some() {
+                    ChangeState::Implemented
+                } else if change.started_at.is_some() {
+                    ChangeState::Implementing
+                } else if approved_at.is_some() || auto_approved {
+                    ChangeState::Approved
+                } else if assessment.is_some() {
+                    ChangeState::Assessed
+                } else if change.submitted_at.is_some() {
+                    ChangeState::Submitted
+                } else {
+                    ChangeState::Draft
+                };
+                (state, None, None, None, None)
+            }
+        };
+        let review = (change.pir_done == Some(true) || change.root_cause.is_some()).then(|| Review {
+            reviewer: Name::parse("imported").expect("a valid name"),
+            at: finished_at,
+            root_cause: change.root_cause.clone(),
+            comment: (change.pir_done != Some(true)).then(|| "root cause recorded without a review".to_owned()),
+        });
+        ChangeRecord {
+            id,
+            title: change.title.clone(),
+            description: String::new(),
+            change_type: change.change_type,
+            service: change.service.clone(),
+            environment: change.environment.clone(),
+            requester: change.requester.clone(),
+            state,
+            implementation_plan: None,
+            rollback_plan: evidence(change.rollback_plan),
+            planned_start: None,
+            planned_end: None,
+            links: Vec::new(),
+            test_evidence: evidence(change.test_evidence),
+            security_evidence: evidence(change.security_evidence),
+            security_critical_findings: None,
+            template: None,
+            justification: None,
+            commit: None,
+            pipeline_url: None,
+            code_metrics: None,
+            assessment,
+            auto_approved,
+            approvals,
+            rejected_by: None,
+            denied: Vec::new(),
+            implementer: None,
+            retrospective_due: None,
+            emergency_overdue: false,
+            review,
+            team: Some(change.team.clone()),
+            commit_time: change.commit_time,
+            created_by: change.created_by.unwrap_or(CreatedBy::Manual),
+            imported: true,
+            external_id: Some(change.external_id.clone()),
+            rollback_automated: change.rollback_automated == Some(true),
+            rollback_hook_runs: Vec::new(),
+            created_at: change.created_at,
+            updated_at: recorded_at,
+            submitted_at: change.submitted_at,
+            approved_at: approved_at.or(auto_approved.then_some(assessed_at)),
+            started_at: change.started_at,
+            completed_at: change.completed_at,
+            verified_at,
+            failed_at,
+            rolled_back_at,
+            closed_at,
+            version: 1,
+        }
+    }
+
+    /// When the deployment finished, successfully or not: `completed_at`, or for a change that
+    /// failed or was rolled back before it completed, the failure. `None` for changes that never
+    /// deployed (metrics count a deployment at this time).
+    pub fn deployed_at(&self) -> Option<Timestamp> {
+        self.completed_at
+            .or(self.failed_at)
+            .or(self.rolled_back_at)
+            .filter(|_| self.started_at.is_some() || self.imported)
     }
 
     /// Whether the approvals the assessment asked for are all in (or the change was pre-approved).
@@ -432,9 +631,19 @@ impl ChangeRecord {
                 self.failed_at = Some(time);
                 self.state = ChangeState::Failed;
             }
-            DomainEvent::ChangeRolledBack { .. } => {
+            DomainEvent::ChangeRolledBack { automated, .. } => {
                 self.rolled_back_at = Some(time);
+                self.rollback_automated |= *automated;
                 self.state = ChangeState::RolledBack;
+            }
+            DomainEvent::RollbackHookInvoked { trigger, target, ok, detail } => {
+                self.rollback_hook_runs.push(RollbackHookRun {
+                    trigger: trigger.clone(),
+                    target: target.clone(),
+                    ok: *ok,
+                    detail: detail.clone(),
+                    at: time,
+                });
             }
             DomainEvent::ChangeReviewed { reviewer, root_cause, comment } => {
                 self.review = Some(Review {
@@ -479,6 +688,112 @@ pub struct ServiceRecord {
     pub scopes: Vec<Name>,
     pub depends_on: Vec<Name>,
     pub created_at: Timestamp,
+    /// The automated rollback, when one is set.
+    #[serde(default)]
+    pub rollback_hook: Option<RollbackHook>,
+}
+
+impl ServiceRecord {
+    /// The record a `service_registered` event leaves; `None` for any other event.
+    pub fn registered(event: &DomainEvent, time: Timestamp) -> Option<Self> {
+        let DomainEvent::ServiceRegistered { name, team, tier, scopes, depends_on } = event else { return None };
+        Some(ServiceRecord {
+            name: name.clone(),
+            team: team.clone(),
+            tier: *tier,
+            scopes: scopes.clone(),
+            depends_on: depends_on.clone(),
+            created_at: time,
+            rollback_hook: None,
+        })
+    }
+
+    /// Applies one later event of this service's stream.
+    pub fn apply(&mut self, event: &DomainEvent) {
+        if let DomainEvent::RollbackHookSet { hook, .. } = event {
+            self.rollback_hook.clone_from(hook);
+        }
+    }
+}
+
+/// An alert rule, as last defined. `rule` is the alert engine's JSON form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRuleRecord {
+    pub name: Name,
+    pub rule: serde_json::Value,
+    pub defined_by: String,
+    pub updated_at: Timestamp,
+}
+
+impl AlertRuleRecord {
+    /// The record an `alert_rule_defined` event leaves; `None` for any other event.
+    pub fn from_event(event: &DomainEvent, actor: &str, time: Timestamp) -> Option<Self> {
+        let DomainEvent::AlertRuleDefined { name, rule } = event else { return None };
+        Some(AlertRuleRecord { name: name.clone(), rule: rule.clone(), defined_by: actor.to_owned(), updated_at: time })
+    }
+}
+
+/// One firing of an alert rule and its delivery attempts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertFiringRecord {
+    /// The ledger sequence of the `alert_fired` event.
+    pub sequence: u64,
+    pub rule: Name,
+    pub kind: String,
+    pub subject: String,
+    pub key: String,
+    pub message: String,
+    pub details: serde_json::Value,
+    pub fired_at: Timestamp,
+    pub deliveries: Vec<AlertDeliveryRecord>,
+}
+
+/// One delivery attempt of a firing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertDeliveryRecord {
+    pub target: String,
+    pub attempt: u32,
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub at: Timestamp,
+}
+
+impl AlertFiringRecord {
+    /// The record an `alert_fired` event at `sequence` leaves; `None` for any other event.
+    pub fn from_event(event: &DomainEvent, sequence: u64, time: Timestamp) -> Option<Self> {
+        let DomainEvent::AlertFired { rule, kind, subject, key, message, details } = event else { return None };
+        Some(AlertFiringRecord {
+            sequence,
+            rule: rule.clone(),
+            kind: kind.clone(),
+            subject: subject.clone(),
+            key: key.clone(),
+            message: message.clone(),
+            details: details.clone(),
+            fired_at: time,
+            deliveries: Vec::new(),
+        })
+    }
+
+    /// Records an `alert_delivered` event for this firing.
+    pub fn apply(&mut self, event: &DomainEvent, time: Timestamp) {
+        if let DomainEvent::AlertDelivered { target, attempt, ok, status, error, .. } = event {
+            self.deliveries.push(AlertDeliveryRecord {
+                target: target.clone(),
+                attempt: *attempt,
+                ok: *ok,
+                status: *status,
+                error: error.clone(),
+                at: time,
+            });
+        }
+    }
+
+    /// Whether some delivery of this firing succeeded.
+    pub fn delivered(&self) -> bool {
+        self.deliveries.iter().any(|delivery| delivery.ok)
+    }
 }
 
 /// A team that owns services.
@@ -513,30 +828,142 @@ pub struct IncidentRecord {
     pub severity: Severity,
     pub detected_at: Timestamp,
     pub resolved_at: Option<Timestamp>,
+    /// The change that caused it, by an explicit or a confirmed link: the only links metrics
+    /// count. A suggestion stays in `suggested_cause` until a person confirms or rejects it.
     pub caused_by: Option<ChangeId>,
+    /// Where `caused_by` comes from (`explicit` or `confirmed`).
+    #[serde(default)]
+    pub provenance: Option<LinkProvenance>,
+    /// The attribution rule's suggestion, waiting for a person.
+    #[serde(default)]
+    pub suggested_cause: Option<SuggestedCause>,
+    /// Changes a person said did not cause it (never suggested again).
+    #[serde(default)]
+    pub rejected_causes: Vec<ChangeId>,
+    #[serde(default)]
+    pub downtime_minutes: Option<u32>,
+    #[serde(default)]
+    pub imported: bool,
+    #[serde(default)]
+    pub external_id: Option<String>,
     pub created_at: Timestamp,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+    /// Number of events in this incident's stream.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A link the attribution rule suggested.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedCause {
+    pub change: ChangeId,
+    pub rule: String,
+    pub at: Timestamp,
 }
 
 impl IncidentRecord {
     pub fn create(event: &DomainEvent, time: Timestamp) -> Option<Self> {
-        let DomainEvent::IncidentOpened { id, title, service, severity, detected_at, caused_by } = event else {
-            return None;
-        };
-        Some(IncidentRecord {
-            id: *id,
-            title: title.clone(),
-            service: service.clone(),
-            severity: *severity,
-            detected_at: *detected_at,
-            resolved_at: None,
-            caused_by: *caused_by,
-            created_at: time,
-        })
+        match event {
+            DomainEvent::IncidentOpened { id, title, service, severity, detected_at, caused_by, downtime_minutes } => {
+                Some(IncidentRecord {
+                    id: *id,
+                    title: title.clone(),
+                    service: service.clone(),
+                    severity: *severity,
+                    detected_at: *detected_at,
+                    resolved_at: None,
+                    caused_by: *caused_by,
+                    provenance: caused_by.map(|_| LinkProvenance::Explicit),
+                    suggested_cause: None,
+                    rejected_causes: Vec::new(),
+                    downtime_minutes: *downtime_minutes,
+                    imported: false,
+                    external_id: None,
+                    created_at: time,
+                    updated_at: None,
+                    version: 1,
+                })
+            }
+            DomainEvent::IncidentImported { id, incident } => Some(IncidentRecord {
+                id: *id,
+                title: format!("Imported incident {}", incident.external_id),
+                service: incident.service.clone(),
+                severity: incident.severity,
+                detected_at: incident.detected_at,
+                resolved_at: incident.resolved_at,
+                caused_by: incident.caused_by,
+                provenance: incident.caused_by.map(|_| LinkProvenance::Explicit),
+                suggested_cause: None,
+                rejected_causes: Vec::new(),
+                downtime_minutes: incident.downtime_minutes,
+                imported: true,
+                external_id: Some(incident.external_id.clone()),
+                created_at: time,
+                updated_at: None,
+                version: 1,
+            }),
+            _ => None,
+        }
     }
 
-    pub fn apply(&mut self, event: &DomainEvent) {
-        if let DomainEvent::IncidentResolved { resolved_at, .. } = event {
-            self.resolved_at = Some(*resolved_at);
+    /// Applies one later event of this incident's stream.
+    pub fn apply(&mut self, event: &DomainEvent, time: Timestamp) {
+        self.version += 1;
+        self.updated_at = Some(time);
+        match event {
+            DomainEvent::IncidentResolved { resolved_at, downtime_minutes, .. } => {
+                self.resolved_at = Some(*resolved_at);
+                if downtime_minutes.is_some() {
+                    self.downtime_minutes = *downtime_minutes;
+                }
+            }
+            DomainEvent::IncidentUpdated { title, severity, detected_at, downtime_minutes, .. } => {
+                if let Some(title) = title {
+                    self.title.clone_from(title);
+                }
+                if let Some(severity) = severity {
+                    self.severity = *severity;
+                }
+                if let Some(detected_at) = detected_at {
+                    self.detected_at = *detected_at;
+                }
+                if downtime_minutes.is_some() {
+                    self.downtime_minutes = *downtime_minutes;
+                }
+            }
+            DomainEvent::IncidentLinked { change, provenance, .. } => {
+                self.caused_by = Some(*change);
+                self.provenance = Some(*provenance);
+                self.rejected_causes.retain(|rejected| rejected != change);
+                if self.suggested_cause.as_ref().is_some_and(|suggested| suggested.change == *change) {
+                    self.suggested_cause = None;
+                }
+            }
+            DomainEvent::IncidentLinkSuggested { change, rule } => {
+                self.suggested_cause = Some(SuggestedCause { change: *change, rule: rule.clone(), at: time });
+            }
+            DomainEvent::IncidentLinkRejected { change, .. } => {
+                if self.suggested_cause.as_ref().is_some_and(|suggested| suggested.change == *change) {
+                    self.suggested_cause = None;
+                }
+                if self.caused_by == Some(*change) {
+                    self.caused_by = None;
+                    self.provenance = None;
+                }
+                if !self.rejected_causes.contains(change) {
+                    self.rejected_causes.push(*change);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The link as people see it: the counted cause with its provenance, else the suggestion.
+    pub fn link(&self) -> Option<(ChangeId, LinkProvenance)> {
+        match (self.caused_by, self.provenance) {
+            (Some(change), provenance) => Some((change, provenance.unwrap_or(LinkProvenance::Explicit))),
+            (None, _) => self.suggested_cause.as_ref().map(|suggested| (suggested.change, LinkProvenance::Suggested)),
         }
     }
 }

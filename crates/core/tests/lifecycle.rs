@@ -53,6 +53,8 @@ impl Scenario {
             commit: None,
             pipeline_url: None,
             code_metrics: None,
+            team: None,
+            commit_time: None,
         };
         let record = ChangeRecord::create(&created, T0).unwrap();
         Scenario { tier: Tier::new(i64::from(tier)).unwrap(), record, events: vec![(created, T0)], clock: T0 }

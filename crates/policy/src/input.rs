@@ -315,6 +315,8 @@ mod tests {
             commit: None,
             pipeline_url: None,
             code_metrics: None,
+            team: None,
+            commit_time: None,
         };
         ChangeRecord::create(&event, Timestamp::from_unix_ms(0)).unwrap()
     }
@@ -327,6 +329,7 @@ mod tests {
             scopes: vec![name("pci")],
             depends_on: vec![name("ledger")],
             created_at: Timestamp::from_unix_ms(0),
+            rollback_hook: None,
         }];
         let users = vec![UserRecord {
             name: name("rita"),

@@ -48,6 +48,8 @@ pub struct NewChange {
     pub pipeline_url: Option<String>,
     /// Just-in-time code metrics of the commit (`changegate risk features`), as JSON.
     pub code_metrics: Option<serde_json::Value>,
+    /// When the first commit of the change was made (RFC 3339): where its lead time starts.
+    pub commit_time: Option<String>,
 }
 
 /// Input for a lifecycle action.
@@ -321,6 +323,7 @@ async fn create_change(
         }
     }
     let planned_start = fields.time("planned_start", input.planned_start.as_deref());
+    let commit_time = fields.time("commit_time", input.commit_time.as_deref());
     let planned_end = fields.time("planned_end", input.planned_end.as_deref());
     if let (Some(start), Some(end)) = (planned_start, planned_end)
         && end < start
@@ -422,6 +425,8 @@ async fn create_change(
         commit: input.commit.clone(),
         pipeline_url: input.pipeline_url.clone(),
         code_metrics: input.code_metrics.clone(),
+        team: service_record.map(|record| record.team),
+        commit_time,
     };
     tx.append(&stream_of(id), caller.name().as_str(), time, &event).await?;
     let record = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
@@ -521,6 +526,7 @@ async fn open_incident(
         severity: severity.expect("validated"),
         detected_at,
         caused_by,
+        downtime_minutes: None,
     };
     tx.append(&StreamId::Incident(id), caller.name().as_str(), time, &event).await?;
     let record = IncidentRecord::create(&event, time).expect("an opening event creates an incident");
@@ -548,9 +554,9 @@ async fn resolve_incident(
     if resolved_at < record.detected_at {
         return Err(ServiceError::invalid("resolved_at", "must not be before the incident was detected"));
     }
-    let event = DomainEvent::IncidentResolved { resolved_at, comment: None };
+    let event = DomainEvent::IncidentResolved { resolved_at, comment: None, downtime_minutes: None };
     tx.append(&StreamId::Incident(id), caller.name().as_str(), time, &event).await?;
-    record.apply(&event);
+    record.apply(&event, time);
     Ok(Ok(record))
 }
 

@@ -187,6 +187,34 @@ const MIGRATIONS: &[Migration] = &[
             Portable("CREATE INDEX changes_by_requester_failed ON changes (requester, failed_at)"),
         ],
     },
+    Migration {
+        version: 4,
+        name: "imports, deployments, alerts",
+        statements: &[
+            // The source system's id of an imported change or incident: a re-import finds it.
+            Portable("ALTER TABLE changes ADD COLUMN external_id TEXT"),
+            Portable("CREATE UNIQUE INDEX changes_by_external_id ON changes (external_id)"),
+            Portable("ALTER TABLE incidents ADD COLUMN external_id TEXT"),
+            Portable("CREATE UNIQUE INDEX incidents_by_external_id ON incidents (external_id)"),
+            // When the deployment finished (`ChangeRecord::deployed_at`): metrics and the
+            // attribution rule read deployments in this order.
+            Portable("ALTER TABLE changes ADD COLUMN deployed_at {int}"),
+            Portable("CREATE INDEX changes_by_deployed ON changes (deployed_at, service)"),
+            Portable("CREATE INDEX incidents_by_service_detected ON incidents (service, detected_at)"),
+            Portable("CREATE TABLE alert_rules (name TEXT PRIMARY KEY, record TEXT NOT NULL)"),
+            Portable(
+                "CREATE TABLE alert_firings (
+                sequence {int} PRIMARY KEY,
+                rule TEXT NOT NULL,
+                firing_key TEXT NOT NULL,
+                fired_at {int} NOT NULL,
+                record TEXT NOT NULL,
+                UNIQUE (rule, firing_key)
+            )",
+            ),
+            Portable("CREATE INDEX alert_firings_by_time ON alert_firings (fired_at)"),
+        ],
+    },
 ];
 
 /// The statement's text for `backend`, or `None` when it is for the other dialect.

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use changegate_core::event::EventEnvelope;
 use changegate_core::{
-    CalendarWindowRecord, ChangeId, ChangeRecord, ChangeState, ChangeType, DomainEvent, IncidentId, IncidentRecord,
-    Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, TeamRecord, TemplateRecord, Timestamp, UserRecord,
+    AlertFiringRecord, AlertRuleRecord, CalendarWindowRecord, ChangeId, ChangeRecord, ChangeState, ChangeType,
+    DomainEvent, IncidentId, IncidentRecord, Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, TeamRecord,
+    TemplateRecord, Timestamp, UserRecord,
 };
 use changegate_ledger::{Hash, SubtreeId};
 use serde::de::DeserializeOwned;
@@ -496,6 +497,8 @@ impl Store {
         let mut folded: BTreeMap<String, String> = BTreeMap::new();
         let mut changes: HashMap<ChangeId, ChangeRecord> = HashMap::new();
         let mut incidents: HashMap<IncidentId, IncidentRecord> = HashMap::new();
+        let mut services: BTreeMap<String, ServiceRecord> = BTreeMap::new();
+        let mut firings: BTreeMap<u64, AlertFiringRecord> = BTreeMap::new();
         let mut after = 0;
         loop {
             let events = self.events_after(after, 5_000).await?;
@@ -507,21 +510,40 @@ impl Store {
                     .map_err(|error| StoreError::Corrupt(format!("event {}: {error}", envelope.sequence)))?;
                 let time = envelope.time;
                 match &event {
-                    DomainEvent::ChangeCreated { id, .. } => {
+                    DomainEvent::ChangeCreated { id, .. } | DomainEvent::ChangeImported { id, .. } => {
                         let record = ChangeRecord::create(&event, time)
                             .ok_or_else(|| StoreError::Corrupt(format!("change {id} has no creation")))?;
                         changes.insert(*id, record);
                     }
-                    DomainEvent::ServiceRegistered { name, team, tier, scopes, depends_on } => {
-                        let record = ServiceRecord {
-                            name: name.clone(),
-                            team: team.clone(),
-                            tier: *tier,
-                            scopes: scopes.clone(),
-                            depends_on: depends_on.clone(),
-                            created_at: time,
-                        };
-                        folded.insert(format!("service/{name}"), encode(&record));
+                    DomainEvent::ServiceRegistered { name, .. } => {
+                        let record = ServiceRecord::registered(&event, time)
+                            .ok_or_else(|| StoreError::Corrupt(format!("service {name} did not fold")))?;
+                        services.insert(name.to_string(), record);
+                    }
+                    DomainEvent::RollbackHookSet { service, .. } => {
+                        let record = services.get_mut(service.as_str()).ok_or_else(|| {
+                            StoreError::Corrupt(format!("rollback hook for unknown service {service}"))
+                        })?;
+                        record.apply(&event);
+                    }
+                    DomainEvent::AlertRuleDefined { name, .. } => {
+                        let record = AlertRuleRecord::from_event(&event, &envelope.actor, time)
+                            .ok_or_else(|| StoreError::Corrupt(format!("alert rule {name} did not fold")))?;
+                        folded.insert(format!("alert-rule/{name}"), encode(&record));
+                    }
+                    DomainEvent::AlertRuleRemoved { name } => {
+                        folded.remove(&format!("alert-rule/{name}"));
+                    }
+                    DomainEvent::AlertFired { .. } => {
+                        let record = AlertFiringRecord::from_event(&event, envelope.sequence, time)
+                            .ok_or_else(|| StoreError::Corrupt("alert firing did not fold".into()))?;
+                        firings.insert(envelope.sequence, record);
+                    }
+                    DomainEvent::AlertDelivered { fired_sequence, .. } => {
+                        let record = firings.get_mut(fired_sequence).ok_or_else(|| {
+                            StoreError::Corrupt(format!("delivery of unknown firing {fired_sequence}"))
+                        })?;
+                        record.apply(&event, time);
                     }
                     DomainEvent::TeamCreated { name, description } => {
                         let record =
@@ -563,16 +585,21 @@ impl Store {
                             .ok_or_else(|| StoreError::Corrupt("policy version did not fold".into()))?;
                         folded.insert(format!("policy/{}", envelope.sequence), encode(&record));
                     }
-                    DomainEvent::IncidentOpened { id, .. } => {
+                    DomainEvent::IncidentOpened { id, .. } | DomainEvent::IncidentImported { id, .. } => {
                         let record = IncidentRecord::create(&event, time)
                             .ok_or_else(|| StoreError::Corrupt(format!("incident {id} has no opening")))?;
                         incidents.insert(*id, record);
                     }
-                    DomainEvent::IncidentResolved { .. } => {
+                    DomainEvent::IncidentResolved { .. }
+                    | DomainEvent::IncidentUpdated { .. }
+                    | DomainEvent::IncidentLinked { .. }
+                    | DomainEvent::IncidentLinkSuggested { .. }
+                    | DomainEvent::IncidentLinkRejected { .. } => {
                         let id = envelope.stream.strip_prefix("incident/").and_then(|id| id.parse::<IncidentId>().ok());
-                        if let Some(record) = id.and_then(|id| incidents.get_mut(&id)) {
-                            record.apply(&event);
-                        }
+                        let record = id.and_then(|id| incidents.get_mut(&id)).ok_or_else(|| {
+                            StoreError::Corrupt(format!("{} does not start with its opening", envelope.stream))
+                        })?;
+                        record.apply(&event, time);
                     }
                     _ => {
                         if let Some(id) = envelope.stream.strip_prefix("change/") {
@@ -592,6 +619,8 @@ impl Store {
         }
         folded.extend(changes.iter().map(|(id, record)| (format!("change/{id}"), encode(record))));
         folded.extend(incidents.iter().map(|(id, record)| (format!("incident/{id}"), encode(record))));
+        folded.extend(services.iter().map(|(name, record)| (format!("service/{name}"), encode(record))));
+        folded.extend(firings.iter().map(|(sequence, record)| (format!("alert-firing/{sequence}"), encode(record))));
 
         let mut stored: BTreeMap<String, String> = BTreeMap::new();
         let tables = [
@@ -604,13 +633,15 @@ impl Store {
             ("calendar", "SELECT name, record FROM calendar_windows"),
             ("policy", "SELECT sequence, record FROM policy_versions"),
             ("risk", "SELECT sequence, record FROM risk_models"),
+            ("alert-rule", "SELECT name, record FROM alert_rules"),
+            ("alert-firing", "SELECT sequence, record FROM alert_firings"),
         ];
         for (kind, sql) in tables {
             for row in sqlx::query(sql).fetch_all(self.pool()).await? {
                 let key = match kind {
                     "change" => ChangeId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
                     "incident" => IncidentId::new(row.try_get::<i64, _>(0)? as u64).to_string(),
-                    "policy" | "risk" => row.try_get::<i64, _>(0)?.to_string(),
+                    "policy" | "risk" | "alert-firing" => row.try_get::<i64, _>(0)?.to_string(),
                     _ => row.try_get::<String, _>(0)?,
                 };
                 // Compare decoded records, re-encoded, so the comparison does not depend on how

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use changegate_core::event::{EventEnvelope, SCHEMA_VERSION, canonical_payload};
 use changegate_core::{
-    CalendarWindowRecord, ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, Name, PolicyVersionRecord,
-    RiskModelRecord, ServiceRecord, StreamId, TeamRecord, TemplateRecord, Timestamp, UserRecord,
+    AlertFiringRecord, AlertRuleRecord, CalendarWindowRecord, ChangeId, ChangeRecord, DomainEvent, IncidentId,
+    IncidentRecord, Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, StreamId, TeamRecord, TemplateRecord,
+    Timestamp, UserRecord,
 };
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
@@ -263,9 +264,9 @@ impl WriteTx {
             }
         }
         for chunk in created.chunks(ROWS_PER_INSERT) {
-            let rows = values_rows(self.backend, chunk.len(), 12);
+            let rows = values_rows(self.backend, chunk.len(), 14);
             let sql = format!(
-                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval, planned_start, planned_end, failed_at) VALUES {rows}"
+                "INSERT INTO changes (id, state, service, requester, change_type, created_at, updated_at, record, awaits_approval, planned_start, planned_end, failed_at, external_id, deployed_at) VALUES {rows}"
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for record in chunk {
@@ -285,7 +286,7 @@ impl WriteTx {
     ) -> Result<(), StoreError> {
         let time = envelope.time;
         match (stream, event) {
-            (StreamId::Change(id), DomainEvent::ChangeCreated { .. }) => {
+            (StreamId::Change(id), DomainEvent::ChangeCreated { .. } | DomainEvent::ChangeImported { .. }) => {
                 let record = ChangeRecord::create(event, time)
                     .ok_or_else(|| StoreError::Corrupt("change creation did not build a record".into()))?;
                 debug_assert_eq!(record.id, *id);
@@ -303,15 +304,9 @@ impl WriteTx {
                 self.dirty_changes.entry(*id).or_insert(false);
                 self.changes.insert(*id, record);
             }
-            (StreamId::Service(_), DomainEvent::ServiceRegistered { name, team, tier, scopes, depends_on }) => {
-                let record = ServiceRecord {
-                    name: name.clone(),
-                    team: team.clone(),
-                    tier: *tier,
-                    scopes: scopes.clone(),
-                    depends_on: depends_on.clone(),
-                    created_at: time,
-                };
+            (StreamId::Service(_), DomainEvent::ServiceRegistered { name, team, tier, .. }) => {
+                let record = ServiceRecord::registered(event, time)
+                    .ok_or_else(|| StoreError::Corrupt("service registration did not build a record".into()))?;
                 sqlx::query("INSERT INTO services (name, team, tier, record) VALUES ($1, $2, $3, $4)")
                     .bind(name.as_str())
                     .bind(team.as_str())
@@ -319,6 +314,19 @@ impl WriteTx {
                     .bind(encode(&record))
                     .execute(&mut *self.transaction)
                     .await?;
+            }
+            (StreamId::Service(_), DomainEvent::RollbackHookSet { service, .. }) => {
+                let mut record = self
+                    .service(service)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("rollback hook for unknown service {service}")))?;
+                record.apply(event);
+                sqlx::query("UPDATE services SET record = $2 WHERE name = $1")
+                    .bind(service.as_str())
+                    .bind(encode(&record))
+                    .execute(&mut *self.transaction)
+                    .await?;
+                self.services.insert(service.clone(), record);
             }
             (StreamId::Team(_), DomainEvent::TeamCreated { name, description }) => {
                 let record = TeamRecord { name: name.clone(), description: description.clone(), created_at: time };
@@ -348,18 +356,66 @@ impl WriteTx {
                 .execute(&mut *self.transaction)
                 .await?;
             }
-            (StreamId::Incident(_), DomainEvent::IncidentOpened { .. }) => {
+            (StreamId::Incident(_), DomainEvent::IncidentOpened { .. } | DomainEvent::IncidentImported { .. }) => {
                 let record = IncidentRecord::create(event, time)
                     .ok_or_else(|| StoreError::Corrupt("incident creation did not build a record".into()))?;
                 self.put_incident(&record, true).await?;
             }
-            (StreamId::Incident(id), DomainEvent::IncidentResolved { .. }) => {
+            (
+                StreamId::Incident(id),
+                DomainEvent::IncidentResolved { .. }
+                | DomainEvent::IncidentUpdated { .. }
+                | DomainEvent::IncidentLinked { .. }
+                | DomainEvent::IncidentLinkSuggested { .. }
+                | DomainEvent::IncidentLinkRejected { .. },
+            ) => {
                 let mut record = fetch_incident(&mut *self.transaction, *id)
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("event for unknown incident {id}")))?;
-                record.apply(event);
+                record.apply(event, time);
+                debug_assert_eq!(record.version, envelope.stream_version);
                 self.put_incident(&record, false).await?;
             }
+            (StreamId::AlertRule(_), DomainEvent::AlertRuleDefined { name, .. }) => {
+                let record = AlertRuleRecord::from_event(event, &envelope.actor, time)
+                    .ok_or_else(|| StoreError::Corrupt("alert rule did not build a record".into()))?;
+                self.upsert("alert_rules", name, &encode(&record)).await?;
+            }
+            (StreamId::AlertRule(_), DomainEvent::AlertRuleRemoved { name }) => {
+                sqlx::query("DELETE FROM alert_rules WHERE name = $1")
+                    .bind(name.as_str())
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
+            (StreamId::Alerts, DomainEvent::AlertFired { rule, key, .. }) => {
+                let record = AlertFiringRecord::from_event(event, envelope.sequence, time)
+                    .ok_or_else(|| StoreError::Corrupt("alert firing did not build a record".into()))?;
+                sqlx::query(
+                    "INSERT INTO alert_firings (sequence, rule, firing_key, fired_at, record) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(envelope.sequence as i64)
+                .bind(rule.as_str())
+                .bind(key)
+                .bind(time.unix_ms())
+                .bind(encode(&record))
+                .execute(&mut *self.transaction)
+                .await?;
+            }
+            (StreamId::Alerts, DomainEvent::AlertDelivered { fired_sequence, .. }) => {
+                let row = sqlx::query("SELECT record FROM alert_firings WHERE sequence = $1")
+                    .bind(*fired_sequence as i64)
+                    .fetch_optional(&mut *self.transaction)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery of unknown firing {fired_sequence}")))?;
+                let mut record: AlertFiringRecord = decode_record(&row)?;
+                record.apply(event, time);
+                sqlx::query("UPDATE alert_firings SET record = $2 WHERE sequence = $1")
+                    .bind(*fired_sequence as i64)
+                    .bind(encode(&record))
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
+            (StreamId::Maturity, DomainEvent::MaturityAnswered { .. }) => {}
             (StreamId::Policy, DomainEvent::PolicySet { sha256, .. }) => {
                 let record = PolicyVersionRecord::from_event(event, envelope.sequence, &envelope.actor, time)
                     .ok_or_else(|| StoreError::Corrupt("policy event did not build a record".into()))?;
@@ -421,16 +477,16 @@ impl WriteTx {
     async fn update_change(&mut self, record: &ChangeRecord) -> Result<(), StoreError> {
         let sql = "UPDATE changes SET state = $2, service = $3, requester = $4, change_type = $5, created_at = $6,
              updated_at = $7, record = $8, awaits_approval = $9, planned_start = $10, planned_end = $11,
-             failed_at = $12 WHERE id = $1";
+             failed_at = $12, external_id = $13, deployed_at = $14 WHERE id = $1";
         bind_change_columns(sqlx::query(sql), record).execute(&mut *self.transaction).await?;
         Ok(())
     }
 
     async fn put_incident(&mut self, record: &IncidentRecord, insert: bool) -> Result<(), StoreError> {
         let sql = if insert {
-            "INSERT INTO incidents (id, service, caused_by, detected_at, record) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO incidents (id, service, caused_by, detected_at, record, external_id) VALUES ($1, $2, $3, $4, $5, $6)"
         } else {
-            "UPDATE incidents SET service = $2, caused_by = $3, detected_at = $4, record = $5 WHERE id = $1"
+            "UPDATE incidents SET service = $2, caused_by = $3, detected_at = $4, record = $5, external_id = $6 WHERE id = $1"
         };
         sqlx::query(sql)
             .bind(record.id.number() as i64)
@@ -438,6 +494,7 @@ impl WriteTx {
             .bind(record.caused_by.map(|id| id.number() as i64))
             .bind(record.detected_at.unix_ms())
             .bind(encode(record))
+            .bind(record.external_id.clone())
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
@@ -618,6 +675,8 @@ fn bind_change_columns<'q>(
         .bind(record.planned_start.map(Timestamp::unix_ms))
         .bind(record.planned_end.map(Timestamp::unix_ms))
         .bind(record.failed_at.map(Timestamp::unix_ms))
+        .bind(record.external_id.clone())
+        .bind(record.deployed_at().map(Timestamp::unix_ms))
 }
 
 /// The record a `risk_model_trained` event leaves.

@@ -417,3 +417,136 @@ async fn every_projection_is_the_fold_of_the_events_and_a_doctored_row_is_found(
         assert!(differing[1].starts_with("token/tok_"));
     }
 }
+
+fn imported_change(external_id: &str) -> changegate_core::ImportedChange {
+    let name = |text: &str| Name::parse(text).unwrap();
+    changegate_core::ImportedChange {
+        external_id: external_id.into(),
+        title: "Imported upgrade".into(),
+        change_type: changegate_core::ChangeType::Normal,
+        service: name("payments-api"),
+        team: name("payments"),
+        environment: name("production"),
+        requester: name("alice"),
+        created_at: Timestamp::from_unix_ms(1_700_000_000_000),
+        submitted_at: Some(Timestamp::from_unix_ms(1_700_000_060_000)),
+        risk_class: None,
+        risk_score: Some(61),
+        approved_at: Some(Timestamp::from_unix_ms(1_700_000_600_000)),
+        approvers: vec![name("bob")],
+        approval_mode: Some(changegate_core::ApprovalMode::Manual),
+        started_at: Some(Timestamp::from_unix_ms(1_700_001_000_000)),
+        completed_at: Some(Timestamp::from_unix_ms(1_700_001_600_000)),
+        outcome: Some(changegate_core::ImportedOutcome::RolledBack),
+        rollback_plan: Some(true),
+        test_evidence: Some(false),
+        security_evidence: None,
+        created_by: Some(changegate_core::CreatedBy::Pipeline),
+        pir_done: Some(true),
+        root_cause: Some("schema drift".into()),
+        rollback_automated: Some(true),
+        commit_time: Some(Timestamp::from_unix_ms(1_699_990_000_000)),
+    }
+}
+
+#[tokio::test]
+async fn imports_incident_links_alerts_and_hooks_are_projected_as_their_fold() {
+    use changegate_core::{ChangeId, IncidentId, LinkProvenance, Severity};
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let store = &test_store.store;
+        let at = START;
+        let (change_id, incident_id) = (ChangeId::new(900), IncidentId::new(90));
+        let name = |text: &str| Name::parse(text).unwrap();
+        store
+            .write(async |tx| {
+                tx.append(
+                    &StreamId::Change(change_id),
+                    "importer",
+                    at,
+                    &DomainEvent::ChangeImported { id: change_id, change: imported_change("SNOW-1") },
+                )
+                .await?;
+                let incident = changegate_core::ImportedIncident {
+                    external_id: "PD-7".into(),
+                    service: name("payments-api"),
+                    severity: Severity::Sev2,
+                    detected_at: Timestamp::from_unix_ms(1_700_001_700_000),
+                    resolved_at: None,
+                    downtime_minutes: Some(12),
+                    caused_by: None,
+                };
+                let stream = StreamId::Incident(incident_id);
+                tx.append(&stream, "importer", at, &DomainEvent::IncidentImported { id: incident_id, incident })
+                    .await?;
+                let suggested = DomainEvent::IncidentLinkSuggested { change: change_id, rule: "latest-24h".into() };
+                tx.append(&stream, "system", at, &suggested).await?;
+                let confirmed = DomainEvent::IncidentLinked {
+                    change: change_id,
+                    provenance: LinkProvenance::Confirmed,
+                    comment: None,
+                };
+                tx.append(&stream, "alice", at, &confirmed).await?;
+                let hook = changegate_core::RollbackHook {
+                    target: changegate_core::RollbackTarget::Webhook { url: "http://127.0.0.1:9/rollback".into() },
+                    incident_window_ms: 3_600_000,
+                };
+                let set = DomainEvent::RollbackHookSet { service: name("payments-api"), hook: Some(hook) };
+                tx.append(&StreamId::Service(name("payments-api")), "admin", at, &set).await?;
+                let rule =
+                    DomainEvent::AlertRuleDefined { name: name("high-risk"), rule: serde_json::json!({"kind": "x"}) };
+                tx.append(&StreamId::AlertRule(name("high-risk")), "admin", at, &rule).await?;
+                let fired = DomainEvent::AlertFired {
+                    rule: name("high-risk"),
+                    kind: "high_risk_change".into(),
+                    subject: format!("change/{change_id}"),
+                    key: change_id.to_string(),
+                    message: "high risk".into(),
+                    details: serde_json::json!({}),
+                };
+                let firing = tx.append(&StreamId::Alerts, "system", at, &fired).await?;
+                let delivered = DomainEvent::AlertDelivered {
+                    fired_sequence: firing.sequence,
+                    target: "http://127.0.0.1:9/hook".into(),
+                    attempt: 1,
+                    ok: false,
+                    status: Some(503),
+                    error: None,
+                };
+                tx.append(&StreamId::Alerts, "system", at, &delivered).await?;
+                let answers = DomainEvent::MaturityAnswered {
+                    answers: [("process.roles-published".to_owned(), true)].into(),
+                    comment: None,
+                };
+                tx.append(&StreamId::Maturity, "alice", at, &answers).await?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+        let change = store.change(change_id).await.unwrap().unwrap();
+        assert_eq!(change.state, ChangeState::RolledBack);
+        assert!(change.imported && change.rollback_automated);
+        assert_eq!(change.external_id.as_deref(), Some("SNOW-1"));
+        assert_eq!(change.assessment.as_ref().unwrap().risk_class, changegate_core::RiskClass::High);
+        assert_eq!(change.created_at, Timestamp::from_unix_ms(1_700_000_000_000), "the original time is kept");
+        assert_eq!(change.outcome(), Some("rolled_back"));
+        assert!(change.test_evidence.is_none() && change.rollback_plan.is_some());
+        let incident = store.incident(incident_id).await.unwrap().unwrap();
+        assert_eq!(incident.caused_by, Some(change_id));
+        assert_eq!(incident.provenance, Some(LinkProvenance::Confirmed));
+        assert!(incident.suggested_cause.is_none());
+        assert_eq!(store.service(&name("payments-api")).await.unwrap().unwrap().rollback_hook.is_some(), true);
+        assert_eq!(store.verify_projections().await.unwrap(), Vec::<String>::new(), "{:?}", test_store.backend());
+        // The same external id cannot be imported twice: the database refuses it too.
+        let again = store
+            .write(async |tx| {
+                let id = ChangeId::new(901);
+                let event = DomainEvent::ChangeImported { id, change: imported_change("SNOW-1") };
+                tx.append(&StreamId::Change(id), "importer", at, &event).await?;
+                Ok::<_, StoreError>(())
+            })
+            .await;
+        assert!(again.is_err(), "a duplicate external id must be refused on {:?}", test_store.backend());
+        drop(world);
+    }
+}

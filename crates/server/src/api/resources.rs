@@ -69,6 +69,7 @@ pub async fn create_change(
         commit: request.commit,
         pipeline_url: request.pipeline_url,
         code_metrics: request.code_metrics,
+        commit_time: request.commit_time,
     };
     let Outcome { value, replayed } = state.service.create_change(&caller, input, key.as_ref()).await?;
     Ok(created(ChangeView::from(&value), replayed))

@@ -46,6 +46,9 @@ pub struct CreateChangeRequest {
     /// The commit's just-in-time code metrics (`changegate risk features`), a JSON object.
     #[schema(value_type = Option<Object>)]
     pub code_metrics: Option<serde_json::Value>,
+    /// When the first commit of the change was made (RFC 3339): where its lead time starts.
+    #[serde(default)]
+    pub commit_time: Option<String>,
 }
 
 /// Body of `POST /api/v1/changes/{id}/actions/{action}` (all fields optional).
