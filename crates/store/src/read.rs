@@ -337,6 +337,80 @@ impl Store {
         rows.iter().map(decode_record).collect()
     }
 
+    /// The change imported with this source-system id, if any.
+    pub async fn change_by_external_id(&self, external_id: &str) -> Result<Option<ChangeRecord>, StoreError> {
+        let row = sqlx::query("SELECT record FROM changes WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// The incident imported with this source-system id, if any.
+    pub async fn incident_by_external_id(&self, external_id: &str) -> Result<Option<IncidentRecord>, StoreError> {
+        let row = sqlx::query("SELECT record FROM incidents WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// Changes of `service` whose deployment finished in `[from, to]`, latest first, at most
+    /// `limit` (the incident attribution rule reads the latest one).
+    pub async fn deployments_of_service(
+        &self,
+        service: &Name,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
+        let limit = limit.clamp(1, PAGE_SIZE_MAX);
+        let sql = format!(
+            "SELECT record FROM changes WHERE service = $1 AND deployed_at >= $2 AND deployed_at <= $3 ORDER BY deployed_at DESC, id DESC LIMIT {limit}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(service.as_str())
+            .bind(from.unix_ms())
+            .bind(to.unix_ms())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Every alert rule, by name.
+    pub async fn alert_rules(&self) -> Result<Vec<AlertRuleRecord>, StoreError> {
+        let rows = sqlx::query("SELECT record FROM alert_rules ORDER BY name").fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// Alert firings with their deliveries, newest first.
+    pub async fn alert_firings(&self, limit: u32) -> Result<Vec<AlertFiringRecord>, StoreError> {
+        let limit = limit.clamp(1, PAGE_SIZE_MAX);
+        let sql = format!("SELECT record FROM alert_firings ORDER BY sequence DESC LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// The firing of `rule` for `key`, if it fired (a rule fires once per key).
+    pub async fn alert_firing(&self, rule: &Name, key: &str) -> Result<Option<AlertFiringRecord>, StoreError> {
+        let row = sqlx::query("SELECT record FROM alert_firings WHERE rule = $1 AND firing_key = $2")
+            .bind(rule.as_str())
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// Events of one type, newest first, at most `limit` (e.g. `maturity_answered`).
+    pub async fn events_of_type(&self, event_type: &str, limit: u32) -> Result<Vec<EventEnvelope>, StoreError> {
+        let limit = limit.clamp(1, PAGE_SIZE_MAX);
+        let sql = format!(
+            "SELECT sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload FROM events WHERE event_type = $1 ORDER BY sequence DESC LIMIT {limit}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(event_type).fetch_all(self.pool()).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Every standard-change template, by name.
     pub async fn templates(&self) -> Result<Vec<TemplateRecord>, StoreError> {
         let rows = sqlx::query("SELECT record FROM templates ORDER BY name").fetch_all(self.pool()).await?;

@@ -572,6 +572,31 @@ impl WriteTx {
         Ok(ChangeId::new(stored.max(self.created_change_id_max) + 1))
     }
 
+    /// The id of the change imported with this source-system id, if any (as of this transaction).
+    pub async fn change_id_by_external_id(&mut self, external_id: &str) -> Result<Option<ChangeId>, StoreError> {
+        if let Some(record) = self.changes.values().find(|record| record.external_id.as_deref() == Some(external_id)) {
+            return Ok(Some(record.id));
+        }
+        let id: Option<i64> = sqlx::query("SELECT id FROM changes WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(&mut *self.transaction)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+        Ok(id.map(|id| ChangeId::new(id as u64)))
+    }
+
+    /// The id of the incident imported with this source-system id, if any.
+    pub async fn incident_id_by_external_id(&mut self, external_id: &str) -> Result<Option<IncidentId>, StoreError> {
+        let id: Option<i64> = sqlx::query("SELECT id FROM incidents WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(&mut *self.transaction)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+        Ok(id.map(|id| IncidentId::new(id as u64)))
+    }
+
     /// The id the next incident will get.
     pub async fn next_incident_id(&mut self) -> Result<IncidentId, StoreError> {
         let maximum: Option<i64> =
