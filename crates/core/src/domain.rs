@@ -315,6 +315,12 @@ impl RiskClass {
     }
 }
 
+/// Whether an environment is production: `production` or `prod`. Metrics, attribution,
+/// compliance and maturity count only production deployments.
+pub fn is_production(environment: &Name) -> bool {
+    matches!(environment.as_str(), "production" | "prod")
+}
+
 /// Criticality tier of a service: 1 is the most critical, 4 the least.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Tier(u8);

@@ -63,6 +63,7 @@ pub(crate) enum Step {
     ResolveIncident {
         key: usize,
         resolved_at: Timestamp,
+        downtime_minutes: Option<u32>,
     },
 }
 
@@ -1248,6 +1249,7 @@ impl<'a> Planner<'a> {
             severity: format!("sev{}", severity + 1),
             detected_at: Some(Timestamp::from_unix_ms(detected_at).to_rfc3339()),
             caused_by: cause.map(|(id, _, _)| id.to_string()),
+            downtime_minutes: None,
         };
         self.push(opened_at, opener, Step::OpenIncident { key, input }, None);
         let median = [45.0, 80.0, 180.0, 600.0][severity] * MINUTE as f64;
@@ -1261,7 +1263,12 @@ impl<'a> Planner<'a> {
         }
         let resolved_at = whole_seconds(resolved_at.max(opened_at + MINUTE));
         let resolver = self.staff.requesters[team][self.dice.index(self.staff.requesters[team].len())];
-        let step = Step::ResolveIncident { key, resolved_at: Timestamp::from_unix_ms(resolved_at) };
+        // Severity 1 is an outage for its whole duration, severity 2 a partial one for half of
+        // it; lesser incidents degrade without downtime.
+        let outage_share = [1.0, 0.5, 0.0, 0.0][severity];
+        let downtime_minutes = (outage_share > 0.0)
+            .then(|| ((resolved_at - detected_at) as f64 * outage_share / MINUTE as f64).round() as u32);
+        let step = Step::ResolveIncident { key, resolved_at: Timestamp::from_unix_ms(resolved_at), downtime_minutes };
         self.push(resolved_at, resolver, step, None);
     }
 }

@@ -94,7 +94,7 @@ use std::sync::Arc;
 use changegate_core::lifecycle::Action;
 use changegate_core::{IncidentId, ManualClock, Timestamp};
 use changegate_policy::Policy;
-use changegate_service::{Caller, Command, NewService, NewUser, Produced, Service, ServiceError};
+use changegate_service::{Caller, Command, IncidentResolution, NewService, NewUser, Produced, Service, ServiceError};
 use changegate_store::StoreError;
 use indicatif::{ProgressBar, ProgressStyle};
 use thiserror::Error;
@@ -418,10 +418,15 @@ fn command_of(
             *next_incident += 1;
             Command::OpenIncident(input.clone())
         }
-        Step::ResolveIncident { key, resolved_at } => {
+        Step::ResolveIncident { key, resolved_at, downtime_minutes } => {
             let incident = incident_ids[*key]
                 .ok_or_else(|| DemoError::Unexpected(format!("incident {key} resolved before it opened")))?;
-            Command::ResolveIncident { incident, resolved_at: Some(resolved_at.to_rfc3339()) }
+            let resolution = IncidentResolution {
+                resolved_at: Some(resolved_at.to_rfc3339()),
+                downtime_minutes: *downtime_minutes,
+                comment: None,
+            };
+            Command::ResolveIncident { incident, resolution }
         }
     })
 }

@@ -729,6 +729,7 @@ fn the_incidents_page_lists_incidents_with_their_changes() {
         severity: "sev2".into(),
         detected_at: None,
         caused_by: Some(id.to_string()),
+        downtime_minutes: None,
     };
     app.block_on(app.service.open_incident(&app.caller(&app.alice), incident, None)).unwrap();
     let mut bob = app.signed_in(&app.bob);

@@ -8,13 +8,12 @@
 use changegate_core::lifecycle::{self, Action, ActionInput};
 use changegate_core::{
     ChangeId, ChangeRecord, ChangeType, DomainEvent, FieldError, IncidentId, IncidentRecord, LIST_LENGTH_MAX, Name,
-    Role, ServiceRecord, Severity, StreamId, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Tier, Timestamp, UserRecord,
-    check_text,
+    Role, ServiceRecord, StreamId, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Tier, Timestamp, UserRecord, check_text,
 };
 use changegate_store::{IdempotencyRecord, KeyedTable, WriteTx};
 
 use crate::identity::{Caller, IdempotencyKey, generate_token, token_sha256};
-use crate::{Service, ServiceError};
+use crate::{Service, ServiceError, incidents};
 
 /// Longest link on a change.
 pub const LINK_LENGTH_MAX: usize = 2_000;
@@ -84,9 +83,31 @@ pub struct NewUser {
 pub struct NewIncident {
     pub title: String,
     pub service: String,
+    /// `sev1` … `sev4`, or `1` … `4`.
     pub severity: String,
     pub detected_at: Option<String>,
+    /// The change that caused it (an explicit link). Without it the attribution rule suggests one.
     pub caused_by: Option<String>,
+    pub downtime_minutes: Option<u32>,
+}
+
+/// Corrections to an incident; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncidentUpdate {
+    pub title: Option<String>,
+    pub severity: Option<String>,
+    pub detected_at: Option<String>,
+    pub downtime_minutes: Option<u32>,
+    pub comment: Option<String>,
+}
+
+/// Input for resolving an incident.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncidentResolution {
+    /// Defaults to now.
+    pub resolved_at: Option<String>,
+    pub downtime_minutes: Option<u32>,
+    pub comment: Option<String>,
 }
 
 /// A user just created, with their token (shown once).
@@ -113,9 +134,36 @@ pub enum Command {
     RegisterService(NewService),
     CreateUser(NewUser),
     CreateChange(NewChange),
-    Act { change: ChangeId, action: Action, request: ActionRequest },
+    Act {
+        change: ChangeId,
+        action: Action,
+        request: ActionRequest,
+    },
     OpenIncident(NewIncident),
-    ResolveIncident { incident: IncidentId, resolved_at: Option<String> },
+    ResolveIncident {
+        incident: IncidentId,
+        resolution: IncidentResolution,
+    },
+    UpdateIncident {
+        incident: IncidentId,
+        update: IncidentUpdate,
+    },
+    /// Link an incident to the change that caused it (explicit).
+    LinkIncident {
+        incident: IncidentId,
+        change: String,
+        comment: Option<String>,
+    },
+    /// Accept the attribution rule's suggestion (the link becomes `confirmed`).
+    ConfirmIncidentLink {
+        incident: IncidentId,
+        comment: Option<String>,
+    },
+    /// Reject the suggestion (or remove the link); the rule then suggests the next candidate.
+    RejectIncidentLink {
+        incident: IncidentId,
+        comment: Option<String>,
+    },
 }
 
 /// What a command produced. Short-lived (returned, then turned into a response), so the size
@@ -130,33 +178,33 @@ pub enum Produced {
 }
 
 /// A command that was refused for lack of rights; the denial is already appended.
-struct Denied(String);
+pub(crate) struct Denied(pub(crate) String);
 
 /// Collects field errors so a user sees all of them at once.
 #[derive(Default)]
-struct Fields(Vec<FieldError>);
+pub(crate) struct Fields(Vec<FieldError>);
 
 impl Fields {
-    fn name(&mut self, field: &str, text: &str) -> Option<Name> {
+    pub(crate) fn name(&mut self, field: &str, text: &str) -> Option<Name> {
         Name::parse(text).map_err(|message| self.0.push(FieldError::new(field, message))).ok()
     }
 
-    fn parse<T: std::str::FromStr<Err = String>>(&mut self, field: &str, text: &str) -> Option<T> {
+    pub(crate) fn parse<T: std::str::FromStr<Err = String>>(&mut self, field: &str, text: &str) -> Option<T> {
         text.parse().map_err(|message| self.0.push(FieldError::new(field, message))).ok()
     }
 
-    fn time(&mut self, field: &str, text: Option<&str>) -> Option<Timestamp> {
+    pub(crate) fn time(&mut self, field: &str, text: Option<&str>) -> Option<Timestamp> {
         let text = text?;
         Timestamp::parse_rfc3339(text).map_err(|message| self.0.push(FieldError::new(field, message))).ok()
     }
 
-    fn text(&mut self, field: &str, text: &str, length_max: usize) {
+    pub(crate) fn text(&mut self, field: &str, text: &str, length_max: usize) {
         if let Err(changegate_core::DomainError::Validation(mut errors)) = check_text(field, text, length_max) {
             self.0.append(&mut errors);
         }
     }
 
-    fn names(&mut self, field: &str, texts: &[String]) -> Vec<Name> {
+    pub(crate) fn names(&mut self, field: &str, texts: &[String]) -> Vec<Name> {
         if texts.len() > LIST_LENGTH_MAX {
             self.0.push(FieldError::new(field, format!("at most {LIST_LENGTH_MAX} entries")));
             return Vec::new();
@@ -167,11 +215,11 @@ impl Fields {
         names
     }
 
-    fn push(&mut self, field: &str, message: impl Into<String>) {
+    pub(crate) fn push(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
-    fn finish(self) -> Result<(), ServiceError> {
+    pub(crate) fn finish(self) -> Result<(), ServiceError> {
         if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Validation(self.0)) }
     }
 }
@@ -181,7 +229,7 @@ fn stream_of(change: ChangeId) -> StreamId {
 }
 
 /// Appends an `access_denied` event and returns the refusal.
-async fn deny(
+pub(crate) async fn deny(
     tx: &mut WriteTx,
     caller: &Caller,
     time: Timestamp,
@@ -487,79 +535,6 @@ async fn act(
     Ok(Ok(record))
 }
 
-async fn open_incident(
-    tx: &mut WriteTx,
-    caller: &Caller,
-    input: &NewIncident,
-    time: Timestamp,
-) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if !caller.has_any_role(&[Role::Requester, Role::Admin, Role::Cab]) {
-        let reason = "opening an incident needs the requester, cab or admin role".to_owned();
-        return Ok(Err(deny(tx, caller, time, "open_incident", "incident", reason).await?));
-    }
-    let mut fields = Fields::default();
-    let title = input.title.trim();
-    if title.is_empty() {
-        fields.push("title", "must not be empty");
-    }
-    fields.text("title", title, TITLE_LENGTH_MAX);
-    let service = fields.name("service", &input.service);
-    let severity: Option<Severity> = fields.parse("severity", &input.severity);
-    let detected_at = fields.time("detected_at", input.detected_at.as_deref()).unwrap_or(time);
-    let caused_by: Option<ChangeId> = input.caused_by.as_deref().and_then(|text| fields.parse("caused_by", text));
-    if let Some(service) = &service
-        && !tx.exists(KeyedTable::Services, service).await?
-    {
-        fields.push("service", format!("no service named {service}"));
-    }
-    if let Some(change) = caused_by
-        && tx.change(change).await?.is_none()
-    {
-        fields.push("caused_by", format!("no change {change}"));
-    }
-    fields.finish()?;
-    let id = tx.next_incident_id().await?;
-    let event = DomainEvent::IncidentOpened {
-        id,
-        title: title.to_owned(),
-        service: service.expect("validated"),
-        severity: severity.expect("validated"),
-        detected_at,
-        caused_by,
-        downtime_minutes: None,
-    };
-    tx.append(&StreamId::Incident(id), caller.name().as_str(), time, &event).await?;
-    let record = IncidentRecord::create(&event, time).expect("an opening event creates an incident");
-    Ok(Ok(record))
-}
-
-async fn resolve_incident(
-    tx: &mut WriteTx,
-    caller: &Caller,
-    id: IncidentId,
-    resolved_at: Option<&str>,
-    time: Timestamp,
-) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if !caller.has_any_role(&[Role::Requester, Role::Admin, Role::Cab]) {
-        let reason = "resolving an incident needs the requester, cab or admin role".to_owned();
-        return Ok(Err(deny(tx, caller, time, "resolve_incident", &format!("incident/{id}"), reason).await?));
-    }
-    let mut fields = Fields::default();
-    let resolved_at = fields.time("resolved_at", resolved_at).unwrap_or(time);
-    fields.finish()?;
-    let mut record = tx.incident(id).await?.ok_or_else(|| ServiceError::NotFound(format!("incident {id}")))?;
-    if record.resolved_at.is_some() {
-        return Err(ServiceError::Conflict(format!("incident {id} is already resolved")));
-    }
-    if resolved_at < record.detected_at {
-        return Err(ServiceError::invalid("resolved_at", "must not be before the incident was detected"));
-    }
-    let event = DomainEvent::IncidentResolved { resolved_at, comment: None, downtime_minutes: None };
-    tx.append(&StreamId::Incident(id), caller.name().as_str(), time, &event).await?;
-    record.apply(&event, time);
-    Ok(Ok(record))
-}
-
 /// Runs one command in an open transaction.
 async fn execute(
     service: &Service,
@@ -576,9 +551,27 @@ async fn execute(
         Command::Act { change, action, request } => {
             act(service, tx, prepared, caller, *change, *action, request, time).await?.map(Produced::Change)
         }
-        Command::OpenIncident(input) => open_incident(tx, caller, input, time).await?.map(Produced::Incident),
-        Command::ResolveIncident { incident, resolved_at } => {
-            resolve_incident(tx, caller, *incident, resolved_at.as_deref(), time).await?.map(Produced::Incident)
+        Command::OpenIncident(input) => {
+            incidents::open_incident(service, tx, caller, input, time).await?.map(Produced::Incident)
+        }
+        Command::ResolveIncident { incident, resolution } => {
+            incidents::resolve_incident(tx, caller, *incident, resolution, time).await?.map(Produced::Incident)
+        }
+        Command::UpdateIncident { incident, update } => {
+            incidents::update_incident(tx, caller, *incident, update, time).await?.map(Produced::Incident)
+        }
+        Command::LinkIncident { incident, change, comment } => {
+            incidents::link_incident(tx, caller, *incident, change, comment.as_deref(), time)
+                .await?
+                .map(Produced::Incident)
+        }
+        Command::ConfirmIncidentLink { incident, comment } => {
+            incidents::confirm_link(tx, caller, *incident, comment.as_deref(), time).await?.map(Produced::Incident)
+        }
+        Command::RejectIncidentLink { incident, comment } => {
+            incidents::reject_link(service, tx, caller, *incident, comment.as_deref(), time)
+                .await?
+                .map(Produced::Incident)
         }
     })
 }
@@ -776,7 +769,13 @@ impl Service {
         incident: IncidentId,
         resolved_at: Option<String>,
     ) -> Result<IncidentRecord, ServiceError> {
-        let outcome = self.run(caller, Command::ResolveIncident { incident, resolved_at }, None).await?;
+        let resolution = IncidentResolution { resolved_at, ..IncidentResolution::default() };
+        self.incident_command(caller, Command::ResolveIncident { incident, resolution }).await
+    }
+
+    /// Runs one of the incident commands (resolve, update, link, confirm, reject).
+    pub async fn incident_command(&self, caller: &Caller, command: Command) -> Result<IncidentRecord, ServiceError> {
+        let outcome = self.run(caller, command, None).await?;
         Ok(expect_incident(outcome)?.value)
     }
 }

@@ -47,6 +47,9 @@ pub struct GovernanceSettings {
     /// How long an emergency change has, from its start, for its retrospective approval and
     /// review.
     pub emergency_deadline_ms: i64,
+    /// How far back from an incident's detection the attribution rule looks for the change that
+    /// probably caused it.
+    pub attribution_window_ms: i64,
 }
 
 impl Default for GovernanceSettings {
@@ -55,6 +58,7 @@ impl Default for GovernanceSettings {
             risk_weights: changegate_risk::RiskWeights::default(),
             policy_time_limit_ms: EvalLimits::default().time_limit_ms,
             emergency_deadline_ms: lifecycle::EMERGENCY_DEADLINE_MS_DEFAULT,
+            attribution_window_ms: crate::incidents::ATTRIBUTION_WINDOW_MS_DEFAULT,
         }
     }
 }

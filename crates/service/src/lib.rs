@@ -9,6 +9,7 @@ mod commands;
 mod error;
 pub mod governance;
 mod identity;
+mod incidents;
 pub mod ledger;
 mod queries;
 pub mod risk;
@@ -19,12 +20,13 @@ use changegate_core::{Clock, Timestamp};
 use changegate_store::Store;
 
 pub use commands::{
-    ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, NewChange, NewIncident, NewService, NewUser, Outcome,
-    Produced,
+    ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, IncidentResolution, IncidentUpdate, NewChange, NewIncident,
+    NewService, NewUser, Outcome, Produced,
 };
 pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
+pub use incidents::{ATTRIBUTION_WINDOW_MS_DEFAULT, DOWNTIME_MINUTES_MAX};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;

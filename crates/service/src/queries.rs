@@ -106,6 +106,14 @@ impl Service {
         Ok(self.store().incidents(limit).await?)
     }
 
+    pub async fn incident(
+        &self,
+        _caller: &Caller,
+        id: changegate_core::IncidentId,
+    ) -> Result<IncidentRecord, ServiceError> {
+        self.store().incident(id).await?.ok_or_else(|| ServiceError::NotFound(format!("incident {id}")))
+    }
+
     pub async fn events_after(
         &self,
         _caller: &Caller,

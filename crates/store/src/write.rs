@@ -597,6 +597,28 @@ impl WriteTx {
         Ok(id.map(|id| IncidentId::new(id as u64)))
     }
 
+    /// Changes of `service` whose deployment finished in `[from, to]`, latest first, at most
+    /// `limit`, as committed before this transaction (the attribution rule's candidates).
+    pub async fn deployments_of_service(
+        &mut self,
+        service: &Name,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
+        let limit = limit.clamp(1, crate::PAGE_SIZE_MAX);
+        let sql = format!(
+            "SELECT record FROM changes WHERE service = $1 AND deployed_at >= $2 AND deployed_at <= $3 ORDER BY deployed_at DESC, id DESC LIMIT {limit}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(service.as_str())
+            .bind(from.unix_ms())
+            .bind(to.unix_ms())
+            .fetch_all(&mut *self.transaction)
+            .await?;
+        rows.iter().map(decode_record).collect()
+    }
+
     /// The id the next incident will get.
     pub async fn next_incident_id(&mut self) -> Result<IncidentId, StoreError> {
         let maximum: Option<i64> =

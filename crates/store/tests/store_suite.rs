@@ -398,6 +398,7 @@ async fn every_projection_is_the_fold_of_the_events_and_a_doctored_row_is_found(
             severity: "sev3".into(),
             detected_at: None,
             caused_by: Some("CHG-000001".into()),
+            downtime_minutes: None,
         };
         world.service.open_incident(&world.alice, incident, None).await.unwrap();
         let store = &test_store.store;

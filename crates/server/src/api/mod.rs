@@ -40,6 +40,11 @@ use views::*;
         resources::create_incident,
         resources::list_incidents,
         resources::resolve_incident,
+        resources::get_incident,
+        resources::update_incident,
+        resources::link_incident,
+        resources::confirm_incident_link,
+        resources::reject_incident_link,
         resources::list_events,
         ledger::checkpoint,
         ledger::sign_checkpoint,
@@ -66,7 +71,8 @@ use views::*;
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
-        CreateUserRequest, CreateIncidentRequest, ResolveIncidentRequest, ChangeView, ChangeDetailView,
+        CreateUserRequest, CreateIncidentRequest, ResolveIncidentRequest, UpdateIncidentRequest, LinkIncidentRequest,
+        IncidentLinkDecisionRequest, IncidentLinkView, ChangeView, ChangeDetailView,
         ChangePageView, EventView, EventPageView, ServiceView, UserView, CreatedUserView, IncidentView,
         AssessmentView, ApprovalView, ReviewView, HealthView, ledger::CheckpointView, ledger::EntryView,
         ledger::InclusionProofView, ledger::ConsistencyProofView, ledger::VerificationView, ledger::LedgerStatusView,
@@ -119,7 +125,11 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/services", post(resources::create_service).get(resources::list_services))
         .route("/v1/users", post(resources::create_user).get(resources::list_users))
         .route("/v1/incidents", post(resources::create_incident).get(resources::list_incidents))
+        .route("/v1/incidents/{id}", get(resources::get_incident).patch(resources::update_incident))
         .route("/v1/incidents/{id}/resolve", post(resources::resolve_incident))
+        .route("/v1/incidents/{id}/link", post(resources::link_incident))
+        .route("/v1/incidents/{id}/confirm-link", post(resources::confirm_incident_link))
+        .route("/v1/incidents/{id}/reject-link", post(resources::reject_incident_link))
         .route("/v1/events", get(resources::list_events))
         .route("/v1/changes/{id}/proof", get(ledger::change_proof))
         .route("/v1/ledger/checkpoint", get(ledger::checkpoint).post(ledger::sign_checkpoint))

@@ -7,7 +7,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use changegate_core::lifecycle::Action;
 use changegate_core::{ChangeId, IncidentId};
-use changegate_service::{ActionRequest, ChangeQuery, NewChange, NewIncident, NewService, NewUser, Outcome};
+use changegate_service::{
+    ActionRequest, ChangeQuery, Command, IncidentResolution, IncidentUpdate, NewChange, NewIncident, NewService,
+    NewUser, Outcome,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -267,6 +270,7 @@ pub async fn create_incident(
         severity: request.severity,
         detected_at: request.detected_at,
         caused_by: request.caused_by,
+        downtime_minutes: request.downtime_minutes,
     };
     let outcome = state.service.open_incident(&caller, input, key.as_ref()).await?;
     Ok(created(IncidentView::from(&outcome.value), outcome.replayed))
@@ -295,7 +299,26 @@ pub async fn list_incidents(
     Ok(Json(ListView { items: incidents.iter().map(IncidentView::from).collect() }))
 }
 
-/// Mark an incident resolved.
+fn parse_incident_id(text: &str) -> Result<IncidentId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(format!("no incident {text}: ids look like INC-000001")))
+}
+
+/// One incident, with its link and provenance.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "e.g. INC-000001")),
+    responses((status = 200, body = IncidentView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_incident(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<IncidentView>, ApiError> {
+    let incident = parse_incident_id(&id)?;
+    let record = state.service.incident(&caller, incident).await?;
+    Ok(Json(IncidentView::from(&record)))
+}
+
+/// Mark an incident resolved, optionally with its downtime.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/resolve", tag = "incidents", request_body(content = ResolveIncidentRequest, description = "Optional"),
     params(("id" = String, Path, description = "e.g. INC-000001")),
     responses((status = 200, body = IncidentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -309,10 +332,102 @@ pub async fn resolve_incident(
     BoundedBody(body): BoundedBody,
 ) -> Result<Json<IncidentView>, ApiError> {
     let request: ResolveIncidentRequest = optional_json(&headers, &body)?;
-    let incident: IncidentId =
-        id.parse().map_err(|_| ApiError::not_found(format!("no incident {id}: ids look like INC-000001")))?;
-    let resolved_at = request.resolved_at;
-    let record = state.service.resolve_incident(&caller, incident, resolved_at).await?;
+    let incident = parse_incident_id(&id)?;
+    let resolution = IncidentResolution {
+        resolved_at: request.resolved_at,
+        downtime_minutes: request.downtime_minutes,
+        comment: request.comment,
+    };
+    let record = state.service.incident_command(&caller, Command::ResolveIncident { incident, resolution }).await?;
+    Ok(Json(IncidentView::from(&record)))
+}
+
+/// Correct an incident's title, severity, detection time or downtime.
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents", request_body = UpdateIncidentRequest,
+    params(("id" = String, Path, description = "e.g. INC-000001")),
+    responses((status = 200, body = IncidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_incident(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    body: JsonBody<UpdateIncidentRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
+    let incident = parse_incident_id(&id)?;
+    let request = body.value;
+    let update = IncidentUpdate {
+        title: request.title,
+        severity: request.severity,
+        detected_at: request.detected_at,
+        downtime_minutes: request.downtime_minutes,
+        comment: request.comment,
+    };
+    let record = state.service.incident_command(&caller, Command::UpdateIncident { incident, update }).await?;
+    Ok(Json(IncidentView::from(&record)))
+}
+
+/// Link an incident to the change that caused it (an explicit link; naming the suggested change
+/// confirms the suggestion).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/link", tag = "incidents", request_body = LinkIncidentRequest,
+    params(("id" = String, Path, description = "e.g. INC-000001")),
+    responses((status = 200, body = IncidentView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn link_incident(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    body: JsonBody<LinkIncidentRequest>,
+) -> Result<Json<IncidentView>, ApiError> {
+    let incident = parse_incident_id(&id)?;
+    let request = body.value;
+    let command = Command::LinkIncident { incident, change: request.change, comment: request.comment };
+    let record = state.service.incident_command(&caller, command).await?;
+    Ok(Json(IncidentView::from(&record)))
+}
+
+/// Confirm the attribution rule's suggestion: the link becomes `confirmed` and counts in metrics.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/confirm-link", tag = "incidents",
+    request_body(content = IncidentLinkDecisionRequest, description = "Optional"),
+    params(("id" = String, Path, description = "e.g. INC-000001")),
+    responses((status = 200, body = IncidentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn confirm_incident_link(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    BoundedBody(body): BoundedBody,
+) -> Result<Json<IncidentView>, ApiError> {
+    let request: IncidentLinkDecisionRequest = optional_json(&headers, &body)?;
+    let incident = parse_incident_id(&id)?;
+    let command = Command::ConfirmIncidentLink { incident, comment: request.comment };
+    let record = state.service.incident_command(&caller, command).await?;
+    Ok(Json(IncidentView::from(&record)))
+}
+
+/// Reject the suggested link (or remove an explicit one); the rule then suggests the next
+/// candidate, never the rejected change again.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/reject-link", tag = "incidents",
+    request_body(content = IncidentLinkDecisionRequest, description = "Optional"),
+    params(("id" = String, Path, description = "e.g. INC-000001")),
+    responses((status = 200, body = IncidentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reject_incident_link(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    BoundedBody(body): BoundedBody,
+) -> Result<Json<IncidentView>, ApiError> {
+    let request: IncidentLinkDecisionRequest = optional_json(&headers, &body)?;
+    let incident = parse_incident_id(&id)?;
+    let command = Command::RejectIncidentLink { incident, comment: request.comment };
+    let record = state.service.incident_command(&caller, command).await?;
     Ok(Json(IncidentView::from(&record)))
 }
 

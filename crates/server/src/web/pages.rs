@@ -843,6 +843,7 @@ pub async fn open_incident(
         severity: form.severity.trim().to_owned(),
         detected_at: datetime_local_to_rfc3339(&form.detected_at),
         caused_by: non_blank(&form.caused_by).map(|id| id.to_uppercase()),
+        downtime_minutes: None,
     };
     match state.service.open_incident(&session.caller, input, None).await {
         Ok(_) => Redirect::to("/incidents?done=opened").into_response(),
