@@ -83,6 +83,17 @@ impl Client {
         read(response)
     }
 
+    pub fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .agent
+            .patch(&url)
+            .header("Authorization", &format!("Bearer {}", self.token()?))
+            .send_json(body)
+            .with_context(|| format!("cannot reach the server at {} (is `changegate serve` running?)", self.base))?;
+        read(response)
+    }
+
     pub fn delete(&self, path: &str) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
         let response =

@@ -241,11 +241,37 @@ fn show_change(change: &Value) {
 }
 
 fn incident(command: IncidentCommand, json: bool) -> anyhow::Result<()> {
+    let link_text = |incident: &Value| -> String {
+        match incident["link"].as_object() {
+            Some(link) => format!("{} ({})", cell(&link["change"]), cell(&link["provenance"])),
+            None => "-".to_owned(),
+        }
+    };
+    let show = |incident: &Value, verb: &str| {
+        println!(
+            "{verb} {} on {} ({}): {}",
+            cell(&incident["id"]),
+            cell(&incident["service"]),
+            cell(&incident["severity"]),
+            cell(&incident["title"])
+        );
+        println!("  link: {}", link_text(incident));
+        if let Some(rule) = incident["link"]["rule"].as_str() {
+            println!("  suggested by: {rule} (not counted until confirmed: `changegate incident confirm|reject`)");
+        }
+        println!(
+            "  detected {}, resolved {}, downtime {} min",
+            cell(&incident["detected_at"]),
+            cell(&incident["resolved_at"]),
+            cell(&incident["downtime_minutes"])
+        );
+    };
     match command {
-        IncidentCommand::Open { client, title, service, severity, caused_by, detected_at } => {
-            let body = json!({"title": title, "service": service, "severity": severity, "caused_by": caused_by, "detected_at": detected_at});
+        IncidentCommand::Open { client, title, service, severity, caused_by, detected_at, downtime_minutes } => {
+            let body = json!({"title": title, "service": service, "severity": severity, "caused_by": caused_by,
+                "detected_at": detected_at, "downtime_minutes": downtime_minutes});
             let incident = Client::new(&client).post("/api/v1/incidents", &body, None)?;
-            emit(json, &incident, || println!("Opened {} on {}.", cell(&incident["id"]), cell(&incident["service"])));
+            emit(json, &incident, || show(&incident, "Opened"));
         }
         IncidentCommand::List { client, limit } => {
             let answer = Client::new(&client).get(&format!("/api/v1/incidents?limit={limit}"))?;
@@ -256,21 +282,50 @@ fn incident(command: IncidentCommand, json: bool) -> anyhow::Result<()> {
                             cell(&incident["id"]),
                             cell(&incident["severity"]),
                             cell(&incident["service"]),
-                            cell(&incident["caused_by"]),
+                            link_text(incident),
                             cell(&incident["detected_at"]),
                             cell(&incident["resolved_at"]),
+                            cell(&incident["downtime_minutes"]),
                             cell(&incident["title"]),
                         ]
                     })
                     .collect::<Vec<_>>();
-                table(&["id", "sev", "service", "caused by", "detected", "resolved", "title"], &rows);
+                table(&["id", "sev", "service", "link", "detected", "resolved", "downtime", "title"], &rows);
             });
         }
-        IncidentCommand::Resolve { client, id, resolved_at } => {
-            let body = json!({"resolved_at": resolved_at});
+        IncidentCommand::Show { client, id } => {
+            let incident = Client::new(&client).get(&format!("/api/v1/incidents/{}", encode(&id)))?;
+            emit(json, &incident, || show(&incident, "Incident"));
+        }
+        IncidentCommand::Update { client, id, title, severity, detected_at, downtime_minutes, comment } => {
+            let body = json!({"title": title, "severity": severity, "detected_at": detected_at,
+                "downtime_minutes": downtime_minutes, "comment": comment});
+            let incident = Client::new(&client).patch(&format!("/api/v1/incidents/{}", encode(&id)), &body)?;
+            emit(json, &incident, || show(&incident, "Updated"));
+        }
+        IncidentCommand::Resolve { client, id, resolved_at, downtime_minutes, comment } => {
+            let body = json!({"resolved_at": resolved_at, "downtime_minutes": downtime_minutes, "comment": comment});
             let incident =
                 Client::new(&client).post(&format!("/api/v1/incidents/{}/resolve", encode(&id)), &body, None)?;
-            emit(json, &incident, || println!("Resolved {}.", cell(&incident["id"])));
+            emit(json, &incident, || show(&incident, "Resolved"));
+        }
+        IncidentCommand::Link { client, id, change, comment } => {
+            let body = json!({"change": change, "comment": comment});
+            let incident =
+                Client::new(&client).post(&format!("/api/v1/incidents/{}/link", encode(&id)), &body, None)?;
+            emit(json, &incident, || show(&incident, "Linked"));
+        }
+        IncidentCommand::Confirm { client, id, comment } => {
+            let body = json!({"comment": comment});
+            let path = format!("/api/v1/incidents/{}/confirm-link", encode(&id));
+            let incident = Client::new(&client).post(&path, &body, None)?;
+            emit(json, &incident, || show(&incident, "Confirmed the link of"));
+        }
+        IncidentCommand::Reject { client, id, comment } => {
+            let body = json!({"comment": comment});
+            let path = format!("/api/v1/incidents/{}/reject-link", encode(&id));
+            let incident = Client::new(&client).post(&path, &body, None)?;
+            emit(json, &incident, || show(&incident, "Rejected the link of"));
         }
     }
     Ok(())

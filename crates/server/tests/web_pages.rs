@@ -783,6 +783,62 @@ fn the_incidents_page_lists_incidents_with_their_changes() {
 // Governance pages
 
 /// The calendar cell of `date` (`2026-11-28`): from its opening tag to its end.
+#[test]
+fn the_incident_page_shows_provenance_and_links_confirms_rejects_and_resolves() {
+    let app = TestApp::start();
+    let cause = app.create_change(&app.alice, "Caused trouble");
+    let open = changegate_service::NewIncident {
+        title: "Checkout errors".into(),
+        service: "payments-api".into(),
+        severity: "sev2".into(),
+        detected_at: None,
+        caused_by: None,
+        downtime_minutes: Some(5),
+    };
+    app.block_on(app.service.open_incident(&app.caller(&app.alice), open, None)).unwrap();
+    let mut alice = app.signed_in(&app.alice);
+    let page = alice.get("/incidents/INC-000001");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("No change is linked"), "a draft change is not a deployment: nothing suggested");
+    assert!(page.body.contains("5 min of downtime"));
+    let csrf = page.csrf();
+    let before = app.event_count();
+    let bad = alice.post("/incidents/INC-000001", &[("csrf", &csrf), ("action", "link"), ("change", "CHG-099999")]);
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("no change CHG-099999"), "{}", bad.body);
+    let bad = alice.post("/incidents/INC-000001", &[("csrf", &csrf), ("action", "update"), ("downtime_minutes", "x")]);
+    assert_eq!(bad.status, 422);
+    assert_eq!(app.event_count(), before, "refusals write nothing");
+    let linked = alice.post(
+        "/incidents/INC-000001",
+        &[("csrf", &csrf), ("action", "link"), ("change", &cause.to_string().to_lowercase())],
+    );
+    assert_eq!(linked.status, 303, "{}", linked.body);
+    let page = alice.get("/incidents/INC-000001?done=linked");
+    assert!(page.body.contains("Link recorded."));
+    assert!(page.body.contains("id=\"provenance\">explicit"), "{}", page.body);
+    let list = alice.get("/incidents");
+    assert!(list.body.contains("href=\"/incidents/INC-000001\""));
+    let rejected = alice.post("/incidents/INC-000001", &[("csrf", &csrf), ("action", "reject"), ("comment", "not it")]);
+    assert_eq!(rejected.status, 303);
+    let page = alice.get("/incidents/INC-000001");
+    assert!(page.body.contains("Rejected:"), "{}", page.body);
+    let resolved = alice.post(
+        "/incidents/INC-000001",
+        &[("csrf", &csrf), ("action", "resolve"), ("downtime_minutes", "30"), ("comment", "fixed")],
+    );
+    assert_eq!(resolved.status, 303);
+    let incident = app.block_on(app.service.store().incident(changegate_core::IncidentId::new(1))).unwrap().unwrap();
+    assert_eq!(incident.downtime_minutes, Some(30));
+    assert_eq!(incident.rejected_causes, vec![cause]);
+    assert!(incident.resolved_at.is_some() && incident.caused_by.is_none());
+    // An approver sees the page but no forms.
+    let mut bob = app.signed_in(&app.bob);
+    let page = bob.get("/incidents/INC-000001");
+    assert!(!page.body.contains("id=\"link-form\""));
+    assert_eq!(bob.get("/incidents/nonsense").status, 404);
+}
+
 fn calendar_cell<'a>(body: &'a str, date: &str) -> &'a str {
     let marker = body.find(&format!(r#"data-date="{date}""#)).unwrap_or_else(|| panic!("no cell for {date}:\n{body}"));
     let start = body[..marker].rfind("<td").unwrap_or(marker);

@@ -16,6 +16,7 @@
 mod calendar_pages;
 mod civil;
 mod governance_pages;
+mod incident_pages;
 mod ledger_pages;
 mod pages;
 mod render;
@@ -63,6 +64,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("services.html", include_str!("../../templates/services.html")),
     ("ledger.html", include_str!("../../templates/ledger.html")),
     ("incidents.html", include_str!("../../templates/incidents.html")),
+    ("incident.html", include_str!("../../templates/incident.html")),
     ("approvals.html", include_str!("../../templates/approvals.html")),
     ("calendar.html", include_str!("../../templates/calendar.html")),
     ("templates.html", include_str!("../../templates/templates.html")),
@@ -100,6 +102,7 @@ pub fn routes() -> Router<AppState> {
         .route("/services", get(pages::services))
         .route("/incidents", get(pages::incidents).post(pages::open_incident))
         .route("/incidents/{id}/resolve", post(pages::resolve_incident))
+        .route("/incidents/{id}", get(incident_pages::incident).post(incident_pages::incident_action))
         .route("/approvals", get(governance_pages::approvals))
         .route("/approvals/{id}/{decision}", post(governance_pages::decide))
         .route("/calendar", get(calendar_pages::calendar))

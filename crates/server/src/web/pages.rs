@@ -816,6 +816,12 @@ pub struct DoneParams {
     done: String,
 }
 
+impl DoneParams {
+    pub(super) fn done(&self) -> &str {
+        &self.done
+    }
+}
+
 #[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
 pub async fn incidents(State(state): State<AppState>, session: Session, Query(params): Query<DoneParams>) -> Response {
     let flash = match params.done.as_str() {
