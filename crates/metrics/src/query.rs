@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::civil::{DAY_MS, WEEK_MS, day_of, week_of, week_start_ms};
+use crate::civil::{WEEK_MS, day_of, week_of, week_start_ms};
 use crate::error::MetricsError;
 use crate::index::{
     Cell, GroupKey, MetricsIndex, STREAM_APPROVAL, STREAM_DETECTED, STREAM_IMPLEMENT, STREAM_LEAD, STREAM_RECOVERY,
@@ -199,10 +199,6 @@ pub(crate) fn run(index: &MetricsIndex, query: &MetricsQuery) -> Result<MetricsR
             weekly.push((week, this_week));
         }
     }
-    debug_assert!(
-        period.is_none_or(|(from_ms, to_ms)| (to_ms - from_ms) / DAY_MS <= crate::report::PERIOD_LENGTH_MAX_DAYS)
-    );
-
     let totals = ReportTotals {
         period,
         top: top.finish(),

@@ -140,8 +140,8 @@ fn derive_all(
             }
         };
         let previous = same_service().filter(|other| other.order_key() < key).max_by_key(|other| other.order_key());
-        deployment.rework = deployment.change_type == changegate_core::ChangeType::Emergency
-            && previous.is_some_and(|previous| failed(previous));
+        deployment.rework =
+            deployment.change_type == changegate_core::ChangeType::Emergency && previous.is_some_and(&failed);
     }
     deployments
 }

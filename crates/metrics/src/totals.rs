@@ -30,8 +30,9 @@ pub enum Recovery {
 pub struct IncidentSummary {
     pub count: u64,
     pub resolved: u64,
-    /// Σ (resolved − detected) over the resolved ones.
-    pub resolution_sum_ms: i64,
+    /// Σ (resolved − detected) over the resolved ones (128 bits: ten million incidents of
+    /// centuries each still fit).
+    pub resolution_sum_ms: i128,
     /// The latest resolution, when every one is resolved.
     pub all_resolved_at_ms: Option<i64>,
     pub downtime_minutes: u64,
@@ -51,7 +52,7 @@ impl IncidentSummary {
             match incident.resolved_at_ms {
                 Some(resolved_at_ms) => {
                     summary.resolved += 1;
-                    summary.resolution_sum_ms += resolved_at_ms - incident.detected_at_ms;
+                    summary.resolution_sum_ms += i128::from(resolved_at_ms - incident.detected_at_ms);
                     latest_resolved_ms = latest_resolved_ms.max(resolved_at_ms);
                 }
                 None => all_resolved = false,
@@ -194,7 +195,7 @@ pub struct Tally {
     pub by_type: [u64; 3],
     pub incidents: u64,
     pub incidents_resolved: u64,
-    pub incident_resolution_sum_ms: i64,
+    pub incident_resolution_sum_ms: i128,
     pub downtime_minutes: u64,
     pub by_severity: [u64; 4],
     /// Per risk bucket: deployments and failed deployments.
@@ -222,7 +223,7 @@ impl Tally {
         if let Some(summary) = &deployment.incidents {
             self.incidents = self.incidents.wrapping_add(summary.count.wrapping_mul(step));
             self.incidents_resolved = self.incidents_resolved.wrapping_add(summary.resolved.wrapping_mul(step));
-            self.incident_resolution_sum_ms += summary.resolution_sum_ms * sign;
+            self.incident_resolution_sum_ms += summary.resolution_sum_ms * i128::from(sign);
             self.downtime_minutes = self.downtime_minutes.wrapping_add(summary.downtime_minutes.wrapping_mul(step));
             for (total, count) in self.by_severity.iter_mut().zip(summary.by_severity) {
                 *total = total.wrapping_add(count.wrapping_mul(step));

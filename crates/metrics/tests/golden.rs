@@ -491,3 +491,33 @@ fn json_report_snapshot() {
     assert_eq!(read_back.totals.deployments, report.totals.deployments);
     assert_eq!(read_back.weekly, report.weekly);
 }
+
+#[test]
+fn facts_that_break_a_limit_are_refused_and_change_nothing() {
+    // Given the golden history and its whole-history report.
+    let mut golden = golden();
+    let before = golden.index.query(&MetricsQuery::default()).unwrap();
+    let mut change = golden.changes[0].clone();
+    // When facts break limits: a risk score above 100, a time before 1970, an id from another
+    // interner, a downtime of centuries.
+    change.risk_score = Some(101);
+    assert_eq!(golden.index.upsert_change(&change), Err(MetricsError::RiskScoreTooHigh { score: 101 }));
+    change.risk_score = None;
+    change.completed_at_ms = Some(-1);
+    assert_eq!(
+        golden.index.upsert_change(&change),
+        Err(MetricsError::TimeOutOfRange { field: "completed_at_ms", value_ms: -1 })
+    );
+    let mut stranger = golden.changes[0].clone();
+    let mut other_index = MetricsIndex::new(MetricsConfig::default()).unwrap();
+    // The golden index holds six names (ids 0–5); the seventh name elsewhere is id 6.
+    for name in ["a", "b", "c", "d", "e", "f", "g"] {
+        stranger.service = other_index.intern(name).unwrap();
+    }
+    assert_eq!(golden.index.upsert_change(&stranger), Err(MetricsError::UnknownNameId { id: 6 }));
+    let mut incident = golden.incidents[0].clone();
+    incident.downtime_minutes = Some(u32::MAX);
+    assert_eq!(golden.index.upsert_incident(&incident), Err(MetricsError::DowntimeTooLong { minutes: u32::MAX }));
+    // Then the report is unchanged.
+    assert_eq!(golden.index.query(&MetricsQuery::default()).unwrap(), before);
+}
