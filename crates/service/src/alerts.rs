@@ -519,9 +519,7 @@ impl Service {
                 ServiceError::Validation(fields) => ServiceError::Validation(
                     fields
                         .into_iter()
-                        .map(|field| {
-                            changegate_core::FieldError::new(&format!("{name}.{}", field.field), field.message)
-                        })
+                        .map(|field| changegate_core::FieldError::new(format!("{name}.{}", field.field), field.message))
                         .collect(),
                 ),
                 other => other,
