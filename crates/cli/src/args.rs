@@ -55,6 +55,31 @@ pub struct KeyArgs {
     pub signing_key: Option<String>,
 }
 
+/// Alerts and automated rollback, for `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct AlertArgs {
+    /// Alert rules to define at start, as JSON: `{"rules": {"NAME": {"kind": …, "webhooks": […]}}}`.
+    /// A rule is written (as a ledger event) only when it differs from the stored one; rules not
+    /// in the file are kept. A bad rule stops the start. See docs/alerts.md.
+    #[arg(long, env = "CHANGEGATE_ALERT_RULES_FILE", value_name = "FILE")]
+    pub alert_rules: Option<PathBuf>,
+    /// Attempts per webhook delivery, the first included.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub alert_delivery_attempts: u32,
+    /// Wait before the second delivery attempt; it doubles for each later one (up to 60 s).
+    #[arg(long, default_value_t = 1_000, value_name = "MS")]
+    pub alert_backoff_ms: u64,
+    /// Time limit of one delivery attempt.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub alert_timeout_s: u64,
+    /// Time limit of a rollback hook (webhook or command); other writes wait while it runs.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub rollback_timeout_s: u64,
+    /// The server's public base URL (https://changegate.example.com), for links in alerts.
+    #[arg(long, env = "CHANGEGATE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
 /// How to reach a running server (for client commands).
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
@@ -103,6 +128,11 @@ pub enum Command {
         /// Hours an emergency change has, from its start, for its retrospective approval and review.
         #[arg(long, default_value_t = 24)]
         emergency_deadline_hours: u32,
+        #[command(flatten)]
+        alerts: AlertArgs,
+        /// Log lines as text (default) or as JSON objects, one per line.
+        #[arg(long, env = "CHANGEGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
     },
     /// Seed a realistic demo organisation (when the store is empty), print an admin token, and serve.
     Demo {
@@ -155,6 +185,10 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Alert rules (high-risk change, change failure rate, approval overdue, …), their firings
+    /// and deliveries.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Approval policies as code (Rego): show the default, evaluate, test.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -228,6 +262,73 @@ pub enum ServiceCommand {
     List {
         #[command(flatten)]
         client: ClientArgs,
+    },
+    /// Set or remove a service's automated rollback hook (admin): a webhook, or a command run
+    /// without a shell (put --command last: everything after it is the program and its
+    /// arguments). It runs once per change, when a change of the service fails or a severity 1–2
+    /// incident is linked to one within the window after its deployment.
+    ///
+    /// Examples:
+    ///   changegate service rollback-hook payments-api --webhook https://deploy.example.com/rollback
+    ///   changegate service rollback-hook payments-api --incident-window-hours 6 --command /usr/local/bin/rollback --fast
+    ///   changegate service rollback-hook payments-api --remove
+    #[command(group(clap::ArgGroup::new("hook").required(true).args(["webhook", "command", "remove"])))]
+    RollbackHook {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The service.
+        service: String,
+        /// POST a JSON body naming the change to this URL.
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
+        /// Run this program with these arguments (CHANGEGATE_CHANGE_ID and CHANGEGATE_SERVICE
+        /// are in its environment).
+        #[arg(long, num_args = 1.., allow_hyphen_values = true, value_name = "PROGRAM [ARG]...")]
+        command: Option<Vec<String>>,
+        /// Remove the hook.
+        #[arg(long)]
+        remove: bool,
+        /// A linked severity 1–2 incident detected this long after a deployment still triggers it.
+        #[arg(long, default_value_t = 24, value_name = "HOURS")]
+        incident_window_hours: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// The rule kinds and their parameters (no server needed).
+    Rules,
+    /// List the alert rules defined on the server.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Define or redefine an alert rule from a JSON file (admin).
+    ///
+    /// Example rule.json: {"kind": "change_failure_rate", "threshold": 0.25, "window_hours": 168,
+    ///                     "webhooks": ["https://hooks.slack.com/services/…"]}
+    Set {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The rule's name.
+        name: String,
+        /// The rule as JSON.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Remove an alert rule (admin); its firings stay in the ledger.
+    Remove {
+        #[command(flatten)]
+        client: ClientArgs,
+        name: String,
+    },
+    /// Recent firings with every delivery attempt, newest first.
+    Firings {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// How many (1 to 500).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
     },
 }
 

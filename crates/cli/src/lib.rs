@@ -3,6 +3,7 @@
 //!
 //! Errors are `anyhow` here and only here; the libraries below return typed errors.
 
+mod alerts;
 pub mod args;
 mod audit;
 mod client;
@@ -38,6 +39,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Template(command) => governance::template(command, json),
         Command::Calendar(command) => governance::calendar(command, json),
         Command::Approvals { client } => governance::approvals(&client, json),
+        Command::Alerts(command) => alerts::run(command, json),
+        Command::Service(args::ServiceCommand::RollbackHook {
+            client,
+            service,
+            webhook,
+            command,
+            remove,
+            incident_window_hours,
+        }) => alerts::rollback_hook(&client, &service, webhook, command, remove, incident_window_hours, json),
         Command::Risk(command) => risk::run(command, json),
         Command::Gate(arguments) => return gate::run(arguments, json),
         command => remote::run(command, json),

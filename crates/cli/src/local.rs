@@ -18,9 +18,70 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Logs go to standard error; `CHANGEGATE_LOG` (e.g. `debug`, `changegate_store=trace`) overrides.
 fn init_logging(default_filter: &str) {
+    init_logging_as(default_filter, LogFormat::Text);
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    /// One JSON object per line (timestamp, level, target, fields, spans), for log collectors.
+    Json,
+}
+
+fn init_logging_as(default_filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHANGEGATE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+    };
+}
+
+/// Most bytes read from the alert rules file.
+const ALERT_RULES_FILE_BYTES_MAX: u64 = 1 << 20;
+
+/// The alert rules file: `{"rules": {"NAME": RULE, …}}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertRulesFile {
+    rules: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+fn read_alert_rules(path: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, serde_json::Value>> {
+    let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+    if size > ALERT_RULES_FILE_BYTES_MAX {
+        bail!("{} is larger than {ALERT_RULES_FILE_BYTES_MAX} bytes", path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: AlertRulesFile = serde_json::from_str(&text).with_context(|| {
+        format!("{}: alert rules are JSON: {{\"rules\": {{\"NAME\": {{\"kind\": …}}}}}}", path.display())
+    })?;
+    Ok(file.rules)
+}
+
+/// The alert settings from `serve`'s flags.
+fn alert_settings(args: &crate::args::AlertArgs) -> anyhow::Result<changegate_service::AlertSettings> {
+    if args.alert_delivery_attempts == 0 || args.alert_delivery_attempts > 20 {
+        bail!("--alert-delivery-attempts must be 1 to 20");
+    }
+    if args.alert_timeout_s == 0 || args.rollback_timeout_s == 0 || args.rollback_timeout_s > 300 {
+        bail!("--alert-timeout-s must be at least 1, and --rollback-timeout-s 1 to 300");
+    }
+    if let Some(url) = &args.public_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        bail!("--public-url must start with http:// or https://");
+    }
+    Ok(changegate_service::AlertSettings {
+        delivery_attempts_max: args.alert_delivery_attempts,
+        backoff_base_ms: args.alert_backoff_ms,
+        attempt_timeout_ms: args.alert_timeout_s * 1_000,
+        rollback_timeout_ms: args.rollback_timeout_s * 1_000,
+        public_url: args.public_url.clone(),
+        ..changegate_service::AlertSettings::default()
+    })
 }
 
 pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
@@ -51,14 +112,22 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
             checkpoint_interval_s,
             risk_weights,
             emergency_deadline_hours,
+            alerts,
+            log_format,
         } => {
-            init_logging("info");
+            let format = if log_format == "json" { LogFormat::Json } else { LogFormat::Text };
+            init_logging_as("info", format);
             let governance = governance_settings(risk_weights.as_deref(), emergency_deadline_hours)?;
             let policy = CheckpointPolicy {
                 every_events: checkpoint_every_events.max(1),
                 interval_ms: (checkpoint_interval_s.max(1) * 1_000) as i64,
             };
-            runtime()?.block_on(serve(&store, &keys, ServerConfig { listen, secure_cookies }, policy, governance))
+            let settings = ServeSettings {
+                governance,
+                alerts: alert_settings(&alerts)?,
+                alert_rules: alerts.alert_rules.as_deref().map(read_alert_rules).transpose()?,
+            };
+            runtime()?.block_on(serve(&store, &keys, ServerConfig { listen, secure_cookies }, policy, settings))
         }
         Command::Audit(command) => {
             init_logging("warn");
@@ -138,15 +207,29 @@ fn governance_settings(
     Ok(settings)
 }
 
+/// What `serve` runs with besides the store, keys and address.
+struct ServeSettings {
+    governance: changegate_service::GovernanceSettings,
+    alerts: changegate_service::AlertSettings,
+    /// Rules from `--alert-rules`, defined at start when they differ from the stored ones.
+    alert_rules: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
 async fn serve(
     store_args: &StoreArgs,
     keys_args: &KeyArgs,
     config: ServerConfig,
     policy: CheckpointPolicy,
-    governance: changegate_service::GovernanceSettings,
+    settings: ServeSettings,
 ) -> anyhow::Result<()> {
     let store = open_store(store_args).await?;
-    let mut service = Service::new(store.clone(), Arc::new(SystemClock)).with_governance_settings(governance);
+    let mut service = Service::new(store.clone(), Arc::new(SystemClock))
+        .with_governance_settings(settings.governance)
+        .with_alert_settings(settings.alerts);
+    if let Some(rules) = &settings.alert_rules {
+        let written = service.load_alert_rules(rules).await.context("the --alert-rules file")?;
+        tracing::info!(rules = rules.len(), written = written.len(), "alert rules loaded");
+    }
     match keys::load(keys_args, &store_args.data_dir)? {
         Some(signer) => service = service.with_signer(signer),
         None => tracing::warn!("no ledger signing key found: checkpoints will not be signed (see `changegate init`)"),

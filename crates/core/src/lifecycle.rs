@@ -605,3 +605,33 @@ pub fn available_actions(change: &ChangeRecord, actor: &Actor, tier: Tier, now: 
         })
         .collect()
 }
+
+/// Whether a service's rollback hook is due for `change`: the change was deployed (its
+/// implementation started), it was not rolled back yet, and the hook never ran for it. The hook
+/// runs at most once per change, whatever triggers it and however often.
+pub fn rollback_hook_due(change: &ChangeRecord) -> bool {
+    change.started_at.is_some() && change.rolled_back_at.is_none() && change.rollback_hook_runs.is_empty()
+}
+
+/// The events that record an automated rollback of `change` after its service's rollback hook
+/// succeeded, appended as the actor `system`.
+///
+/// A failed change rolls back (`change_rolled_back`, automated). A change still deploying, or one
+/// already verified, that a severity 1–2 incident was linked to inside the hook's window failed
+/// after all: it records `change_failed` with `reason`, then the rollback. This is the one place
+/// a verified change may still fail; people cannot do it through [`decide`], which keeps
+/// `fail` to changes being implemented or awaiting verification. A finished change (closed,
+/// cancelled, rejected) keeps its state: the hook's run is recorded on it, nothing else.
+pub fn automated_rollback(change: &ChangeRecord, reason: &str) -> Vec<DomainEvent> {
+    let rolled_back = DomainEvent::ChangeRolledBack {
+        comment: Some(format!("rolled back automatically: {reason}")),
+        automated: true,
+    };
+    match change.state {
+        ChangeState::Failed => vec![rolled_back],
+        ChangeState::Implementing | ChangeState::Implemented | ChangeState::Verified => {
+            vec![DomainEvent::ChangeFailed { comment: Some(reason.to_owned()) }, rolled_back]
+        }
+        _ => Vec::new(),
+    }
+}

@@ -375,3 +375,53 @@ fn awaiting_approval_covers_assessed_and_unapproved_started_emergencies() {
     let standard = Scenario::given(ChangeType::Standard, 3).ok(&alice, Action::Submit);
     assert!(!standard.record.awaits_approval(), "pre-approved");
 }
+
+fn deployed(alice: &Actor) -> Scenario {
+    Scenario::given(ChangeType::Normal, 2)
+        .ok(alice, Action::Submit)
+        .ok(&approver(), Action::Approve)
+        .ok(alice, Action::Schedule)
+        .ok(alice, Action::Start)
+}
+
+fn apply_all(scenario: &mut Scenario, events: &[DomainEvent]) {
+    for event in events {
+        scenario.record.apply(event, scenario.clock);
+    }
+}
+
+#[test]
+fn an_automated_rollback_of_a_failed_change_records_only_the_rollback() {
+    let alice = requester();
+    let mut scenario = deployed(&alice).ok(&alice, Action::Fail);
+    assert!(changegate_core::lifecycle::rollback_hook_due(&scenario.record));
+    let events = changegate_core::lifecycle::automated_rollback(&scenario.record, "verification failed");
+    assert_eq!(events.len(), 1);
+    apply_all(&mut scenario, &events);
+    assert_eq!(scenario.record.state, ChangeState::RolledBack);
+    assert!(scenario.record.rollback_automated);
+    assert!(!changegate_core::lifecycle::rollback_hook_due(&scenario.record), "rolled back: never again");
+}
+
+#[test]
+fn an_automated_rollback_of_a_verified_change_after_an_incident_fails_it_first() {
+    let alice = requester();
+    let mut scenario = deployed(&alice).ok(&alice, Action::Complete).ok(&alice, Action::Verify);
+    let events = changegate_core::lifecycle::automated_rollback(&scenario.record, "incident INC-000001 (sev1)");
+    assert!(matches!(
+        events.as_slice(),
+        [DomainEvent::ChangeFailed { .. }, DomainEvent::ChangeRolledBack { automated: true, .. }]
+    ));
+    apply_all(&mut scenario, &events);
+    assert_eq!(scenario.record.state, ChangeState::RolledBack);
+    assert_eq!(scenario.record.outcome(), Some("rolled_back"));
+}
+
+#[test]
+fn a_closed_change_keeps_its_state_and_an_undeployed_one_has_no_hook_due() {
+    let alice = requester();
+    let closed = deployed(&alice).ok(&alice, Action::Complete).ok(&alice, Action::Verify).ok(&alice, Action::Close);
+    assert!(changegate_core::lifecycle::automated_rollback(&closed.record, "incident").is_empty());
+    let draft = Scenario::given(ChangeType::Normal, 2);
+    assert!(!changegate_core::lifecycle::rollback_hook_due(&draft.record));
+}

@@ -107,11 +107,19 @@ impl Application {
         let checkpoints =
             self.checkpoint_policy.map(|policy| tokio::spawn(sign_checkpoints(self.service.clone(), policy)));
         let overdue = tokio::spawn(flag_overdue_emergencies(self.service.clone()));
+        // Alerts and automated rollbacks react to events from the log's head on; deliveries
+        // drain a bounded queue (see `changegate_service::alerts`).
+        let deliveries = self.service.alert_delivery_worker().map(tokio::spawn);
+        let alerts = tokio::spawn(self.service.clone().run_alert_engine());
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         if let Some(task) = checkpoints {
             task.abort();
         }
         overdue.abort();
+        alerts.abort();
+        if let Some(task) = deliveries {
+            task.abort();
+        }
         result
     }
 

@@ -1349,3 +1349,75 @@ fn pages_stay_quick_over_demo_data() {
         assert_eq!(page.status, 200, "{path}");
     }
 }
+
+#[test]
+fn the_alerts_page_defines_rules_and_hooks_and_shows_an_automated_rollback() {
+    let app = TestApp::start();
+    app.register_catalog();
+    let mut admin = app.signed_in(&app.admin);
+    let page = admin.get("/alerts");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"href="/alerts" aria-current="page""#), "the navigation links the page");
+    assert!(page.body.contains(r#"id="no-rules""#));
+    let csrf = page.csrf();
+    // A bad rule comes back with its field and writes nothing.
+    let before = app.event_count();
+    let bad = admin.post(
+        "/alerts/rules",
+        &[("csrf", &csrf), ("name", "stuck"), ("rule", r#"{"kind": "approval_overdue", "after_hours": 0}"#)],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains(r#"data-field="after_hours""#), "{}", bad.body);
+    assert!(bad.body.contains("approval_overdue"), "the form keeps what was typed");
+    assert_eq!(app.event_count(), before);
+    // A good one is saved and listed with its parameters.
+    let saved = admin.post(
+        "/alerts/rules",
+        &[("csrf", &csrf), ("name", "stuck"), ("rule", r#"{"kind": "approval_overdue", "after_hours": 8}"#)],
+    );
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = admin.get(saved.location());
+    assert!(page.body.contains(r#"data-rule="stuck""#) && page.body.contains("after_hours=8"), "{}", page.body);
+    // A command hook for catalog, then a failed change of it is rolled back automatically.
+    let hook = admin.post(
+        "/alerts/rollback-hooks",
+        &[
+            ("csrf", &csrf),
+            ("service", "catalog"),
+            ("kind", "command"),
+            ("target", "/bin/true"),
+            ("arguments", ""),
+            ("incident_window_hours", "12"),
+        ],
+    );
+    assert_eq!(hook.status, 303, "{}", hook.body);
+    let page = admin.get("/alerts");
+    assert!(page.body.contains(r#"data-service="catalog""#) && page.body.contains("12 h"), "{}", page.body);
+    let emergency = NewChange {
+        change_type: "emergency".into(),
+        service: "catalog".into(),
+        justification: Some("the catalog is down".into()),
+        ..change_input("Restart the catalog")
+    };
+    let id = app.create(&app.alice, emergency);
+    app.act(&app.alice, id, Action::Submit);
+    app.act(&app.alice, id, Action::Start);
+    app.act(&app.alice, id, Action::Fail);
+    let mut rolled_back = false;
+    for _ in 0..200 {
+        if app.change(id).rollback_automated {
+            rolled_back = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(rolled_back, "the alert engine ran the hook");
+    let change_page = admin.get(&format!("/changes/{id}"));
+    assert!(change_page.body.contains("rolled back automatically"), "{}", change_page.body);
+    assert!(change_page.body.contains(r#"id="rollback-hook-runs""#));
+    // A requester sees the page without the forms.
+    let mut alice = app.signed_in(&app.alice);
+    let page = alice.get("/alerts");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(r#"id="define-rule""#));
+}

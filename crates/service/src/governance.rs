@@ -205,7 +205,33 @@ impl Service {
         Ok(Some(PreparedSubmit { version: change.version, decision }))
     }
 
+    /// The assessment on submit, measured: its latency and result go to the process counters
+    /// (`/metrics`). A submission assessed before the write lock and again inside it (the change
+    /// moved meanwhile) counts twice.
     async fn assess_change(
+        &self,
+        change: &ChangeRecord,
+        service: changegate_core::ServiceRecord,
+        requester: Option<UserRecord>,
+        time: Timestamp,
+    ) -> Result<AssessmentDecision, ServiceError> {
+        let started = std::time::Instant::now();
+        let decision = self.assess_change_unmeasured(change, service, requester, time).await?;
+        let result = if !decision.deny.is_empty() {
+            crate::telemetry::DecisionResult::Denied
+        } else if decision.policy_error.is_some() {
+            crate::telemetry::DecisionResult::PolicyError
+        } else if decision.auto_approve && decision.required_approvals.is_empty() {
+            crate::telemetry::DecisionResult::AutoApproved
+        } else {
+            crate::telemetry::DecisionResult::ApprovalRequired
+        };
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.metrics.record_decision(result, latency_us);
+        Ok(decision)
+    }
+
+    async fn assess_change_unmeasured(
         &self,
         change: &ChangeRecord,
         service: changegate_core::ServiceRecord,

@@ -5,20 +5,25 @@
 //! forget it), records denials, validates raw input into core types, asks the core to decide,
 //! and has the store append. It owns the system clock; everything below it gets time passed in.
 
+pub mod alerts;
 mod commands;
 mod error;
 pub mod governance;
 mod identity;
 mod incidents;
 pub mod ledger;
+mod outbound;
 mod queries;
 pub mod risk;
+pub mod rollback;
+pub mod telemetry;
 
 use std::sync::Arc;
 
 use changegate_core::{Clock, Timestamp};
 use changegate_store::Store;
 
+pub use alerts::{AlertCondition, AlertKind, AlertRule, AlertSettings};
 pub use commands::{
     ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, IncidentResolution, IncidentUpdate, NewChange, NewIncident,
     NewService, NewUser, Outcome, Produced,
@@ -30,6 +35,8 @@ pub use incidents::{ATTRIBUTION_WINDOW_MS_DEFAULT, DOWNTIME_MINUTES_MAX};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;
+pub use rollback::RollbackHookRequest;
+pub use telemetry::{DecisionResult, DeliveryResult, MetricsSnapshot};
 
 /// The operating system's clock: the one place Changegate reads real time.
 #[derive(Clone, Copy, Debug, Default)]
@@ -50,6 +57,8 @@ pub struct Service {
     signer: Option<Arc<changegate_ledger::NoteSigner>>,
     governance: Arc<governance::Governance>,
     risk: Arc<risk::ModelCache>,
+    alerts: Arc<alerts::AlertRuntime>,
+    metrics: Arc<telemetry::ServiceMetrics>,
 }
 
 impl Service {
@@ -63,6 +72,8 @@ impl Service {
                 settings: GovernanceSettings::default(),
             }),
             risk: Arc::new(risk::ModelCache::new()),
+            alerts: Arc::new(alerts::AlertRuntime::new(AlertSettings::default())),
+            metrics: Arc::new(telemetry::ServiceMetrics::default()),
         }
     }
 
@@ -82,5 +93,11 @@ impl Service {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// This process's counters (decisions and their latency, alert firings and deliveries,
+    /// rollback hook runs), for `/metrics`.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
     }
 }

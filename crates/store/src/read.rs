@@ -377,6 +377,19 @@ impl Store {
         rows.iter().map(decode_record).collect()
     }
 
+    /// Which of `changes` an incident is linked to as its cause (explicit or confirmed links
+    /// only). At most [`PAGE_SIZE_MAX`] ids are looked at.
+    pub async fn changes_that_caused_incidents(&self, changes: &[ChangeId]) -> Result<Vec<ChangeId>, StoreError> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids are numbers, so the list cannot carry SQL.
+        let ids: Vec<String> = changes.iter().take(PAGE_SIZE_MAX as usize).map(|id| id.number().to_string()).collect();
+        let sql = format!("SELECT DISTINCT caused_by FROM incidents WHERE caused_by IN ({})", ids.join(", "));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        rows.iter().map(|row| Ok(ChangeId::new(row.try_get::<i64, _>(0)? as u64))).collect()
+    }
+
     /// Every alert rule, by name.
     pub async fn alert_rules(&self) -> Result<Vec<AlertRuleRecord>, StoreError> {
         let rows = sqlx::query("SELECT record FROM alert_rules ORDER BY name").fetch_all(self.pool()).await?;

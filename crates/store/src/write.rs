@@ -537,6 +537,18 @@ impl WriteTx {
         Ok(count > 0)
     }
 
+    /// Whether `rule` already fired for `key`, as of this transaction (a rule fires once per key;
+    /// the head lock makes this check and the append that follows it atomic across instances).
+    pub async fn alert_fired(&mut self, rule: &Name, key: &str) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM alert_firings WHERE rule = $1 AND firing_key = $2")
+            .bind(rule.as_str())
+            .bind(key)
+            .fetch_one(&mut *self.transaction)
+            .await?
+            .try_get(0)?;
+        Ok(count > 0)
+    }
+
     pub async fn incident(&mut self, id: IncidentId) -> Result<Option<IncidentRecord>, StoreError> {
         fetch_incident(&mut *self.transaction, id).await
     }

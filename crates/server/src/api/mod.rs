@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
 
+pub mod alerts;
 pub mod governance;
 pub mod health;
 pub mod ledger;
@@ -9,7 +10,7 @@ pub mod views;
 
 use axum::Json;
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -68,6 +69,13 @@ use views::*;
         governance::change_conflicts,
         risk::change_risk,
         risk::risk_models,
+        alerts::list_rules,
+        alerts::get_rule,
+        alerts::put_rule,
+        alerts::delete_rule,
+        alerts::list_firings,
+        alerts::put_rollback_hook,
+        alerts::delete_rollback_hook,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -80,7 +88,8 @@ use views::*;
         governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
         governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
         risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
-        risk::RiskModelView
+        risk::RiskModelView, alerts::AlertRuleView, alerts::AlertDeliveryView, alerts::AlertFiringView,
+        alerts::RollbackHookBody, RollbackHookView, RollbackHookRunView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -92,6 +101,7 @@ use views::*;
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
+        (name = "alerts", description = "Alert rules, their firings and every delivery attempt"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -149,6 +159,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/changes/{id}/conflicts", get(governance::change_conflicts))
         .route("/v1/changes/{id}/risk", get(risk::change_risk))
         .route("/v1/risk/models", get(risk::risk_models))
+        .route("/v1/alert-rules", get(alerts::list_rules))
+        .route("/v1/alert-rules/{name}", get(alerts::get_rule).put(alerts::put_rule).delete(alerts::delete_rule))
+        .route("/v1/alert-firings", get(alerts::list_firings))
+        .route("/v1/services/{name}/rollback-hook", put(alerts::put_rollback_hook).delete(alerts::delete_rollback_hook))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

@@ -285,6 +285,10 @@ pub struct ChangeView {
     pub closed_at: Option<String>,
     /// successful, failed, rolled_back, rejected or cancelled once the change has ended.
     pub outcome: Option<String>,
+    /// Rolled back by the service's rollback hook (or, for imported changes, by automation).
+    pub rollback_automated: bool,
+    /// Runs of the service's rollback hook for this change (at most one).
+    pub rollback_hook_runs: Vec<RollbackHookRunView>,
     /// Number of events in the change's stream.
     pub version: u64,
 }
@@ -405,6 +409,18 @@ impl From<&ChangeRecord> for ChangeView {
             rolled_back_at: time(change.rolled_back_at),
             closed_at: time(change.closed_at),
             outcome: change.outcome().map(str::to_owned),
+            rollback_automated: change.rollback_automated,
+            rollback_hook_runs: change
+                .rollback_hook_runs
+                .iter()
+                .map(|run| RollbackHookRunView {
+                    trigger: run.trigger.clone(),
+                    target: run.target.clone(),
+                    ok: run.ok,
+                    detail: run.detail.clone(),
+                    at: run.at.to_rfc3339(),
+                })
+                .collect(),
             version: change.version,
         }
     }
@@ -473,6 +489,49 @@ pub struct ServiceView {
     pub scopes: Vec<String>,
     pub depends_on: Vec<String>,
     pub created_at: String,
+    /// The automated rollback, when one is set.
+    pub rollback_hook: Option<RollbackHookView>,
+}
+
+/// A service's rollback hook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RollbackHookView {
+    /// `webhook` or `command`.
+    pub kind: String,
+    /// The webhook URL, or the program.
+    pub target: String,
+    /// A command's arguments.
+    pub arguments: Vec<String>,
+    /// A linked severity 1–2 incident detected this long after a deployment still triggers it.
+    pub incident_window_hours: u64,
+}
+
+impl From<&changegate_core::RollbackHook> for RollbackHookView {
+    fn from(hook: &changegate_core::RollbackHook) -> Self {
+        let (kind, target, arguments) = match &hook.target {
+            changegate_core::RollbackTarget::Webhook { url } => ("webhook", url.clone(), Vec::new()),
+            changegate_core::RollbackTarget::Command { program, arguments } => {
+                ("command", program.clone(), arguments.clone())
+            }
+        };
+        RollbackHookView {
+            kind: kind.to_owned(),
+            target,
+            arguments,
+            incident_window_hours: hook.incident_window_ms / (60 * 60 * 1000),
+        }
+    }
+}
+
+/// One run of a service's rollback hook for a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RollbackHookRunView {
+    /// `verification_failed` or `incident:INC-…`.
+    pub trigger: String,
+    pub target: String,
+    pub ok: bool,
+    pub detail: String,
+    pub at: String,
 }
 
 impl From<&ServiceRecord> for ServiceView {
@@ -484,6 +543,7 @@ impl From<&ServiceRecord> for ServiceView {
             scopes: service.scopes.iter().map(ToString::to_string).collect(),
             depends_on: service.depends_on.iter().map(ToString::to_string).collect(),
             created_at: service.created_at.to_rfc3339(),
+            rollback_hook: service.rollback_hook.as_ref().map(RollbackHookView::from),
         }
     }
 }

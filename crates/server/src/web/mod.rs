@@ -1,7 +1,8 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
-//! (the predictive model with its calibration, every model version, the factor weights).
+//! (the predictive model with its calibration, every model version, the factor weights), and
+//! alerts (rules, firings with their deliveries, rollback hooks).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -13,6 +14,7 @@
 //! field derived from the session token (see [`session::csrf_token`]); the sign-in form, which has
 //! no session yet, is protected by an `Origin` check.
 
+mod alert_pages;
 mod calendar_pages;
 mod civil;
 mod governance_pages;
@@ -70,6 +72,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates.html", include_str!("../../templates/templates.html")),
     ("policy.html", include_str!("../../templates/policy.html")),
     ("risk.html", include_str!("../../templates/risk.html")),
+    ("alerts.html", include_str!("../../templates/alerts.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -111,6 +114,11 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
         .route("/policy", get(governance_pages::policy))
         .route("/risk", get(risk_pages::risk))
+        .route("/alerts", get(alert_pages::alerts))
+        .route("/alerts/rules", post(alert_pages::define_rule))
+        .route("/alerts/rules/{name}/remove", post(alert_pages::remove_rule))
+        .route("/alerts/rollback-hooks", post(alert_pages::set_hook))
+        .route("/alerts/rollback-hooks/{name}/remove", post(alert_pages::remove_hook))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
