@@ -196,6 +196,7 @@ impl World {
             severity: severity.into(),
             detected_at: None,
             caused_by: Some(caused_by.to_string()),
+            downtime_minutes: None,
         };
         self.service.open_incident(&self.rita, input, None).await.unwrap();
     }
