@@ -290,6 +290,10 @@ impl AlertRule {
             }
         };
         match &self.condition {
+            AlertCondition::HighRiskChange { min_class } if *min_class < RiskClass::High => {
+                // The assessment raises its risk alert only for high and critical changes.
+                push("min_class", "high or critical".to_owned());
+            }
             AlertCondition::ChangeFailureRate { threshold, window_hours, min_deployments, .. } => {
                 if !(threshold.is_finite() && *threshold >= 0.0 && *threshold < 1.0) {
                     push("threshold", "a share from 0 up to (not including) 1: 0.25 fires above 25 %".to_owned());
@@ -1095,6 +1099,7 @@ mod tests {
             (json!({"kind": "change_failure_rate", "threshold": 1.5, "window_hours": 24}), "threshold"),
             (json!({"kind": "ledger_verification_failed", "webhooks": ["ftp://x"]}), "webhooks"),
             (json!({"kind": "compliance_violation", "frameworks": ["PCI DSS"]}), "frameworks"),
+            (json!({"kind": "high_risk_change", "min_class": "medium"}), "min_class"),
             (json!([1, 2]), "rule"),
         ];
         for (value, field) in cases {
