@@ -6,6 +6,7 @@
 //! and has the store append. It owns the system clock; everything below it gets time passed in.
 
 mod commands;
+pub mod compliance;
 mod error;
 pub mod governance;
 mod identity;
@@ -22,6 +23,7 @@ pub use commands::{
     ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, NewChange, NewIncident, NewService, NewUser, Outcome,
     Produced,
 };
+pub use compliance::{ChangeEvidence, ComplianceQuery, ComplianceRequest};
 pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
