@@ -255,7 +255,10 @@ pub async fn oscal(
     let request = state.service.parse_compliance_query(&params.into())?;
     let report = state.service.compliance_report(Some(&caller), &request).await?;
     let change_href = |id: ChangeId| Some(format!("/changes/{id}"));
-    let options =
-        OscalOptions { import_ap_href: "/api/v1/compliance", report_href: "/api/v1/compliance", change_href: &change_href };
+    let options = OscalOptions {
+        import_ap_href: "/api/v1/compliance",
+        report_href: "/api/v1/compliance",
+        change_href: &change_href,
+    };
     Ok(Json(assessment_results(&report, &options)))
 }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
 
+pub mod compliance;
 pub mod governance;
 pub mod health;
 pub mod ledger;
@@ -63,6 +64,8 @@ use views::*;
         governance::change_conflicts,
         risk::change_risk,
         risk::risk_models,
+        compliance::report,
+        compliance::oscal,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -74,7 +77,9 @@ use views::*;
         governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
         governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
         risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
-        risk::RiskModelView
+        risk::RiskModelView, compliance::ViolationView, compliance::CheckResultView, compliance::ControlFindingView,
+        compliance::FrameworkReportView, compliance::LedgerEvidenceView, compliance::ComplianceSettingsView,
+        compliance::ComplianceReportView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -86,6 +91,7 @@ use views::*;
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
+        (name = "compliance", description = "Controls of PCI DSS, SOC 2, ISO 27001, NIST 800-53, HIPAA, GDPR and DORA checked over the change records and the ledger; OSCAL assessment results"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -139,6 +145,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/changes/{id}/conflicts", get(governance::change_conflicts))
         .route("/v1/changes/{id}/risk", get(risk::change_risk))
         .route("/v1/risk/models", get(risk::risk_models))
+        .route("/v1/compliance", get(compliance::report))
+        .route("/v1/compliance/oscal", get(compliance::oscal))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

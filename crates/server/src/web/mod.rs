@@ -1,7 +1,8 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
-//! (the predictive model with its calibration, every model version, the factor weights).
+//! (the predictive model with its calibration, every model version, the factor weights) and
+//! compliance (controls per framework with the changes at fault).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -15,6 +16,7 @@
 
 mod calendar_pages;
 mod civil;
+mod compliance_pages;
 mod governance_pages;
 mod ledger_pages;
 mod pages;
@@ -68,6 +70,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates.html", include_str!("../../templates/templates.html")),
     ("policy.html", include_str!("../../templates/policy.html")),
     ("risk.html", include_str!("../../templates/risk.html")),
+    ("compliance.html", include_str!("../../templates/compliance.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -108,6 +111,7 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
         .route("/policy", get(governance_pages::policy))
         .route("/risk", get(risk_pages::risk))
+        .route("/compliance", get(compliance_pages::compliance))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
