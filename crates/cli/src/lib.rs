@@ -6,6 +6,7 @@
 pub mod args;
 mod audit;
 mod client;
+mod comply;
 mod gate;
 mod governance;
 mod keys;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Approvals { client } => governance::approvals(&client, json),
         Command::Risk(command) => risk::run(command, json),
         Command::Gate(arguments) => return gate::run(arguments, json),
+        Command::Comply(arguments) => comply::run(arguments, json),
         command => remote::run(command, json),
     };
     match result {

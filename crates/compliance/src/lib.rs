@@ -24,8 +24,8 @@ pub use checks::{
 pub use html::render_html;
 pub use oscal::{OSCAL_VERSION, OscalOptions, assessment_results};
 pub use report::{
-    ComplianceReport, ControlFinding, ControlViolation, FrameworkReport, PERIOD_DAYS_MAX, Status, control_violations,
-    evaluate,
+    ComplianceReport, ControlFinding, ControlViolation, FrameworkReport, PERIOD_DAYS_MAX, SAMPLE_SIZE_MAX, Status,
+    control_violations, evaluate, evidence_sample,
 };
 
 /// What a compliance request can get wrong.

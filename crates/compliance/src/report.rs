@@ -245,3 +245,25 @@ pub fn control_violations(report: &ComplianceReport) -> Vec<ControlViolation> {
     listed.dedup_by(|left, right| left.key == right.key);
     listed
 }
+
+/// Most changes an evidence bundle samples.
+pub const SAMPLE_SIZE_MAX: usize = 1_000;
+
+/// The changes an evidence bundle carries, at most `size` (capped at [`SAMPLE_SIZE_MAX`]): every
+/// violating change first (in id order), then an even spread, in id order, of the other changes
+/// of the period, so the sample covers the whole period and the same report gives the same
+/// sample.
+pub fn evidence_sample(report: &ComplianceReport, size: usize) -> Vec<ChangeId> {
+    let size = size.min(SAMPLE_SIZE_MAX);
+    let violating = report.violating_changes();
+    let mut sample: Vec<ChangeId> = violating.iter().copied().take(size).collect();
+    let at_fault: BTreeSet<ChangeId> = violating.into_iter().collect();
+    let others: Vec<ChangeId> = report.changes_in_period.iter().copied().filter(|id| !at_fault.contains(id)).collect();
+    let room = size - sample.len();
+    if room > 0 && !others.is_empty() {
+        let taken = room.min(others.len());
+        // Index i·n/k for i in 0..k: evenly spaced, first one included, never repeated.
+        sample.extend((0..taken).map(|step| others[step * others.len() / taken]));
+    }
+    sample
+}

@@ -590,3 +590,20 @@ fn oscal_document_validates_with_the_oscal_model() {
     assert!(output.status.success(), "OSCAL validation failed:\n{stdout}\n{stderr}");
     println!("{stdout}");
 }
+
+#[test]
+fn the_evidence_sample_takes_violating_changes_first_then_an_even_spread() {
+    // Given the golden report, when a sample of 12 is drawn,
+    let fixture = Fixture::new();
+    let report = fixture.report(Framework::ALL);
+    let sample = changegate_compliance::evidence_sample(&report, 12);
+    // then every violating change comes first, then others spread over the period, no repeats.
+    let violating = report.violating_changes();
+    assert_eq!(violating, ids(&[3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 15, 20, 22, 24]));
+    assert_eq!(sample, violating[..12].to_vec(), "violations fill a small sample");
+    let sample = changegate_compliance::evidence_sample(&report, 18);
+    assert_eq!(sample[..14], violating[..]);
+    assert_eq!(sample[14..], ids(&[1, 11, 16, 21]), "every other one of 1, 2, 11, 13, 16, 19, 21, 23");
+    assert_eq!(changegate_compliance::evidence_sample(&report, 18), sample, "deterministic");
+    assert_eq!(changegate_compliance::evidence_sample(&report, 100).len(), 22, "at most the whole period");
+}
