@@ -404,13 +404,16 @@ fn a_period_without_changes_is_not_applicable_but_the_ledger_still_counts() {
     assert_eq!(au9.status, Status::Satisfied);
 }
 
+/// A way to spoil good ledger evidence.
+type Spoil = Box<dyn Fn(&mut LedgerEvidence)>;
+
 #[test]
 fn ledger_evidence_good_and_bad() {
     // Given good ledger evidence, when checked, then the ledger check is satisfied;
     let mut fixture = Fixture::new();
     assert!(fixture.check(CheckId::LedgerIntegrity, &[]).satisfied());
     // given each kind of bad evidence, then the ledger check names it.
-    let cases: Vec<(&str, Box<dyn Fn(&mut LedgerEvidence)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         ("never-verified", Box::new(|ledger| ledger.verified = None)),
         (
             "verification-failed",
