@@ -176,7 +176,7 @@ pub struct LedgerEvidence {
     pub latest_checkpoint_at: Option<Timestamp>,
     pub latest_checkpoint_size: Option<u64>,
     pub signing_key_present: bool,
-    /// Time of the log's first event.
+    /// The earliest time of any event in the log (imports and seeded history included).
     pub oldest_event_at: Option<Timestamp>,
 }
 

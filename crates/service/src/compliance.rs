@@ -104,7 +104,7 @@ impl Service {
             latest_checkpoint_at: latest.map(|checkpoint| checkpoint.signed_at),
             latest_checkpoint_size: latest.map(|checkpoint| checkpoint.size),
             signing_key_present: self.verifier_key().await?.is_some(),
-            oldest_event_at: store.events_after(0, 1).await?.first().map(|event| event.time),
+            oldest_event_at: store.earliest_event_time().await?,
             ..LedgerEvidence::default()
         };
         if let Some(event) = store.last_verification().await? {
