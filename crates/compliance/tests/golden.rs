@@ -610,3 +610,20 @@ fn the_evidence_sample_takes_violating_changes_first_then_an_even_spread() {
     assert_eq!(changegate_compliance::evidence_sample(&report, 18), sample, "deterministic");
     assert_eq!(changegate_compliance::evidence_sample(&report, 100).len(), 22, "at most the whole period");
 }
+
+#[test]
+fn the_html_page_is_self_contained_escaped_and_links_the_changes_at_fault() {
+    // Given the golden PCI report with a hostile reason slipped into one violation,
+    let fixture = Fixture::new();
+    let mut report = fixture.report(&[Framework::PciDss]);
+    report.frameworks[0].checks[0].violations[0].reason = "<script>alert(1)</script> & \"quotes\"".to_owned();
+    // when rendered with links to bundle files,
+    let page = changegate_compliance::render_html(&report, &|id: ChangeId| Some(format!("changes/{id}.json")));
+    // then the text is escaped, nothing is loaded from elsewhere, and the changes at fault link.
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+    assert!(!page.contains("<script"));
+    assert!(!page.contains("src=") && !page.contains("<link"), "no external assets");
+    assert!(page.contains("<a href=\"changes/CHG-000007.json\">CHG-000007</a>"));
+    assert!(page.contains("Not satisfied") && page.contains("6.5.1"));
+    assert!(page.contains("Changegate's own paraphrases"));
+}
