@@ -7,7 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use changegate_compliance::{ComplianceReport, Framework, Status};
+use changegate_compliance::{ComplianceReport, DAY_MS, Framework, Status};
 use changegate_service::ComplianceQuery;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -193,7 +193,8 @@ pub async fn compliance(
         options => options,
         selected => selected,
         from_date => report.from.to_rfc3339().get(..10).unwrap_or_default().to_owned(),
-        to_date => report.to.to_rfc3339().get(..10).unwrap_or_default().to_owned(),
+        // The end rounded up to a whole day, so sending the form again keeps today's changes.
+        to_date => report.to.plus_ms(DAY_MS - 1).to_rfc3339().get(..10).unwrap_or_default().to_owned(),
         from => report.from.to_rfc3339(),
         to => report.to.to_rfc3339(),
         generated_at => report.generated_at.to_rfc3339(),
