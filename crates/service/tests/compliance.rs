@@ -92,6 +92,7 @@ async fn the_report_names_the_change_at_fault_and_reads_the_ledger_evidence() {
         assert_eq!(report.ledger.verified, Some(true));
         assert!(report.ledger.signing_key_present);
         assert_eq!(report.ledger.checkpoints_in_period, 1);
+        assert_eq!(report.ledger.oldest_event_at, Some(START), "the earliest event: the first admin");
         let au9 = nist.controls.iter().find(|control| control.id == "au-9").unwrap();
         assert_eq!(au9.status, Status::Satisfied);
         // Alerting sees the same faults, keyed.
