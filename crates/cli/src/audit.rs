@@ -35,7 +35,7 @@ fn progress_bar(total: u64, json: bool, what: &str) -> ProgressBar {
     bar
 }
 
-async fn service(store: &StoreArgs, keys_args: &KeyArgs) -> anyhow::Result<Service> {
+pub(crate) async fn service(store: &StoreArgs, keys_args: &KeyArgs) -> anyhow::Result<Service> {
     let opened = local::open_store(store).await?;
     let mut service = Service::new(opened, Arc::new(SystemClock));
     if let Some(signer) = keys::load(keys_args, &store.data_dir)? {
@@ -60,7 +60,7 @@ pub async fn run(command: AuditCommand, json: bool) -> anyhow::Result<()> {
         }
         AuditCommand::Verify { bundle: Some(bundle), public_key, .. } => {
             let key = public_key.context("--public-key is required with --bundle")?;
-            verify_bundle(&bundle, &key, json)
+            verify_bundle(&bundle, &key, json, true)
         }
         AuditCommand::Verify { store, keys, bundle: None, .. } => {
             let service = service(&store, &keys).await?;
@@ -133,6 +133,26 @@ async fn export(store: &StoreArgs, keys_args: &KeyArgs, out: &Path, json: bool) 
     if service.signer().is_some() {
         service.checkpoint_now(None).await?;
     }
+    let (checkpoint, verifier_key) = write_export(&service, out, json).await?;
+    service.store().close().await;
+    if json {
+        println!("{}", json!({"out": out, "size": checkpoint.size, "public_key": verifier_key}));
+    } else {
+        println!("Exported {} entries to {}.", checkpoint.size, out.display());
+        println!("Verify offline with:");
+        println!("  changegate audit verify --bundle {} --public-key '{verifier_key}'", out.display());
+    }
+    Ok(())
+}
+
+/// Writes the offline-verifiable ledger export into `out` (created): `entries.jsonl` up to the
+/// newest signed checkpoint, that `checkpoint`, every earlier one under `checkpoints/`, and the
+/// `public-key`. Returns the checkpoint and the verifier key. `quiet` hides the progress bar.
+pub(crate) async fn write_export(
+    service: &Service,
+    out: &Path,
+    quiet: bool,
+) -> anyhow::Result<(changegate_store::StoredCheckpoint, String)> {
     let checkpoint = service
         .latest_checkpoint()
         .await?
@@ -143,7 +163,7 @@ async fn export(store: &StoreArgs, keys_args: &KeyArgs, out: &Path, json: bool) 
     let mut writer = BufWriter::new(
         std::fs::File::create(&entries_path).with_context(|| format!("creating {}", entries_path.display()))?,
     );
-    let bar = progress_bar(checkpoint.size, json, "exporting");
+    let bar = progress_bar(checkpoint.size, quiet, "exporting");
     let mut after = 0u64;
     while after < checkpoint.size {
         let limit = EXPORT_BATCH_SIZE.min((checkpoint.size - after) as u32);
@@ -169,19 +189,12 @@ async fn export(store: &StoreArgs, keys_args: &KeyArgs, out: &Path, json: bool) 
         std::fs::write(checkpoints_directory.join(format!("{:020}", earlier.size)), &earlier.note)?;
     }
     std::fs::write(out.join("public-key"), format!("{verifier_key}\n"))?;
-    service.store().close().await;
-    if json {
-        println!("{}", json!({"out": out, "size": checkpoint.size, "public_key": verifier_key}));
-    } else {
-        println!("Exported {} entries to {}.", checkpoint.size, out.display());
-        println!("Verify offline with:");
-        println!("  changegate audit verify --bundle {} --public-key '{verifier_key}'", out.display());
-    }
-    Ok(())
+    Ok((checkpoint, verifier_key))
 }
 
-/// Verifies an exported bundle with nothing but its files and a trusted verifier key.
-fn verify_bundle(bundle: &Path, public_key: &str, json: bool) -> anyhow::Result<()> {
+/// Verifies an exported bundle with nothing but its files and a trusted verifier key. `print`
+/// prints the outcome (a caller that reports on its own passes false; failures are errors).
+pub(crate) fn verify_bundle(bundle: &Path, public_key: &str, json: bool, print: bool) -> anyhow::Result<()> {
     let key_text = if Path::new(public_key).is_file() {
         std::fs::read_to_string(public_key).with_context(|| format!("reading {public_key}"))?
     } else {
@@ -265,6 +278,9 @@ fn verify_bundle(bundle: &Path, public_key: &str, json: bool) -> anyhow::Result<
     }
     match failure {
         None => {
+            if !print {
+                return Ok(());
+            }
             if json {
                 println!("{}", json!({"ok": true, "size": checkpoint.size, "origin": checkpoint.origin}));
             } else {
@@ -273,7 +289,7 @@ fn verify_bundle(bundle: &Path, public_key: &str, json: bool) -> anyhow::Result<
             Ok(())
         }
         Some((index, message)) => {
-            if json {
+            if json && print {
                 println!("{}", json!({"ok": false, "first_bad_index": index, "message": message}));
             }
             bail!("bundle verification FAILED at index {index}: {message}")

@@ -7,6 +7,7 @@ mod alerts;
 pub mod args;
 mod audit;
 mod client;
+mod comply;
 mod gate;
 mod governance;
 mod keys;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => alerts::rollback_hook(&client, &service, webhook, command, remove, incident_window_hours, json),
         Command::Risk(command) => risk::run(command, json),
         Command::Gate(arguments) => return gate::run(arguments, json),
+        Command::Comply(arguments) => comply::run(arguments, json),
         command => remote::run(command, json),
     };
     match result {

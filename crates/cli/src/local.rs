@@ -17,7 +17,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Logs go to standard error; `CHANGEGATE_LOG` (e.g. `debug`, `changegate_store=trace`) overrides.
-fn init_logging(default_filter: &str) {
+pub(crate) fn init_logging(default_filter: &str) {
     init_logging_as(default_filter, LogFormat::Text);
 }
 

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 mod commands;
+pub mod compliance;
 mod error;
 pub mod governance;
 mod identity;
@@ -28,6 +29,7 @@ pub use commands::{
     ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, IncidentResolution, IncidentUpdate, NewChange, NewIncident,
     NewService, NewUser, Outcome, Produced,
 };
+pub use compliance::{ChangeEvidence, ComplianceQuery, ComplianceRequest};
 pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};

@@ -549,6 +549,14 @@ impl Store {
         Ok(count as u64)
     }
 
+    /// The earliest time of any event, `None` for an empty log. Not the first sequence's time:
+    /// imports and seeded history carry their original, earlier times.
+    pub async fn earliest_event_time(&self) -> Result<Option<Timestamp>, StoreError> {
+        let earliest: Option<i64> =
+            sqlx::query("SELECT MIN(time_ms) FROM events").fetch_one(self.pool()).await?.try_get(0)?;
+        Ok(earliest.map(Timestamp::from_unix_ms))
+    }
+
     /// The committed ledger head.
     pub async fn ledger_head(&self) -> Result<LedgerHead, StoreError> {
         let row = sqlx::query("SELECT size, frontier FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;

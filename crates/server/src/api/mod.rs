@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` and its OpenAPI document at `/api/openapi.json`.
 
 pub mod alerts;
+pub mod compliance;
 pub mod governance;
 pub mod health;
 pub mod ledger;
@@ -76,6 +77,8 @@ use views::*;
         alerts::list_firings,
         alerts::put_rollback_hook,
         alerts::delete_rollback_hook,
+        compliance::report,
+        compliance::oscal,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -89,7 +92,10 @@ use views::*;
         governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
         risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
         risk::RiskModelView, alerts::AlertRuleView, alerts::AlertDeliveryView, alerts::AlertFiringView,
-        alerts::RollbackHookBody, RollbackHookView, RollbackHookRunView
+        alerts::RollbackHookBody, RollbackHookView, RollbackHookRunView,
+        compliance::ViolationView, compliance::CheckResultView, compliance::ControlFindingView,
+        compliance::FrameworkReportView, compliance::LedgerEvidenceView, compliance::ComplianceSettingsView,
+        compliance::ComplianceReportView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -102,6 +108,7 @@ use views::*;
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
         (name = "alerts", description = "Alert rules, their firings and every delivery attempt"),
+        (name = "compliance", description = "Controls of PCI DSS, SOC 2, ISO 27001, NIST 800-53, HIPAA, GDPR and DORA checked over the change records and the ledger; OSCAL assessment results"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -163,6 +170,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/alert-rules/{name}", get(alerts::get_rule).put(alerts::put_rule).delete(alerts::delete_rule))
         .route("/v1/alert-firings", get(alerts::list_firings))
         .route("/v1/services/{name}/rollback-hook", put(alerts::put_rollback_hook).delete(alerts::delete_rollback_hook))
+        .route("/v1/compliance", get(compliance::report))
+        .route("/v1/compliance/oscal", get(compliance::oscal))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

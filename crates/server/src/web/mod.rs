@@ -1,8 +1,9 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
-//! (the predictive model with its calibration, every model version, the factor weights), and
-//! alerts (rules, firings with their deliveries, rollback hooks).
+//! (the predictive model with its calibration, every model version, the factor weights), alerts
+//! (rules, firings with their deliveries, rollback hooks) and compliance (controls per framework
+//! with the changes at fault).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -17,6 +18,7 @@
 mod alert_pages;
 mod calendar_pages;
 mod civil;
+mod compliance_pages;
 mod governance_pages;
 mod incident_pages;
 mod ledger_pages;
@@ -73,6 +75,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("policy.html", include_str!("../../templates/policy.html")),
     ("risk.html", include_str!("../../templates/risk.html")),
     ("alerts.html", include_str!("../../templates/alerts.html")),
+    ("compliance.html", include_str!("../../templates/compliance.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -119,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/rules/{name}/remove", post(alert_pages::remove_rule))
         .route("/alerts/rollback-hooks", post(alert_pages::set_hook))
         .route("/alerts/rollback-hooks/{name}/remove", post(alert_pages::remove_hook))
+        .route("/compliance", get(compliance_pages::compliance))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))

@@ -122,6 +122,8 @@ struct UserView<'a> {
     can_create: bool,
     /// Holds a role that may approve (the inbox is theirs).
     can_approve: bool,
+    /// Holds a role that may read compliance reports.
+    can_audit: bool,
 }
 
 /// What the base layout needs: the user, the CSRF value for the sign-out form, the active nav
@@ -133,6 +135,7 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
             roles: session.caller.user.roles.iter().map(|role| role.as_str()).collect(),
             can_create: session.caller.has_any_role(&[Role::Requester, Role::Admin]),
             can_approve: session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]),
+            can_audit: session.caller.has_any_role(changegate_service::compliance::COMPLIANCE_READER_ROLES),
         })
     });
     context! {
