@@ -129,8 +129,8 @@ impl Assessment {
     }
 }
 
-/// Checks that the period can be assessed.
-pub(crate) fn check_period(from: Timestamp, to: Timestamp) -> Result<(), MaturityError> {
+/// Checks that the period can be assessed: `from` before `to`, at most [`PERIOD_MAX_DAYS`] apart.
+pub fn check_period(from: Timestamp, to: Timestamp) -> Result<(), MaturityError> {
     if from >= to {
         return Err(MaturityError::InvalidPeriod {
             field: "from",

@@ -40,7 +40,8 @@ mod scenarios;
 mod testing;
 
 pub use assessment::{
-    Assessment, CriterionResult, DimensionLevel, DimensionResult, Evidence, RoadmapStep, assess, validate_answers,
+    Assessment, CriterionResult, DimensionLevel, DimensionResult, Evidence, RoadmapStep, assess, check_period,
+    validate_answers,
 };
 pub use error::MaturityError;
 pub use input::{

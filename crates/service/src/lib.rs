@@ -10,6 +10,7 @@ mod error;
 pub mod governance;
 mod identity;
 pub mod ledger;
+pub mod maturity;
 mod queries;
 pub mod risk;
 
@@ -26,6 +27,7 @@ pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
+pub use maturity::{MaturityPeriod, RecordedAnswer, TREND_MONTHS_DEFAULT};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;
 
