@@ -3,6 +3,7 @@
 pub mod governance;
 pub mod health;
 pub mod ledger;
+pub mod maturity;
 pub mod resources;
 pub mod risk;
 pub mod views;
@@ -63,6 +64,11 @@ use views::*;
         governance::change_conflicts,
         risk::change_risk,
         risk::risk_models,
+        maturity::assessment,
+        maturity::questions,
+        maturity::answers,
+        maturity::record_answers,
+        maturity::trend,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -74,7 +80,9 @@ use views::*;
         governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
         governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
         risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
-        risk::RiskModelView
+        risk::RiskModelView, maturity::EvidenceView, maturity::CriterionView, maturity::DimensionView,
+        maturity::RoadmapStepView, maturity::MaturityAssessmentView, maturity::QuestionView, maturity::AnswerView,
+        maturity::AnswersRequest, maturity::DimensionLevelView, maturity::TrendPointView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -86,6 +94,7 @@ use views::*;
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
+        (name = "maturity", description = "The CMMI maturity assessment of change management: levels per dimension with their evidence, the roadmap, the trend and the questionnaire"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -139,6 +148,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/changes/{id}/conflicts", get(governance::change_conflicts))
         .route("/v1/changes/{id}/risk", get(risk::change_risk))
         .route("/v1/risk/models", get(risk::risk_models))
+        .route("/v1/maturity", get(maturity::assessment))
+        .route("/v1/maturity/questions", get(maturity::questions))
+        .route("/v1/maturity/answers", get(maturity::answers).post(maturity::record_answers))
+        .route("/v1/maturity/trend", get(maturity::trend))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

@@ -1,7 +1,8 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
-//! (the predictive model with its calibration, every model version, the factor weights).
+//! (the predictive model with its calibration, every model version, the factor weights) and
+//! maturity (the CMMI assessment: radar, criteria, roadmap, trend and the questionnaire).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -17,6 +18,7 @@ mod calendar_pages;
 mod civil;
 mod governance_pages;
 mod ledger_pages;
+mod maturity_pages;
 mod pages;
 mod render;
 mod risk_pages;
@@ -68,6 +70,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates.html", include_str!("../../templates/templates.html")),
     ("policy.html", include_str!("../../templates/policy.html")),
     ("risk.html", include_str!("../../templates/risk.html")),
+    ("maturity.html", include_str!("../../templates/maturity.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -108,6 +111,8 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
         .route("/policy", get(governance_pages::policy))
         .route("/risk", get(risk_pages::risk))
+        .route("/maturity", get(maturity_pages::maturity))
+        .route("/maturity/answers", post(maturity_pages::record_answers))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
