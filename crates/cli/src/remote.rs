@@ -90,7 +90,7 @@ fn emit(json: bool, value: &Value, human: impl FnOnce()) {
 }
 
 /// Encodes a query-string value (ids, names and states never need it, but free text might).
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),

@@ -386,8 +386,8 @@ fn model_at<'a>(facts: &Facts<'a>) -> Option<&'a RiskModelEvidence> {
     facts.live.risk_models.iter().filter(|model| model.trained_at < facts.to).max_by_key(|model| model.trained_at)
 }
 
-const NO_MODEL: &str = "no predictive risk model trained before the period's end (an imported history has none \
-                        until `changegate risk train` runs on it)";
+const NO_MODEL: &str = "no predictive risk model trained before the period's end (train one on the history, \
+                        imported or live, with `changegate risk train`)";
 
 pub(crate) fn model_in_use(facts: &Facts<'_>, criterion: &Criterion) -> Measurement {
     let Some(model) = model_at(facts) else {

@@ -9,8 +9,9 @@ use crate::rubric::LEVEL_MAX;
 
 /// Radius of level 5, in SVG user units.
 const RADIUS: f64 = 120.0;
-/// Room around the chart for the axis labels.
-const MARGIN_HORIZONTAL: f64 = 130.0;
+/// Room around the chart for the axis labels ("Audit & compliance (3)" at 12 px is about 145
+/// units wide and starts about 130 units from the centre).
+const MARGIN_HORIZONTAL: f64 = 170.0;
 const MARGIN_VERTICAL: f64 = 40.0;
 /// How far beyond level 5 a label sits.
 const LABEL_OFFSET: f64 = 18.0;

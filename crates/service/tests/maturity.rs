@@ -209,7 +209,7 @@ async fn an_imported_history_is_assessed_without_a_live_history() {
         // And what only a live installation has is unmet, saying so.
         let model = criterion(&assessment, "risk.model-in-use");
         assert!(!model.met);
-        assert!(model.evidence.summary.contains("imported history"), "{}", model.evidence.summary);
+        assert!(model.evidence.summary.contains("changegate risk train"), "{}", model.evidence.summary);
         assert_eq!(assessment.dimension(changegate_maturity::Dimension::RiskManagement).unwrap().level, 2);
         // And the trend covers each month, the latest ending now.
         let trend = service.maturity_trend(&world.rita, None, 4).await.unwrap();
