@@ -186,11 +186,8 @@ async fn local(
             eprintln!("Answers recorded in the ledger as {}.", caller.name());
         }
     }
-    let assessment = service.maturity_assessment(&reader, MaturityPeriod { from, to }, &one_run).await?;
-    let trend = match wanted_months(arguments, json) {
-        Some(months) => service.maturity_trend(&reader, Some(assessment.to), months).await?,
-        None => Vec::new(),
-    };
+    let months = wanted_months(arguments, json).unwrap_or(0);
+    let (assessment, trend) = service.maturity_report(&reader, MaturityPeriod { from, to }, &one_run, months).await?;
     report(arguments, json, &assessment, &trend)
 }
 

@@ -40,7 +40,7 @@ fn imported(number: u32, now: Timestamp) -> ImportedChange {
         outcome: Some(ImportedOutcome::Success),
         rollback_plan: Some(true),
         test_evidence: Some(true),
-        security_evidence: Some(number % 2 == 0),
+        security_evidence: Some(number.is_multiple_of(2)),
         created_by: Some(CreatedBy::Pipeline),
         pir_done: None,
         root_cause: None,

@@ -37,7 +37,7 @@ fn imported(number: u32, now: Timestamp) -> ImportedChange {
         requester: name("alice"),
         created_at: created,
         submitted_at: Some(created.plus_ms(HOUR_MS)),
-        risk_class: (number % 4 != 0).then_some(RiskClass::Medium),
+        risk_class: (!number.is_multiple_of(4)).then_some(RiskClass::Medium),
         risk_score: None,
         approved_at: Some(created.plus_ms(2 * HOUR_MS)),
         approvers: vec![name("bob")],

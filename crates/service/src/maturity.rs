@@ -58,6 +58,12 @@ fn day_after(time: Timestamp) -> Timestamp {
     Timestamp::from_unix_ms((time.unix_ms().div_euclid(DAY_MS) + 2) * DAY_MS)
 }
 
+/// A time before the earliest window of a trend of `months` months ending at `to`: the first
+/// month's window starts 90 days before that month ends.
+fn trend_start(to: Timestamp, months: u32) -> Timestamp {
+    to.plus_ms(-(i64::from(months) * 31 + PERIOD_DEFAULT_DAYS) * DAY_MS)
+}
+
 /// Everything the assessment reads, owned, so the input can borrow it.
 struct Gathered {
     changes: Vec<changegate_core::ChangeRecord>,
@@ -141,23 +147,42 @@ impl Service {
     /// recorded answers for this assessment only.
     pub async fn maturity_assessment(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         period: MaturityPeriod,
         one_run_answers: &BTreeMap<String, bool>,
     ) -> Result<Assessment, ServiceError> {
+        Ok(self.maturity_report(caller, period, one_run_answers, 0).await?.0)
+    }
+
+    /// The assessment of `period` and the trend of the `months` months up to its end (none for
+    /// 0), from one read of the store: what a page or a report shows together.
+    pub async fn maturity_report(
+        &self,
+        _caller: &Caller,
+        period: MaturityPeriod,
+        one_run_answers: &BTreeMap<String, bool>,
+        months: u32,
+    ) -> Result<(Assessment, Vec<TrendPoint>), ServiceError> {
         if !one_run_answers.is_empty() {
             changegate_maturity::validate_answers(one_run_answers.keys()).map_err(invalid)?;
+        }
+        if months > changegate_maturity::MONTHS_MAX {
+            return Err(invalid(MaturityError::MonthsOutOfRange(months)));
         }
         let now = self.now();
         let to = period.to.unwrap_or(now);
         let from = period.from.unwrap_or(to.plus_ms(-PERIOD_DEFAULT_DAYS * DAY_MS));
         // Refused before the whole store is read.
         changegate_maturity::check_period(from, to).map_err(invalid)?;
-        let mut gathered = self.gather(from, to).await?;
+        let mut gathered = self.gather(from.min(trend_start(to, months)), to).await?;
         for (id, yes) in one_run_answers {
             gathered.answers.insert(id.clone(), Answer::from_file(*yes));
         }
-        changegate_maturity::assess(&gathered.input(from, to, now)).map_err(invalid)
+        let input = gathered.input(from, to, now);
+        let assessment = changegate_maturity::assess(&input).map_err(invalid)?;
+        let trend =
+            if months == 0 { Vec::new() } else { changegate_maturity::trend(&input, months).map_err(invalid)? };
+        Ok((assessment, trend))
     }
 
     /// The assessment month by month: the last `months` months up to `to` (default now).
@@ -172,8 +197,7 @@ impl Service {
         }
         let now = self.now();
         let to = to.unwrap_or(now);
-        // The earliest window starts 90 days before the end of the first month.
-        let from = to.plus_ms(-(i64::from(months) * 31 + PERIOD_DEFAULT_DAYS) * DAY_MS);
+        let from = trend_start(to, months);
         let gathered = self.gather(from, to).await?;
         changegate_maturity::trend(&gathered.input(from, to, now), months).map_err(invalid)
     }

@@ -121,6 +121,31 @@ fn dimension_sections(assessment: &Assessment) -> Vec<DimensionSection> {
         .collect()
 }
 
+/// The page of the feature that helps, when it has one here (the rubric names features in words;
+/// the pages are this server's).
+fn feature_page(feature: &str) -> Option<&'static str> {
+    const PAGES: &[(&str, &str)] = &[
+        ("New change", "/changes/new"),
+        ("approvals inbox", "/approvals"),
+        ("template", "/templates"),
+        ("polic", "/policy"),
+        ("risk", "/risk"),
+        ("ledger", "/ledger"),
+        ("audit verify", "/ledger"),
+        ("incident", "/incidents"),
+    ];
+    PAGES.iter().find(|(words, _)| feature.contains(words)).map(|(_, page)| *page)
+}
+
+/// A roadmap step as the page shows it.
+#[derive(Serialize)]
+struct StepRow<'a> {
+    #[serde(flatten)]
+    step: &'a changegate_maturity::RoadmapStep,
+    /// The page of the feature that helps.
+    page: Option<&'static str>,
+}
+
 /// One point of the trend chart.
 #[derive(Serialize, Debug)]
 struct TrendChartPoint {
@@ -234,16 +259,13 @@ async fn maturity_page(
     flash: Option<Flash>,
 ) -> Response {
     let service = &state.service;
-    let assessment = match service.maturity_assessment(&session.caller, period, &BTreeMap::new()).await {
-        Ok(assessment) => assessment,
+    let report = service.maturity_report(&session.caller, period, &BTreeMap::new(), TREND_MONTHS_DEFAULT).await;
+    let (assessment, trend) = match report {
+        Ok(report) => report,
         Err(ServiceError::Validation(fields)) => {
             let message = fields.iter().map(|field| field.message.clone()).collect::<Vec<_>>().join("; ");
             return bad_form(state, Some(session), StatusCode::UNPROCESSABLE_ENTITY, message);
         }
-        Err(error) => return service_error(state, Some(session), error),
-    };
-    let trend = match service.maturity_trend(&session.caller, Some(assessment.to), TREND_MONTHS_DEFAULT).await {
-        Ok(trend) => trend,
         Err(error) => return service_error(state, Some(session), error),
     };
     let answers = match service.maturity_answers().await {
@@ -263,6 +285,9 @@ async fn maturity_page(
     let context = context! {
         assessment => to_value(&assessment),
         dimensions => to_value(dimension_sections(&assessment)),
+        roadmap => to_value(
+            assessment.roadmap.iter().map(|step| StepRow { step, page: feature_page(&step.feature) }).collect::<Vec<_>>()
+        ),
         dimension_titles => changegate_maturity::Dimension::ALL.iter().map(|dimension| dimension.title()).collect::<Vec<_>>(),
         radar => to_value(&radar),
         trend => to_value(&trend_rows),
@@ -357,6 +382,19 @@ pub async fn record_answers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn features_link_to_their_pages() {
+        assert_eq!(feature_page("the approval policy and the approvals inbox"), Some("/approvals"));
+        assert_eq!(feature_page("standard-change templates and policy auto-approval"), Some("/templates"));
+        assert_eq!(feature_page("`changegate risk train` and the risk page"), Some("/risk"));
+        assert_eq!(feature_page("alert rules with webhook delivery"), None);
+        for criterion in changegate_maturity::RUBRIC {
+            if let Some(page) = feature_page(criterion.feature) {
+                assert!(page.starts_with('/'), "{}", criterion.id);
+            }
+        }
+    }
 
     #[test]
     fn dates_and_times_both_parse() {
