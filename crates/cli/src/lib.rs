@@ -1,10 +1,11 @@
 //! The `changegate` command line: local commands that open the store (init, serve, demo,
-//! user add) and client commands that talk to a running server over its API.
+//! user add, assess) and client commands that talk to a running server over its API.
 //!
 //! Errors are `anyhow` here and only here; the libraries below return typed errors.
 
 mod alerts;
 pub mod args;
+mod assess;
 mod audit;
 mod client;
 mod comply;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Risk(command) => risk::run(command, json),
         Command::Gate(arguments) => return gate::run(arguments, json),
         Command::Comply(arguments) => comply::run(arguments, json),
+        Command::Assess(arguments) => assess::run(*arguments, json),
         command => remote::run(command, json),
     };
     match result {
@@ -60,7 +62,11 @@ pub fn run(cli: Cli) -> ExitCode {
             if json {
                 let (code, message) = match error.downcast_ref::<client::ApiFailure>() {
                     Some(failure) => (failure.code.clone(), failure.message.clone()),
-                    None => ("cli_error".to_owned(), format!("{error:#}")),
+                    // Local commands (assess, risk train) carry the service's stable codes too.
+                    None => match error.downcast_ref::<changegate_service::ServiceError>() {
+                        Some(failure) => (failure.code().to_owned(), format!("{error:#}")),
+                        None => ("cli_error".to_owned(), format!("{error:#}")),
+                    },
                 };
                 eprintln!("{}", serde_json::json!({"error": {"code": code, "message": message}}));
             } else {

@@ -14,6 +14,7 @@ mod identity;
 mod incidents;
 pub mod ledger;
 mod outbound;
+pub mod maturity;
 mod queries;
 pub mod risk;
 pub mod rollback;
@@ -35,6 +36,7 @@ pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, W
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
 pub use incidents::{ATTRIBUTION_WINDOW_MS_DEFAULT, DOWNTIME_MINUTES_MAX};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
+pub use maturity::{MaturityPeriod, RecordedAnswer, TREND_MONTHS_DEFAULT};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;
 pub use rollback::RollbackHookRequest;

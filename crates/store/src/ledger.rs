@@ -61,6 +61,23 @@ impl Store {
         rows.iter().map(checkpoint_from_row).collect()
     }
 
+    /// The first checkpoint signed on each UTC day of `[from, to)`, oldest first. The maturity
+    /// assessment asks whether checkpoints are signed at least daily; the server signs one a
+    /// minute while events arrive, so reading them all would be hundreds of thousands of rows.
+    pub async fn checkpoint_days(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Timestamp>, StoreError> {
+        const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+        let sql = format!(
+            "SELECT MIN(signed_at) FROM ledger_checkpoints WHERE signed_at >= $1 AND signed_at < $2 \
+             GROUP BY signed_at / {DAY_MS} ORDER BY 1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(from.unix_ms())
+            .bind(to.unix_ms())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|row| Ok(Timestamp::from_unix_ms(row.try_get::<i64, _>(0)?))).collect()
+    }
+
     /// The verifier key recorded for this log, once a checkpoint was signed.
     pub async fn signer_verifier_key(&self) -> Result<Option<String>, StoreError> {
         let row =

@@ -5,6 +5,7 @@ pub mod compliance;
 pub mod governance;
 pub mod health;
 pub mod ledger;
+pub mod maturity;
 pub mod resources;
 pub mod risk;
 pub mod views;
@@ -79,6 +80,11 @@ use views::*;
         alerts::delete_rollback_hook,
         compliance::report,
         compliance::oscal,
+        maturity::assessment,
+        maturity::questions,
+        maturity::answers,
+        maturity::record_answers,
+        maturity::trend,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -95,7 +101,10 @@ use views::*;
         alerts::RollbackHookBody, RollbackHookView, RollbackHookRunView,
         compliance::ViolationView, compliance::CheckResultView, compliance::ControlFindingView,
         compliance::FrameworkReportView, compliance::LedgerEvidenceView, compliance::ComplianceSettingsView,
-        compliance::ComplianceReportView
+        compliance::ComplianceReportView,
+        maturity::EvidenceView, maturity::CriterionView, maturity::DimensionView,
+        maturity::RoadmapStepView, maturity::MaturityAssessmentView, maturity::QuestionView, maturity::AnswerView,
+        maturity::AnswersRequest, maturity::DimensionLevelView, maturity::TrendPointView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -109,6 +118,7 @@ use views::*;
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
         (name = "alerts", description = "Alert rules, their firings and every delivery attempt"),
         (name = "compliance", description = "Controls of PCI DSS, SOC 2, ISO 27001, NIST 800-53, HIPAA, GDPR and DORA checked over the change records and the ledger; OSCAL assessment results"),
+        (name = "maturity", description = "The CMMI maturity assessment of change management: levels per dimension with their evidence, the roadmap, the trend and the questionnaire"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -172,6 +182,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/services/{name}/rollback-hook", put(alerts::put_rollback_hook).delete(alerts::delete_rollback_hook))
         .route("/v1/compliance", get(compliance::report))
         .route("/v1/compliance/oscal", get(compliance::oscal))
+        .route("/v1/maturity", get(maturity::assessment))
+        .route("/v1/maturity/questions", get(maturity::questions))
+        .route("/v1/maturity/answers", get(maturity::answers).post(maturity::record_answers))
+        .route("/v1/maturity/trend", get(maturity::trend))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

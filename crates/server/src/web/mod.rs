@@ -2,8 +2,9 @@
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
 //! (the predictive model with its calibration, every model version, the factor weights), alerts
-//! (rules, firings with their deliveries, rollback hooks) and compliance (controls per framework
-//! with the changes at fault).
+//! (rules, firings with their deliveries, rollback hooks), compliance (controls per framework
+//! with the changes at fault) and maturity (the CMMI assessment: radar, criteria, roadmap, trend
+//! and the questionnaire).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -22,6 +23,7 @@ mod compliance_pages;
 mod governance_pages;
 mod incident_pages;
 mod ledger_pages;
+mod maturity_pages;
 mod pages;
 mod render;
 mod risk_pages;
@@ -76,6 +78,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("risk.html", include_str!("../../templates/risk.html")),
     ("alerts.html", include_str!("../../templates/alerts.html")),
     ("compliance.html", include_str!("../../templates/compliance.html")),
+    ("maturity.html", include_str!("../../templates/maturity.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -123,6 +126,8 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/rollback-hooks", post(alert_pages::set_hook))
         .route("/alerts/rollback-hooks/{name}/remove", post(alert_pages::remove_hook))
         .route("/compliance", get(compliance_pages::compliance))
+        .route("/maturity", get(maturity_pages::maturity))
+        .route("/maturity/answers", post(maturity_pages::record_answers))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
