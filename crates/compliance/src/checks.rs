@@ -108,7 +108,7 @@ impl CheckId {
                 "The audit ledger was verified (the whole Merkle tree recomputed and every signed checkpoint checked) successfully and recently (within the verification age limit before the end of the period), a signing key is set, and a checkpoint was signed since the period began."
             }
             CheckId::Retention => {
-                "Records are kept for the required retention: every change in scope still has its whole event history (a change recorded by Changegate is never older than the ledger's oldest event), and a successful verification shows the log is complete from its first entry. Changegate deletes nothing: database triggers refuse updates and deletes of events."
+                "Records are kept for the required retention: every change in scope still has its whole event history (a change recorded by Changegate is never older than the earliest event in the ledger: its creation event is one), and a successful verification shows the log is complete from its first entry. Changegate deletes nothing: database triggers refuse updates and deletes of events."
             }
         }
     }
@@ -663,7 +663,7 @@ pub fn retention(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> C
                 change,
                 "history-missing",
                 format!(
-                    "created at {} but the ledger's oldest event is from {oldest}: its early history is gone",
+                    "created at {} but the earliest event in the ledger is from {oldest}: its creation event is gone",
                     change.created_at
                 ),
             ));
