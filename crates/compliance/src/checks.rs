@@ -355,6 +355,7 @@ fn retrospective_deadline(change: &ChangeRecord, settings: &ComplianceSettings) 
     Some(change.retrospective_due.unwrap_or(started.plus_ms(settings.emergency_deadline_ms)))
 }
 
+/// The [`CheckId::IndependentApproval`] check (its `definition` and `unknowns` say what it requires).
 pub fn independent_approval(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let mut violations = Vec::new();
     let mut undetermined = Vec::new();
@@ -408,6 +409,7 @@ pub fn independent_approval(population: &[&ChangeRecord], input: &ComplianceInpu
     result(CheckId::IndependentApproval, counted, violations, undetermined)
 }
 
+/// The [`CheckId::ApprovalBeforeImplementation`] check (its `definition` and `unknowns` say what it requires).
 pub fn approval_before_implementation(population: &[&ChangeRecord]) -> CheckResult {
     let mut violations = Vec::new();
     let mut undetermined = Vec::new();
@@ -439,6 +441,7 @@ pub fn approval_before_implementation(population: &[&ChangeRecord]) -> CheckResu
     result(CheckId::ApprovalBeforeImplementation, counted, violations, undetermined)
 }
 
+/// The [`CheckId::SecurityImpact`] check (its `definition` and `unknowns` say what it requires).
 pub fn security_impact(population: &[&ChangeRecord]) -> CheckResult {
     let mut violations = Vec::new();
     for change in population {
@@ -457,6 +460,7 @@ pub fn security_impact(population: &[&ChangeRecord]) -> CheckResult {
     result(CheckId::SecurityImpact, population.len(), violations, Vec::new())
 }
 
+/// The [`CheckId::SecurityEvidence`] check (its `definition` and `unknowns` say what it requires).
 pub fn security_evidence(population: &[&ChangeRecord], services: &[ServiceRecord]) -> CheckResult {
     let scoped_services: BTreeMap<&str, Vec<&str>> = services
         .iter()
@@ -505,6 +509,7 @@ fn evidence_present(
     result(check, population.len(), violations, Vec::new())
 }
 
+/// The [`CheckId::EmergencyRetrospective`] check (its `definition` and `unknowns` say what it requires).
 pub fn emergency_retrospective(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let mut violations = Vec::new();
     let mut undetermined = Vec::new();
@@ -552,6 +557,7 @@ pub fn emergency_retrospective(population: &[&ChangeRecord], input: &ComplianceI
     result(CheckId::EmergencyRetrospective, counted, violations, undetermined)
 }
 
+/// The [`CheckId::PostImplementationReview`] check (its `definition` and `unknowns` say what it requires).
 pub fn post_implementation_review(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let mut incident_times: BTreeMap<ChangeId, Timestamp> = BTreeMap::new();
     for incident in input.incidents {
@@ -598,6 +604,7 @@ pub fn post_implementation_review(population: &[&ChangeRecord], input: &Complian
     result(CheckId::PostImplementationReview, counted, violations, undetermined)
 }
 
+/// The [`CheckId::LedgerIntegrity`] check (its `definition` and `unknowns` say what it requires).
 pub fn ledger_integrity(input: &ComplianceInput<'_>) -> CheckResult {
     let ledger = input.ledger;
     if ledger.size == 0 {
@@ -648,6 +655,7 @@ pub fn ledger_integrity(input: &ComplianceInput<'_>) -> CheckResult {
     result(CheckId::LedgerIntegrity, 1, violations, Vec::new())
 }
 
+/// The [`CheckId::Retention`] check (its `definition` and `unknowns` say what it requires).
 pub fn retention(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let ledger = input.ledger;
     let mut violations = Vec::new();
