@@ -108,7 +108,7 @@ impl CheckId {
                 "The audit ledger was verified (the whole Merkle tree recomputed and every signed checkpoint checked) successfully and recently (within the verification age limit before the end of the period), a signing key is set, and a checkpoint was signed since the period began."
             }
             CheckId::Retention => {
-                "Records are kept for the required retention: every change in scope still has its whole event history (a change recorded by Changegate is never older than the ledger's oldest event), and a successful verification shows the log is complete from its first entry. Changegate deletes nothing: database triggers refuse updates and deletes of events."
+                "Records are kept for the required retention: every change in scope still has its whole event history (a change recorded by Changegate is never older than the earliest event in the ledger: its creation event is one), and a successful verification shows the log is complete from its first entry. Changegate deletes nothing: database triggers refuse updates and deletes of events."
             }
         }
     }
@@ -355,6 +355,7 @@ fn retrospective_deadline(change: &ChangeRecord, settings: &ComplianceSettings) 
     Some(change.retrospective_due.unwrap_or(started.plus_ms(settings.emergency_deadline_ms)))
 }
 
+/// The [`CheckId::IndependentApproval`] check (its `definition` and `unknowns` say what it requires).
 pub fn independent_approval(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let mut violations = Vec::new();
     let mut undetermined = Vec::new();
@@ -408,6 +409,7 @@ pub fn independent_approval(population: &[&ChangeRecord], input: &ComplianceInpu
     result(CheckId::IndependentApproval, counted, violations, undetermined)
 }
 
+/// The [`CheckId::ApprovalBeforeImplementation`] check (its `definition` and `unknowns` say what it requires).
 pub fn approval_before_implementation(population: &[&ChangeRecord]) -> CheckResult {
     let mut violations = Vec::new();
     let mut undetermined = Vec::new();
@@ -439,6 +441,7 @@ pub fn approval_before_implementation(population: &[&ChangeRecord]) -> CheckResu
     result(CheckId::ApprovalBeforeImplementation, counted, violations, undetermined)
 }
 
+/// The [`CheckId::SecurityImpact`] check (its `definition` and `unknowns` say what it requires).
 pub fn security_impact(population: &[&ChangeRecord]) -> CheckResult {
     let mut violations = Vec::new();
     for change in population {
@@ -457,6 +460,7 @@ pub fn security_impact(population: &[&ChangeRecord]) -> CheckResult {
     result(CheckId::SecurityImpact, population.len(), violations, Vec::new())
 }
 
+/// The [`CheckId::SecurityEvidence`] check (its `definition` and `unknowns` say what it requires).
 pub fn security_evidence(population: &[&ChangeRecord], services: &[ServiceRecord]) -> CheckResult {
     let scoped_services: BTreeMap<&str, Vec<&str>> = services
         .iter()
@@ -505,6 +509,7 @@ fn evidence_present(
     result(check, population.len(), violations, Vec::new())
 }
 
+/// The [`CheckId::EmergencyRetrospective`] check (its `definition` and `unknowns` say what it requires).
 pub fn emergency_retrospective(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let mut violations = Vec::new();
     let mut undetermined = Vec::new();
@@ -552,6 +557,7 @@ pub fn emergency_retrospective(population: &[&ChangeRecord], input: &ComplianceI
     result(CheckId::EmergencyRetrospective, counted, violations, undetermined)
 }
 
+/// The [`CheckId::PostImplementationReview`] check (its `definition` and `unknowns` say what it requires).
 pub fn post_implementation_review(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let mut incident_times: BTreeMap<ChangeId, Timestamp> = BTreeMap::new();
     for incident in input.incidents {
@@ -598,6 +604,7 @@ pub fn post_implementation_review(population: &[&ChangeRecord], input: &Complian
     result(CheckId::PostImplementationReview, counted, violations, undetermined)
 }
 
+/// The [`CheckId::LedgerIntegrity`] check (its `definition` and `unknowns` say what it requires).
 pub fn ledger_integrity(input: &ComplianceInput<'_>) -> CheckResult {
     let ledger = input.ledger;
     if ledger.size == 0 {
@@ -648,6 +655,7 @@ pub fn ledger_integrity(input: &ComplianceInput<'_>) -> CheckResult {
     result(CheckId::LedgerIntegrity, 1, violations, Vec::new())
 }
 
+/// The [`CheckId::Retention`] check (its `definition` and `unknowns` say what it requires).
 pub fn retention(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> CheckResult {
     let ledger = input.ledger;
     let mut violations = Vec::new();
@@ -663,7 +671,7 @@ pub fn retention(population: &[&ChangeRecord], input: &ComplianceInput<'_>) -> C
                 change,
                 "history-missing",
                 format!(
-                    "created at {} but the ledger's oldest event is from {oldest}: its early history is gone",
+                    "created at {} but the earliest event in the ledger is from {oldest}: its creation event is gone",
                     change.created_at
                 ),
             ));
