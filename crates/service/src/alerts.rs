@@ -308,8 +308,10 @@ impl AlertRule {
                 if frameworks.is_empty() || frameworks.len() > FRAMEWORKS_MAX {
                     push("frameworks", format!("1 to {FRAMEWORKS_MAX} framework names, or leave it out for all"));
                 }
-                if frameworks.iter().any(|framework| Name::parse(framework).is_err()) {
-                    push("frameworks", "framework names are lowercase slugs such as dora or pci-dss".to_owned());
+                if frameworks.iter().any(|framework| framework.parse::<changegate_compliance::Framework>().is_err()) {
+                    let known: Vec<&str> =
+                        changegate_compliance::Framework::ALL.iter().map(|framework| framework.id()).collect();
+                    push("frameworks", format!("frameworks are {}", known.join(", ")));
                 }
             }
             _ => {}
@@ -362,13 +364,25 @@ struct DeliveryJob {
 pub(crate) struct AlertRuntime {
     pub(crate) settings: AlertSettings,
     queue: OnceLock<mpsc::Sender<DeliveryJob>>,
+    /// When the compliance checks last ran for `compliance_violation` rules (Unix ms; 0: never).
+    compliance_checked_at_ms: std::sync::atomic::AtomicI64,
 }
 
 impl AlertRuntime {
     pub(crate) fn new(settings: AlertSettings) -> Self {
-        AlertRuntime { settings, queue: OnceLock::new() }
+        AlertRuntime {
+            settings,
+            queue: OnceLock::new(),
+            compliance_checked_at_ms: std::sync::atomic::AtomicI64::new(0),
+        }
     }
 }
+
+/// The compliance checks read every change of the period, so the sweep runs them at most this
+/// often for `compliance_violation` rules (a new violation fires within this time).
+pub const COMPLIANCE_SWEEP_INTERVAL_MS: i64 = 10 * 60 * 1_000;
+/// The period the compliance sweep checks: the default compliance report period.
+pub const COMPLIANCE_SWEEP_WINDOW_DAYS: u32 = 90;
 
 /// `change/CHG-000001` → the change id.
 pub(crate) fn change_of_stream(stream: &str) -> Option<ChangeId> {
@@ -964,9 +978,53 @@ impl Service {
     /// `after_hours` for its approval (since its submission). At most [`SWEEP_FIRINGS_MAX`]
     /// firings per sweep. Returns how many fired.
     pub async fn sweep_alerts(&self) -> Result<usize, ServiceError> {
-        let rules: Vec<(Name, u32)> = self
-            .parsed_alert_rules()
-            .await?
+        let parsed = self.parsed_alert_rules().await?;
+        let compliance_fired =
+            if parsed.iter().any(|(_, rule)| matches!(rule.condition, AlertCondition::ComplianceViolation { .. })) {
+                self.sweep_compliance().await?
+            } else {
+                0
+            };
+        Ok(compliance_fired + self.sweep_approvals(parsed).await?)
+    }
+
+    /// Fires `compliance_violation` rules for violations of the last
+    /// [`COMPLIANCE_SWEEP_WINDOW_DAYS`], at most every [`COMPLIANCE_SWEEP_INTERVAL_MS`]; a rule
+    /// fires once per violation key, so only new violations fire. At most
+    /// [`SWEEP_FIRINGS_MAX`] firings per sweep (the rest fire on the next ones), so enabling a
+    /// rule on a long history does not flood its webhook at once.
+    pub async fn sweep_compliance(&self) -> Result<usize, ServiceError> {
+        use std::sync::atomic::Ordering;
+        let now = self.now().unix_ms();
+        let last = self.alerts.compliance_checked_at_ms.load(Ordering::SeqCst);
+        if last != 0 && now - last < COMPLIANCE_SWEEP_INTERVAL_MS {
+            return Ok(0);
+        }
+        self.alerts.compliance_checked_at_ms.store(now, Ordering::SeqCst);
+        let violations = self.compliance_violations(COMPLIANCE_SWEEP_WINDOW_DAYS).await?;
+        let mut fired = 0;
+        for violation in &violations {
+            let message = format!("{} {}: {}", violation.framework.name(), violation.control, violation.reason);
+            let details = serde_json::to_value(violation).unwrap_or_default();
+            let subject = match violation.change {
+                Some(change) => format!("change/{change}"),
+                None => "ledger".to_owned(),
+            };
+            fired += self
+                .fire_alert(AlertKind::ComplianceViolation, &subject, &violation.key, &message, details)
+                .await?
+                .len();
+            if fired >= SWEEP_FIRINGS_MAX {
+                // Check again on the next sweep rather than waiting for the interval.
+                self.alerts.compliance_checked_at_ms.store(0, Ordering::SeqCst);
+                break;
+            }
+        }
+        Ok(fired)
+    }
+
+    async fn sweep_approvals(&self, parsed: Vec<(Name, AlertRule)>) -> Result<usize, ServiceError> {
+        let rules: Vec<(Name, u32)> = parsed
             .into_iter()
             .filter_map(|(name, rule)| match rule.condition {
                 AlertCondition::ApprovalOverdue { after_hours } => Some((name, after_hours)),

@@ -275,7 +275,7 @@ async fn every_rule_kind_fires_on_its_trigger_and_once_per_key() {
                 json!({"kind": "change_failure_rate", "service": "checkout", "threshold": 0.1, "window_hours": 24}),
             )
             .await;
-        world.define("dora", json!({"kind": "compliance_violation", "frameworks": ["dora"]})).await;
+        world.define("dora", json!({"kind": "compliance_violation", "frameworks": ["eu-dora"]})).await;
         let mut cursor = world.head().await;
         let fired = |firings: &[AlertFiringRecord], rule: &str| {
             firings.iter().filter(|firing| firing.rule.as_str() == rule).count()
@@ -288,8 +288,12 @@ async fn every_rule_kind_fires_on_its_trigger_and_once_per_key() {
         let firings = world.firings().await;
         assert_eq!((fired(&firings, "risky"), fired(&firings, "only-critical")), (1, 0));
 
-        // It waits for approval: after 5 hours the sweep fires `slow`, once.
-        assert_eq!(world.service.sweep_alerts().await.unwrap(), 0, "not overdue yet");
+        // It waits for approval: after 5 hours the sweep fires `slow`, once. (The sweep also runs
+        // the compliance checks for `dora`, once per interval: the never-verified ledger fires
+        // it now; counted apart.)
+        let compliance_firings = world.service.sweep_alerts().await.unwrap();
+        assert_eq!(fired(&world.firings().await, "slow"), 0, "not overdue yet");
+        assert_eq!(fired(&world.firings().await, "dora"), compliance_firings);
         world.clock.advance_ms(5 * HOUR_MS);
         assert_eq!(world.service.sweep_alerts().await.unwrap(), 1);
         assert_eq!(world.service.sweep_alerts().await.unwrap(), 0, "once per change");
@@ -343,7 +347,7 @@ async fn every_rule_kind_fires_on_its_trigger_and_once_per_key() {
         assert_eq!(fired(&world.firings().await, "ledger"), 1);
 
         // A compliance violation fires the rules of its framework, once per key.
-        let details = json!({"framework": "dora", "control": "art-17"});
+        let details = json!({"framework": "eu-dora", "control": "art-17"});
         let first = world
             .service
             .fire_alert(
@@ -388,7 +392,7 @@ async fn every_rule_kind_fires_on_its_trigger_and_once_per_key() {
         world.react(0).await;
         world.react(cursor).await;
         assert_eq!(world.count("alert_fired").await, before);
-        assert_eq!(before, 6);
+        assert_eq!(before, 6 + compliance_firings);
         assert!(world.service.store().verify_projections().await.unwrap().is_empty());
     }
 }
@@ -622,5 +626,43 @@ async fn a_failing_rollback_command_is_recorded_and_the_change_stays_failed() {
         world.react(cursor).await;
         assert_eq!(world.count("rollback_hook_invoked").await, 1);
         assert_eq!(world.service.metrics().rollback_runs_failed, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_compliance_violation_fires_once_per_violation_and_the_checks_are_throttled() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        // Given a compliance rule for EU DORA and GDPR, and a production change that started
+        // while the ledger was never verified (a ledger-integrity violation)
+        world.define("compliance", json!({"kind": "compliance_violation", "frameworks": ["eu-dora", "gdpr"]})).await;
+        world.started_emergency().await;
+        world.clock.advance_ms(60_000);
+        // When the sweep runs
+        let fired = world.service.sweep_compliance().await.unwrap();
+        // Then the violations fire, each once, for the named frameworks only
+        assert!(fired >= 1, "{:?}", test_store.backend());
+        let firings = world.firings().await;
+        assert_eq!(firings.len(), fired);
+        assert!(firings.iter().all(|firing| firing.kind == "compliance_violation"));
+        assert!(
+            firings.iter().all(|firing| ["eu-dora", "gdpr"].contains(&firing.details["framework"].as_str().unwrap()))
+        );
+        assert!(firings.iter().any(|firing| firing.subject == "ledger"), "{firings:?}");
+        // And the checks are not run again within the interval, nor fire twice after it
+        assert_eq!(world.service.sweep_compliance().await.unwrap(), 0);
+        world.clock.advance_ms(changegate_service::alerts::COMPLIANCE_SWEEP_INTERVAL_MS + 1);
+        assert_eq!(world.service.sweep_compliance().await.unwrap(), 0, "once per violation key");
+        // A rule naming an unknown framework is refused
+        let error = world
+            .service
+            .define_alert_rule(
+                &world.admin,
+                "bad-framework",
+                &json!({"kind": "compliance_violation", "frameworks": ["dora"]}),
+            )
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("eu-dora"), "{error}");
     }
 }
