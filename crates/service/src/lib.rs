@@ -11,6 +11,7 @@ pub mod governance;
 mod identity;
 mod incidents;
 pub mod ledger;
+pub mod metrics;
 mod queries;
 pub mod risk;
 
@@ -28,6 +29,10 @@ pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, W
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
 pub use incidents::{ATTRIBUTION_WINDOW_MS_DEFAULT, DOWNTIME_MINUTES_MAX};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
+pub use metrics::{
+    CATCH_UP_BATCH_LENGTH_MAX, CATCH_UP_EVENTS_MAX, MetricsCacheStatus, MetricsNames, MetricsParams, MetricsQuery,
+    MetricsReport, TEAM_UNKNOWN, parse_metrics_query,
+};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;
 
@@ -50,6 +55,7 @@ pub struct Service {
     signer: Option<Arc<changegate_ledger::NoteSigner>>,
     governance: Arc<governance::Governance>,
     risk: Arc<risk::ModelCache>,
+    metrics: Arc<metrics::MetricsCache>,
 }
 
 impl Service {
@@ -63,6 +69,7 @@ impl Service {
                 settings: GovernanceSettings::default(),
             }),
             risk: Arc::new(risk::ModelCache::new()),
+            metrics: Arc::new(metrics::MetricsCache::new(changegate_metrics::MetricsConfig::default())),
         }
     }
 
