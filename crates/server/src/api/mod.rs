@@ -3,6 +3,7 @@
 pub mod governance;
 pub mod health;
 pub mod ledger;
+pub mod metrics;
 pub mod resources;
 pub mod risk;
 pub mod views;
@@ -68,6 +69,7 @@ use views::*;
         governance::change_conflicts,
         risk::change_risk,
         risk::risk_models,
+        metrics::metrics,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -80,7 +82,7 @@ use views::*;
         governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
         governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
         risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
-        risk::RiskModelView
+        risk::RiskModelView, metrics::MetricsReportView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -92,6 +94,7 @@ use views::*;
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
+        (name = "metrics", description = "Delivery metrics: DORA's five and the change-management ones, with DORA's bands (docs/metrics.md)"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -149,6 +152,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/changes/{id}/conflicts", get(governance::change_conflicts))
         .route("/v1/changes/{id}/risk", get(risk::change_risk))
         .route("/v1/risk/models", get(risk::risk_models))
+        .route("/v1/metrics", get(metrics::metrics))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

@@ -1,7 +1,8 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
-//! (the predictive model with its calibration, every model version, the factor weights).
+//! (the predictive model with its calibration, every model version, the factor weights) and
+//! metrics & KPIs (`/kpis`: DORA's metrics and the change-management ones, with SVG charts).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -17,6 +18,7 @@ mod calendar_pages;
 mod civil;
 mod governance_pages;
 mod incident_pages;
+mod kpi_pages;
 mod ledger_pages;
 mod pages;
 mod render;
@@ -70,6 +72,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates.html", include_str!("../../templates/templates.html")),
     ("policy.html", include_str!("../../templates/policy.html")),
     ("risk.html", include_str!("../../templates/risk.html")),
+    ("kpis.html", include_str!("../../templates/kpis.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -111,6 +114,8 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
         .route("/policy", get(governance_pages::policy))
         .route("/risk", get(risk_pages::risk))
+        // `/metrics` is the Prometheus endpoint; the people's page is `/kpis`.
+        .route("/kpis", get(kpi_pages::kpis))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
