@@ -203,6 +203,27 @@ pub enum Command {
     /// behind it, the overall level, a roadmap to the next level, and the trend.
     #[command(long_about = ASSESS_LONG_ABOUT)]
     Assess(Box<AssessArgs>),
+    /// Delivery metrics: DORA's five and the change-management ones, with DORA's bands (docs/metrics.md).
+    Metrics {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Start of the period, inclusive: 2026-01-01 (UTC midnight) or an RFC 3339 time. Deployments
+        /// count by when they finished. Without --from and --to: from the first to the last deployment.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// End of the period, exclusive, in the same forms.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Only this service's deployments.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only this team's deployments.
+        #[arg(long)]
+        team: Option<String>,
+        /// Only this (production) environment's deployments.
+        #[arg(long)]
+        environment: Option<String>,
+    },
     /// Read the event log.
     Events {
         #[command(flatten)]

@@ -71,9 +71,100 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
                 }
             });
         }
+        Command::Metrics { client, from, to, service, team, environment } => {
+            let query: Vec<String> =
+                [("from", from), ("to", to), ("service", service), ("team", team), ("environment", environment)]
+                    .into_iter()
+                    .filter_map(|(key, value)| value.map(|value| format!("{key}={}", encode(&value))))
+                    .collect();
+            let path = if query.is_empty() {
+                "/api/v1/metrics".to_owned()
+            } else {
+                format!("/api/v1/metrics?{}", query.join("&"))
+            };
+            let report = Client::new(&client).get(&path)?;
+            emit(json, &report, || show_metrics(&report));
+        }
         other => bail!("not a client command: {other:?}"),
     }
     Ok(())
+}
+
+/// Hours for people: minutes below an hour, days from two days on; `-` when undefined.
+fn duration(hours: &Value) -> String {
+    match hours.as_f64() {
+        Some(hours) if hours.abs() >= 48.0 => format!("{:.1} d", hours / 24.0),
+        Some(hours) if hours.abs() >= 1.0 => format!("{hours:.1} h"),
+        Some(hours) => format!("{:.0} min", hours * 60.0),
+        None => "-".to_owned(),
+    }
+}
+
+/// A rate as a percentage; `-` when undefined.
+fn percent(rate: &Value) -> String {
+    rate.as_f64().map_or_else(|| "-".to_owned(), |rate| format!("{:.1}%", rate * 100.0))
+}
+
+/// The headline numbers with their DORA bands, then one row per service.
+fn show_metrics(report: &Value) {
+    match report["period"].as_object() {
+        Some(period) => println!(
+            "Period {} to {} (end exclusive, {} days)\n",
+            cell(&period["from"]),
+            cell(&period["to"]),
+            cell(&period["days"])
+        ),
+        None => println!("No deployment matches, so there is no period.\n"),
+    }
+    let bands = &report["bands"];
+    let frequency = report["deployment_frequency_per_day"]
+        .as_f64()
+        .map_or_else(|| "-".to_owned(), |value| format!("{value:.2}/day"));
+    let rows = vec![
+        vec!["deployments".to_owned(), cell(&report["deployments"]), "-".to_owned()],
+        vec!["deployment frequency".to_owned(), frequency, cell(&bands["deployment_frequency"])],
+        vec!["lead time (median)".to_owned(), duration(&report["lead_time_median_hours"]), cell(&bands["lead_time"])],
+        vec![
+            "change failure rate".to_owned(),
+            percent(&report["change_failure_rate"]),
+            cell(&bands["change_failure_rate"]),
+        ],
+        vec![
+            "failed deployment recovery (median)".to_owned(),
+            duration(&report["failed_deployment_recovery_median_hours"]),
+            cell(&bands["recovery_time"]),
+        ],
+        vec!["deployment rework rate".to_owned(), percent(&report["deployment_rework_rate"]), "-".to_owned()],
+        vec!["approval time (median)".to_owned(), duration(&report["approval_time_median_hours"]), "-".to_owned()],
+        vec!["MTTR".to_owned(), duration(&report["mttr_hours"]), "-".to_owned()],
+        vec!["change-related incidents".to_owned(), cell(&report["change_related_incidents"]), "-".to_owned()],
+        vec![
+            "downtime from changes".to_owned(),
+            format!("{} min", cell(&report["downtime_minutes_from_changes"])),
+            "-".to_owned(),
+        ],
+    ];
+    table(&["metric", "value", "dora band"], &rows);
+    println!();
+    let services = report["by_service"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            let name = row["name"].as_str().unwrap_or_default();
+            vec![
+                cell(&row["name"]),
+                cell(&row["deployments"]),
+                duration(&row["lead_time_median_hours"]),
+                percent(&row["change_failure_rate"]),
+                duration(&row["failed_deployment_recovery_median_hours"]),
+                cell(&row["change_related_incidents"]),
+                duration(&row["mttr_hours"]),
+                duration(&report["mtbf_hours_by_service"][name]),
+            ]
+        })
+        .collect::<Vec<_>>();
+    table(&["service", "deployments", "lead time", "failure rate", "recovery", "incidents", "mttr", "mtbf"], &services);
 }
 
 fn items(answer: &Value) -> impl Iterator<Item = &Value> {

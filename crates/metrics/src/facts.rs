@@ -34,7 +34,8 @@ pub const PRODUCTION_ENVIRONMENTS_MAX: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOutcome {
-    /// Deployed and verified.
+    /// Deployed, and neither failed nor rolled back: verified, or completed and awaiting
+    /// verification (a failed verification replaces the fact with `Failed`).
     Success,
     /// The deployment failed (during implementation or at verification).
     Failed,

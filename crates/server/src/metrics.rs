@@ -44,7 +44,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         let count = counts.iter().find(|count| count.state == *state).map(|count| count.count).unwrap_or(0);
         let _ = writeln!(body, "changegate_changes{{state=\"{state}\"}} {count}");
     }
-    write_service_counters(&mut body, &state.service.metrics());
+    write_service_counters(&mut body, &state.service.process_metrics());
     let mut response = (StatusCode::OK, body).into_response();
     response
         .headers_mut()

@@ -15,6 +15,7 @@ mod incidents;
 pub mod ledger;
 pub mod maturity;
 mod outbound;
+pub mod metrics;
 mod queries;
 pub mod risk;
 pub mod rollback;
@@ -37,6 +38,10 @@ pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, toke
 pub use incidents::{ATTRIBUTION_WINDOW_MS_DEFAULT, DOWNTIME_MINUTES_MAX};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use maturity::{MaturityPeriod, RecordedAnswer, TREND_MONTHS_DEFAULT};
+pub use metrics::{
+    CATCH_UP_BATCH_LENGTH_MAX, CATCH_UP_EVENTS_MAX, MetricsCacheStatus, MetricsNames, MetricsParams, MetricsQuery,
+    MetricsReport, TEAM_UNKNOWN, parse_metrics_query,
+};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;
 pub use rollback::RollbackHookRequest;
@@ -63,6 +68,7 @@ pub struct Service {
     risk: Arc<risk::ModelCache>,
     alerts: Arc<alerts::AlertRuntime>,
     metrics: Arc<telemetry::ServiceMetrics>,
+    metrics_cache: Arc<metrics::MetricsCache>,
 }
 
 impl Service {
@@ -78,6 +84,7 @@ impl Service {
             risk: Arc::new(risk::ModelCache::new()),
             alerts: Arc::new(alerts::AlertRuntime::new(AlertSettings::default())),
             metrics: Arc::new(telemetry::ServiceMetrics::default()),
+            metrics_cache: Arc::new(metrics::MetricsCache::new(changegate_metrics::MetricsConfig::default())),
         }
     }
 
@@ -101,7 +108,7 @@ impl Service {
 
     /// This process's counters (decisions and their latency, alert firings and deliveries,
     /// rollback hook runs), for `/metrics`.
-    pub fn metrics(&self) -> MetricsSnapshot {
+    pub fn process_metrics(&self) -> MetricsSnapshot {
         self.metrics.snapshot()
     }
 }

@@ -252,7 +252,7 @@ async fn a_delivery_is_retried_after_a_503_and_every_attempt_is_recorded() {
         world.react(0).await;
         world.react(cursor).await;
         assert_eq!(world.count("alert_fired").await, 1);
-        let metrics = world.service.metrics();
+        let metrics = world.service.process_metrics();
         assert_eq!(metrics.alert_firings, 1);
         assert!(metrics.decisions.iter().map(|(_, count)| count).sum::<u64>() >= 1);
         assert!(world.service.store().verify_projections().await.unwrap().is_empty());
@@ -498,7 +498,7 @@ async fn a_rollback_webhook_runs_once_and_the_change_ends_rolled_back_automatica
         let events = world.service.store().stream_events(&format!("change/{}", change.id)).await.unwrap();
         let rolled_back = events.iter().find(|event| event.event_type == "change_rolled_back").unwrap();
         assert_eq!(rolled_back.actor, "system");
-        assert_eq!(world.service.metrics().rollback_runs_ok, 1);
+        assert_eq!(world.service.process_metrics().rollback_runs_ok, 1);
         // Only an admin sets hooks; a bad one writes nothing.
         assert_eq!(
             world.service.set_rollback_hook(&world.rita, "catalog", None).await.unwrap_err().code(),
@@ -625,7 +625,7 @@ async fn a_failing_rollback_command_is_recorded_and_the_change_stays_failed() {
         world.act(change.id, Action::Rollback).await;
         world.react(cursor).await;
         assert_eq!(world.count("rollback_hook_invoked").await, 1);
-        assert_eq!(world.service.metrics().rollback_runs_failed, 1);
+        assert_eq!(world.service.process_metrics().rollback_runs_failed, 1);
     }
 }
 

@@ -23,6 +23,8 @@ pub const AWAITING_LIST_MAX: u32 = 5_000;
 pub const PLANNED_LOOKBACK_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 /// Most planned changes a conflict check compares against.
 pub const PLANNED_CANDIDATES_MAX: u32 = 2_000;
+/// Most changes one `changes_after` page holds.
+pub const CHANGES_PAGE_LENGTH_MAX: u32 = 5_000;
 
 /// Counts behind the history features of a change (see [`Store::history_counts`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -313,22 +315,26 @@ impl Store {
         rows.iter().map(decode_record).collect()
     }
 
-    /// Every change, oldest first, read in pages (for training and metrics).
+    /// Every change, oldest first, read in pages (for training).
     pub async fn all_changes(&self) -> Result<Vec<ChangeRecord>, StoreError> {
         let mut changes = Vec::new();
-        let mut after: i64 = 0;
+        let mut after = 0;
         loop {
-            let rows = sqlx::query("SELECT id, record FROM changes WHERE id > $1 ORDER BY id LIMIT 5000")
-                .bind(after)
-                .fetch_all(self.pool())
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get(0)?;
-            for row in &rows {
-                changes.push(decode_record(row)?);
-            }
+            let page = self.changes_after(after, CHANGES_PAGE_LENGTH_MAX).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id.number();
+            changes.extend(page);
         }
         Ok(changes)
+    }
+
+    /// Up to `limit` changes numbered above `after`, in number order: every change one page at a
+    /// time, for readers that must not hold them all at once (the metrics index at a million).
+    pub async fn changes_after(&self, after: u64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError> {
+        let limit = limit.clamp(1, CHANGES_PAGE_LENGTH_MAX);
+        let sql = format!("SELECT record FROM changes WHERE id > $1 ORDER BY id LIMIT {limit}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after as i64).fetch_all(self.pool()).await?;
+        rows.iter().map(decode_record).collect()
     }
 
     /// Every incident, oldest first.

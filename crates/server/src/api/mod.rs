@@ -6,6 +6,7 @@ pub mod governance;
 pub mod health;
 pub mod ledger;
 pub mod maturity;
+pub mod metrics;
 pub mod resources;
 pub mod risk;
 pub mod views;
@@ -85,6 +86,7 @@ use views::*;
         maturity::answers,
         maturity::record_answers,
         maturity::trend,
+        metrics::metrics,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -104,7 +106,8 @@ use views::*;
         compliance::ComplianceReportView,
         maturity::EvidenceView, maturity::CriterionView, maturity::DimensionView,
         maturity::RoadmapStepView, maturity::MaturityAssessmentView, maturity::QuestionView, maturity::AnswerView,
-        maturity::AnswersRequest, maturity::DimensionLevelView, maturity::TrendPointView
+        maturity::AnswersRequest, maturity::DimensionLevelView, maturity::TrendPointView,
+        metrics::MetricsReportView
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -119,6 +122,7 @@ use views::*;
         (name = "alerts", description = "Alert rules, their firings and every delivery attempt"),
         (name = "compliance", description = "Controls of PCI DSS, SOC 2, ISO 27001, NIST 800-53, HIPAA, GDPR and DORA checked over the change records and the ledger; OSCAL assessment results"),
         (name = "maturity", description = "The CMMI maturity assessment of change management: levels per dimension with their evidence, the roadmap, the trend and the questionnaire"),
+        (name = "metrics", description = "Delivery metrics: DORA's five and the change-management ones, with DORA's bands (docs/metrics.md)"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -186,6 +190,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/maturity/questions", get(maturity::questions))
         .route("/v1/maturity/answers", get(maturity::answers).post(maturity::record_answers))
         .route("/v1/maturity/trend", get(maturity::trend))
+        .route("/v1/metrics", get(metrics::metrics))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
 }

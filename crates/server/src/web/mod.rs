@@ -3,8 +3,9 @@
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
 //! (the predictive model with its calibration, every model version, the factor weights), alerts
 //! (rules, firings with their deliveries, rollback hooks), compliance (controls per framework
-//! with the changes at fault) and maturity (the CMMI assessment: radar, criteria, roadmap, trend
-//! and the questionnaire).
+//! with the changes at fault), maturity (the CMMI assessment: radar, criteria, roadmap, trend
+//! and the questionnaire) and metrics & KPIs (`/kpis`: DORA's metrics and the change-management
+//! ones, with SVG charts).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -22,6 +23,7 @@ mod civil;
 mod compliance_pages;
 mod governance_pages;
 mod incident_pages;
+mod kpi_pages;
 mod ledger_pages;
 mod maturity_pages;
 mod pages;
@@ -79,6 +81,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("alerts.html", include_str!("../../templates/alerts.html")),
     ("compliance.html", include_str!("../../templates/compliance.html")),
     ("maturity.html", include_str!("../../templates/maturity.html")),
+    ("kpis.html", include_str!("../../templates/kpis.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -128,6 +131,8 @@ pub fn routes() -> Router<AppState> {
         .route("/compliance", get(compliance_pages::compliance))
         .route("/maturity", get(maturity_pages::maturity))
         .route("/maturity/answers", post(maturity_pages::record_answers))
+        // `/metrics` is the Prometheus endpoint; the people's page is `/kpis`.
+        .route("/kpis", get(kpi_pages::kpis))
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))
