@@ -65,7 +65,12 @@ fn duration(hours: f64) -> String {
 }
 
 fn count(value: f64) -> String {
-    if (value - value.round()).abs() < 1e-9 { format!("{value:.0}") } else { format!("{value:.1}") }
+    count_text(value)
+}
+
+/// A whole number as such, else one decimal.
+fn count_text(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-6 { format!("{value:.0}") } else { format!("{value:.1}") }
 }
 
 fn or_dash(value: Option<f64>, format: fn(f64) -> String) -> String {
@@ -97,6 +102,14 @@ fn nice_ceiling(value: f64) -> f64 {
         .map(|step| step * magnitude)
         .find(|candidate| *candidate >= value * (1.0 - 1e-12))
         .unwrap_or(10.0 * magnitude)
+}
+
+/// Round grid steps for values up to `high`: a step of 1, 2, 2.5 or 5 × 10ⁿ and how many of them
+/// (at most `Y_TICKS`) reach `high`, so every tick label is a round number.
+fn axis_steps(high: f64) -> (f64, u32) {
+    let step = nice_ceiling(high / f64::from(Y_TICKS));
+    let steps = if high > 0.0 { (high / step * (1.0 - 1e-9)).ceil() as u32 } else { 1 };
+    (step, steps.clamp(1, Y_TICKS))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,29 +153,61 @@ struct TrendView {
     valued_weeks: usize,
 }
 
-/// A trend chart of `values` (one per week, labelled by `weeks`), with `format` for ticks and
-/// tooltips.
+/// What a trend measures, which decides its axis and how its values read.
+#[derive(Clone, Copy, Debug)]
+enum Measure {
+    Count,
+    Rate,
+    Hours,
+}
+
+impl Measure {
+    fn text(self, value: f64) -> String {
+        match self {
+            Measure::Count => count(value),
+            Measure::Rate => percent(value),
+            Measure::Hours => duration(value),
+        }
+    }
+
+    /// The axis unit for values up to `high` (in the measure's own unit) and its suffix: round
+    /// days, hours or minutes rather than 2.1 d, 4.2 d.
+    fn axis_unit(self, high: f64) -> (f64, &'static str) {
+        match self {
+            Measure::Count => (1.0, ""),
+            Measure::Rate => (0.01, "%"),
+            Measure::Hours if high >= 48.0 => (24.0, " d"),
+            Measure::Hours if high >= 1.0 => (1.0, " h"),
+            Measure::Hours => (1.0 / 60.0, " min"),
+        }
+    }
+}
+
+/// A trend chart of `values` (one per week, labelled by `weeks`).
 fn trend_chart(
     id: &'static str,
     title: &'static str,
     weeks: &[String],
     values: &[Option<f64>],
-    format: fn(f64) -> String,
+    measure: Measure,
 ) -> TrendView {
     let (left, top) = (MARGIN_LEFT, MARGIN_TOP);
     let (right, bottom) = (left + TREND_PLOT_WIDTH, top + TREND_PLOT_HEIGHT);
     let count = values.len().max(1);
+    let format = |value: f64| measure.text(value);
     let low = values.iter().flatten().copied().fold(0.0_f64, f64::min);
-    let high = nice_ceiling(values.iter().flatten().copied().fold(0.0_f64, f64::max));
+    let high = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    let (unit, suffix) = measure.axis_unit(high.max(-low));
     // Negative values only come from clocks that disagree (docs/metrics.md); the axis shows them.
-    let low = if low < 0.0 { -nice_ceiling(-low) } else { 0.0 };
-    let span = high - low;
+    let (step, steps) = axis_steps((high - low.min(0.0)) / unit);
+    let low = if low < 0.0 { -(-low / unit / step).ceil() * step * unit } else { 0.0 };
+    let span = step * f64::from(steps) * unit;
     let x_of = |position: usize| coordinate(left + (position as f64 + 0.5) * TREND_PLOT_WIDTH / count as f64);
     let y_of = |value: f64| coordinate(bottom - (value - low) / span * TREND_PLOT_HEIGHT);
-    let y_ticks = (0..=Y_TICKS)
-        .map(|step| {
-            let value = low + span * f64::from(step) / f64::from(Y_TICKS);
-            TickView { at: y_of(value), label: format(value) }
+    let y_ticks = (0..=steps)
+        .map(|index| {
+            let value = low + step * unit * f64::from(index);
+            TickView { at: y_of(value), label: format!("{}{suffix}", count_text(value / unit)) }
         })
         .collect();
     let label_every = weeks.len().div_ceil(X_LABELS_MAX).max(1);
@@ -294,11 +339,12 @@ fn bar_chart(id: &'static str, title: &'static str, inputs: Vec<BarInput>, descr
     let (left, top) = (MARGIN_LEFT, MARGIN_TOP);
     let (right, bottom) = (left + BAR_PLOT_WIDTH, top + BAR_PLOT_HEIGHT);
     let total = |input: &BarInput| input.parts.iter().map(|(value, _)| value.max(0.0)).sum::<f64>();
-    let high = nice_ceiling(inputs.iter().map(total).fold(0.0, f64::max));
+    let (step, steps) = axis_steps(inputs.iter().map(total).fold(0.0, f64::max));
+    let high = step * f64::from(steps);
     let y_of = |value: f64| coordinate(bottom - value / high * BAR_PLOT_HEIGHT);
-    let y_ticks = (0..=Y_TICKS)
-        .map(|step| {
-            let value = high * f64::from(step) / f64::from(Y_TICKS);
+    let y_ticks = (0..=steps)
+        .map(|index| {
+            let value = step * f64::from(index);
             TickView { at: y_of(value), label: count(value) }
         })
         .collect();
@@ -407,29 +453,35 @@ fn trends(report: &MetricsReport) -> Vec<TrendView> {
         report.weekly.iter().map(pick).collect()
     };
     vec![
-        trend_chart("trend-deployments", "Deployments", &weeks, &series(|point| Some(point.deployments as f64)), count),
+        trend_chart(
+            "trend-deployments",
+            "Deployments",
+            &weeks,
+            &series(|point| Some(point.deployments as f64)),
+            Measure::Count,
+        ),
         trend_chart(
             "trend-failure-rate",
             "Change failure rate",
             &weeks,
             &series(|point| point.change_failure_rate),
-            percent,
+            Measure::Rate,
         ),
         trend_chart(
             "trend-lead-time",
             "Lead time (median)",
             &weeks,
             &series(|point| point.lead_time_median_hours),
-            duration,
+            Measure::Hours,
         ),
         trend_chart(
             "trend-approval-time",
             "Approval time (median)",
             &weeks,
             &series(|point| point.approval_time_median_hours),
-            duration,
+            Measure::Hours,
         ),
-        trend_chart("trend-mttr", "MTTR", &weeks, &series(|point| point.mttr_hours), duration),
+        trend_chart("trend-mttr", "MTTR", &weeks, &series(|point| point.mttr_hours), Measure::Hours),
     ]
 }
 
@@ -717,6 +769,20 @@ mod tests {
     }
 
     #[test]
+    fn duration_axes_tick_in_round_days_hours_or_minutes() {
+        // Given lead times up to 100 hours
+        let weeks = vec!["2026-01-05".to_owned(), "2026-01-12".to_owned()];
+        let chart = trend_chart("trend", "Lead time", &weeks, &[Some(30.0), Some(100.0)], Measure::Hours);
+        // Then the axis runs to 6 days in steps of 2 days
+        let labels: Vec<&str> = chart.y_ticks.iter().map(|tick| tick.label.as_str()).collect();
+        assert_eq!(labels, vec!["0 d", "2 d", "4 d", "6 d"]);
+        // And rates tick in whole percent
+        let chart = trend_chart("trend", "Rate", &weeks, &[Some(0.1), Some(0.23)], Measure::Rate);
+        let labels: Vec<&str> = chart.y_ticks.iter().map(|tick| tick.label.as_str()).collect();
+        assert_eq!(labels, vec!["0%", "10%", "20%", "30%"]);
+    }
+
+    #[test]
     fn durations_read_in_the_unit_that_fits() {
         assert_eq!(duration(0.25), "15 min");
         assert_eq!(duration(5.26), "5.3 h");
@@ -729,11 +795,11 @@ mod tests {
         let weeks: Vec<String> = (1..=5).map(|week| format!("2026-01-0{week}")).collect();
         let values = [Some(1.0), Some(2.0), None, None, Some(4.0)];
         // When it is charted
-        let chart = trend_chart("trend", "Test", &weeks, &values, count);
-        // Then one line joins the first two weeks, every value has a dot, and the axis reaches 5
+        let chart = trend_chart("trend", "Test", &weeks, &values, Measure::Count);
+        // Then one line joins the first two weeks, every value has a dot, and the axis reaches 4
         assert_eq!(chart.segments.len(), 1);
         assert_eq!(chart.dots.len(), 3);
-        assert_eq!(chart.y_ticks.last().unwrap().label, "5");
+        assert_eq!(chart.y_ticks.last().unwrap().label, "4");
         assert_eq!(chart.valued_weeks, 3);
         assert!(chart.dots.iter().all(|dot| dot.cy >= chart.top && dot.cy <= chart.bottom));
     }
