@@ -9,6 +9,7 @@ mod commands;
 mod error;
 pub mod governance;
 mod identity;
+pub mod import;
 pub mod ledger;
 mod queries;
 pub mod risk;
@@ -25,6 +26,7 @@ pub use commands::{
 pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
+pub use import::{ImportInput, ImportOptions, ImportPhase, ImportProgress, ImportReport};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
 pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
 pub use risk::RiskReport;

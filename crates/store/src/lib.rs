@@ -27,8 +27,8 @@ use thiserror::Error;
 pub use group::GROUP_SIZE_MAX;
 pub use ledger::StoredCheckpoint;
 pub use read::{
-    AWAITING_LIST_MAX, ChangeFilter, ChangePage, HistoryCounts, LedgerHead, PLANNED_CANDIDATES_MAX,
-    PLANNED_LOOKBACK_MS, StateCount,
+    AWAITING_LIST_MAX, ChangeFilter, ChangePage, EXTERNAL_IDS_PER_QUERY, HistoryCounts, LedgerHead,
+    PLANNED_CANDIDATES_MAX, PLANNED_LOOKBACK_MS, StateCount,
 };
 pub use write::{IdempotencyRecord, KeyedTable, WriteTx};
 

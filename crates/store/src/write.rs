@@ -12,7 +12,7 @@ use changegate_core::{
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
 
-use crate::read::{decode_record, fetch_change, fetch_incident};
+use crate::read::{ExternalTable, decode_record, fetch_change, fetch_incident, ids_by_external_ids};
 use crate::{Backend, Store, StoreError};
 
 /// What an idempotency key recorded: which request (by fingerprint) made which resource.
@@ -584,6 +584,37 @@ impl WriteTx {
             .map(|row| row.try_get(0))
             .transpose()?;
         Ok(id.map(|id| ChangeId::new(id as u64)))
+    }
+
+    /// The ids of the changes imported with these source-system ids (as of this transaction),
+    /// by external id; ids not imported yet are absent. One query per
+    /// [`crate::EXTERNAL_IDS_PER_QUERY`] ids, for imports that check thousands at a time.
+    pub async fn change_ids_by_external_ids(
+        &mut self,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, ChangeId>, StoreError> {
+        let mut found =
+            ids_by_external_ids(&mut self.transaction, self.backend, ExternalTable::Changes, external_ids).await?;
+        // Changes created in this transaction are not in the table until it commits.
+        if !self.dirty_changes.is_empty() {
+            let wanted: std::collections::HashSet<&str> = external_ids.iter().copied().collect();
+            for record in self.changes.values() {
+                if let Some(external_id) = record.external_id.as_deref().filter(|id| wanted.contains(id)) {
+                    found.insert(external_id.to_owned(), record.id.number());
+                }
+            }
+        }
+        Ok(found.into_iter().map(|(external_id, id)| (external_id, ChangeId::new(id))).collect())
+    }
+
+    /// The ids of the incidents imported with these source-system ids, by external id.
+    pub async fn incident_ids_by_external_ids(
+        &mut self,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, IncidentId>, StoreError> {
+        let found =
+            ids_by_external_ids(&mut self.transaction, self.backend, ExternalTable::Incidents, external_ids).await?;
+        Ok(found.into_iter().map(|(external_id, id)| (external_id, IncidentId::new(id))).collect())
     }
 
     /// The id of the incident imported with this source-system id, if any.
