@@ -154,6 +154,11 @@ impl WriteTx {
         let (event_type, data) = event.to_parts();
         let current_version = match self.stream_versions.get(&stream_text) {
             Some(version) => *version,
+            // A change or incident is created by its stream's first event, so its version is 1
+            // and there is nothing to look up (one query less per imported row). Were the stream
+            // not new, the events table's UNIQUE (stream, stream_version) would refuse the row
+            // and the transaction would fail: the log cannot fork here.
+            None if starts_its_stream(event) => 0,
             None => {
                 let stored: Option<i64> = sqlx::query("SELECT MAX(stream_version) FROM events WHERE stream = $1")
                     .bind(&stream_text)
@@ -252,11 +257,9 @@ impl WriteTx {
         let dirty = std::mem::take(&mut self.dirty_changes);
         let mut created = Vec::new();
         for (id, is_new) in dirty {
-            let record = self
-                .changes
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("dirty change {id} not loaded")))?;
+            // Taken, not copied: the transaction ends with this flush.
+            let record =
+                self.changes.remove(&id).ok_or_else(|| StoreError::Corrupt(format!("dirty change {id} not loaded")))?;
             if is_new {
                 created.push(record);
             } else {
@@ -689,6 +692,17 @@ impl WriteTx {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// Whether `event` creates the change or incident of its stream (and so is its first event).
+fn starts_its_stream(event: &DomainEvent) -> bool {
+    matches!(
+        event,
+        DomainEvent::ChangeCreated { .. }
+            | DomainEvent::ChangeImported { .. }
+            | DomainEvent::IncidentOpened { .. }
+            | DomainEvent::IncidentImported { .. }
+    )
 }
 
 /// What a writer's savepoint restores in memory when the writer fails.
