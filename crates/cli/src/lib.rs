@@ -8,6 +8,7 @@ mod audit;
 mod client;
 mod gate;
 mod governance;
+mod import;
 mod keys;
 mod local;
 mod output;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 use args::{Cli, Command};
 
 /// Runs a parsed command line and returns the process exit code: 0 on success, 1 on failure
-/// (2 is clap's, for usage errors).
+/// (2 is clap's, for usage errors, and `import`'s for bad rows).
 pub fn run(cli: Cli) -> ExitCode {
     let json = cli.json;
     let result = match cli.command {
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Approvals { client } => governance::approvals(&client, json),
         Command::Risk(command) => risk::run(command, json),
         Command::Gate(arguments) => return gate::run(arguments, json),
+        Command::Import(arguments) => return import::run(&arguments, json),
         command => remote::run(command, json),
     };
     match result {

@@ -182,6 +182,7 @@ impl Service {
             return Err(ServiceError::invalid("changes_csv", "give changes.csv, incidents.csv or both"));
         }
         let mut checked = self.check(input, options, progress).await?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "import files checked");
         if checked.report.rejected {
             checked.report.elapsed_ms = started.elapsed().as_millis() as u64;
             return Err(ServiceError::BadRows(Box::new(checked.report)));
