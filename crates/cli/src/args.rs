@@ -224,6 +224,9 @@ pub enum Command {
         #[arg(long)]
         environment: Option<String>,
     },
+    /// Import another system's history from CSV (changes.csv, incidents.csv; see docs/import.md) into the store.
+    /// Exit 0 imported, 2 bad rows (nothing imported).
+    Import(ImportArgs),
     /// Read the event log.
     Events {
         #[command(flatten)]
@@ -368,6 +371,22 @@ pub struct AssessArgs {
     /// Months of trend in the reports (1 to 36; default 12; with --json, adds `trend`).
     #[arg(long, value_name = "N")]
     pub months: Option<u32>,
+}
+
+/// `changegate import`: opens the store itself, like `init` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// changes.csv: a header row, then one change a row (the columns are in docs/import.md).
+    #[arg(long, value_name = "FILE")]
+    pub changes: PathBuf,
+    /// incidents.csv: a header row, then one incident a row; `caused_by` names a change.
+    #[arg(long, value_name = "FILE")]
+    pub incidents: Option<PathBuf>,
+    /// Import the good rows even when some are bad (the bad ones are listed and left out).
+    #[arg(long)]
+    pub skip_bad: bool,
 }
 
 #[derive(Debug, Subcommand)]

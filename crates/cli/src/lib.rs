@@ -11,6 +11,7 @@ mod client;
 mod comply;
 mod gate;
 mod governance;
+mod import;
 mod keys;
 mod local;
 mod output;
@@ -23,7 +24,7 @@ use std::process::ExitCode;
 use args::{Cli, Command};
 
 /// Runs a parsed command line and returns the process exit code: 0 on success, 1 on failure
-/// (2 is clap's, for usage errors).
+/// (2 is clap's, for usage errors, and `import`'s for bad rows).
 pub fn run(cli: Cli) -> ExitCode {
     let json = cli.json;
     let result = match cli.command {
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gate(arguments) => return gate::run(arguments, json),
         Command::Comply(arguments) => comply::run(arguments, json),
         Command::Assess(arguments) => assess::run(*arguments, json),
+        Command::Import(arguments) => return import::run(&arguments, json),
         command => remote::run(command, json),
     };
     match result {

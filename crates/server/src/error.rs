@@ -72,7 +72,9 @@ pub(crate) fn status_of(error: &ServiceError) -> StatusCode {
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
         ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-        ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) | ServiceError::BadRows(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
         ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

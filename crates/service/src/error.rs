@@ -20,6 +20,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the Idempotency-Key `{0}` was already used for a different request")]
     IdempotencyKeyReused(String),
+    /// Bad rows in an import's files: nothing was written. The report lists them.
+    #[error("{}", .0.refusal())]
+    BadRows(Box<crate::ImportReport>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,6 +38,7 @@ impl ServiceError {
             ServiceError::IllegalTransition(_) => "illegal_transition",
             ServiceError::Conflict(_) => "conflict",
             ServiceError::IdempotencyKeyReused(_) => "idempotency_key_reused",
+            ServiceError::BadRows(_) => "bad_rows",
             ServiceError::Store(_) => "internal",
         }
     }

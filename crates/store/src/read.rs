@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
 use crate::write::encode;
-use crate::{PAGE_SIZE_MAX, Store, StoreError};
+use crate::{Backend, PAGE_SIZE_MAX, Store, StoreError};
 
 /// Most changes the approvals inbox and the overdue sweep look at in one read.
 pub const AWAITING_LIST_MAX: u32 = 5_000;
@@ -105,6 +105,51 @@ fn event_from_row(row: &AnyRow) -> Result<EventEnvelope, StoreError> {
         schema_version: row.try_get::<i64, _>("schema_version")? as u32,
         payload: row.try_get("payload")?,
     })
+}
+
+/// Most external ids looked up in one query (well below both databases' parameter limits).
+pub const EXTERNAL_IDS_PER_QUERY: usize = 500;
+
+/// The tables whose rows carry an `external_id` (imported history).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ExternalTable {
+    Changes,
+    Incidents,
+}
+
+/// The ids of the rows of `table` imported with these external ids, by external id.
+pub(crate) async fn ids_by_external_ids(
+    connection: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: ExternalTable,
+    external_ids: &[&str],
+) -> Result<HashMap<String, u64>, StoreError> {
+    let table = match table {
+        ExternalTable::Changes => "changes",
+        ExternalTable::Incidents => "incidents",
+    };
+    let mut found = HashMap::new();
+    for chunk in external_ids.chunks(EXTERNAL_IDS_PER_QUERY) {
+        // Anonymous `?` on SQLite for the reason `values_rows` gives (named parameters cost the
+        // square of their count there); `$N` on PostgreSQL.
+        let placeholders: Vec<String> = (1..=chunk.len())
+            .map(|position| match backend {
+                Backend::Sqlite => "?".to_owned(),
+                Backend::Postgres => format!("${position}"),
+            })
+            .collect();
+        let sql = format!("SELECT external_id, id FROM {table} WHERE external_id IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for external_id in chunk {
+            query = query.bind(*external_id);
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            let external_id: String = row.try_get(0)?;
+            let id: i64 = row.try_get(1)?;
+            found.insert(external_id, id as u64);
+        }
+    }
+    Ok(found)
 }
 
 const EVENT_COLUMNS: &str = "sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload";
@@ -350,6 +395,17 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.map(|row| decode_record(&row)).transpose()
+    }
+
+    /// The ids of the changes imported with these source-system ids, by external id; ids not
+    /// imported are absent.
+    pub async fn change_ids_by_external_ids(
+        &self,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, ChangeId>, StoreError> {
+        let mut connection = self.pool().acquire().await?;
+        let found = ids_by_external_ids(&mut connection, self.backend(), ExternalTable::Changes, external_ids).await?;
+        Ok(found.into_iter().map(|(external_id, id)| (external_id, ChangeId::new(id))).collect())
     }
 
     /// The incident imported with this source-system id, if any.

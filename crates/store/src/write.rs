@@ -12,7 +12,7 @@ use changegate_core::{
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
 
-use crate::read::{decode_record, fetch_change, fetch_incident};
+use crate::read::{ExternalTable, decode_record, fetch_change, fetch_incident, ids_by_external_ids};
 use crate::{Backend, Store, StoreError};
 
 /// What an idempotency key recorded: which request (by fingerprint) made which resource.
@@ -154,6 +154,11 @@ impl WriteTx {
         let (event_type, data) = event.to_parts();
         let current_version = match self.stream_versions.get(&stream_text) {
             Some(version) => *version,
+            // A change or incident is created by its stream's first event, so its version is 1
+            // and there is nothing to look up (one query less per imported row). Were the stream
+            // not new, the events table's UNIQUE (stream, stream_version) would refuse the row
+            // and the transaction would fail: the log cannot fork here.
+            None if starts_its_stream(event) => 0,
             None => {
                 let stored: Option<i64> = sqlx::query("SELECT MAX(stream_version) FROM events WHERE stream = $1")
                     .bind(&stream_text)
@@ -252,11 +257,9 @@ impl WriteTx {
         let dirty = std::mem::take(&mut self.dirty_changes);
         let mut created = Vec::new();
         for (id, is_new) in dirty {
-            let record = self
-                .changes
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("dirty change {id} not loaded")))?;
+            // Taken, not copied: the transaction ends with this flush.
+            let record =
+                self.changes.remove(&id).ok_or_else(|| StoreError::Corrupt(format!("dirty change {id} not loaded")))?;
             if is_new {
                 created.push(record);
             } else {
@@ -598,6 +601,37 @@ impl WriteTx {
         Ok(id.map(|id| ChangeId::new(id as u64)))
     }
 
+    /// The ids of the changes imported with these source-system ids (as of this transaction),
+    /// by external id; ids not imported yet are absent. One query per
+    /// [`crate::EXTERNAL_IDS_PER_QUERY`] ids, for imports that check thousands at a time.
+    pub async fn change_ids_by_external_ids(
+        &mut self,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, ChangeId>, StoreError> {
+        let mut found =
+            ids_by_external_ids(&mut self.transaction, self.backend, ExternalTable::Changes, external_ids).await?;
+        // Changes created in this transaction are not in the table until it commits.
+        if !self.dirty_changes.is_empty() {
+            let wanted: std::collections::HashSet<&str> = external_ids.iter().copied().collect();
+            for record in self.changes.values() {
+                if let Some(external_id) = record.external_id.as_deref().filter(|id| wanted.contains(id)) {
+                    found.insert(external_id.to_owned(), record.id.number());
+                }
+            }
+        }
+        Ok(found.into_iter().map(|(external_id, id)| (external_id, ChangeId::new(id))).collect())
+    }
+
+    /// The ids of the incidents imported with these source-system ids, by external id.
+    pub async fn incident_ids_by_external_ids(
+        &mut self,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, IncidentId>, StoreError> {
+        let found =
+            ids_by_external_ids(&mut self.transaction, self.backend, ExternalTable::Incidents, external_ids).await?;
+        Ok(found.into_iter().map(|(external_id, id)| (external_id, IncidentId::new(id))).collect())
+    }
+
     /// The id of the incident imported with this source-system id, if any.
     pub async fn incident_id_by_external_id(&mut self, external_id: &str) -> Result<Option<IncidentId>, StoreError> {
         let id: Option<i64> = sqlx::query("SELECT id FROM incidents WHERE external_id = $1")
@@ -692,6 +726,17 @@ impl WriteTx {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// Whether `event` creates the change or incident of its stream (and so is its first event).
+fn starts_its_stream(event: &DomainEvent) -> bool {
+    matches!(
+        event,
+        DomainEvent::ChangeCreated { .. }
+            | DomainEvent::ChangeImported { .. }
+            | DomainEvent::IncidentOpened { .. }
+            | DomainEvent::IncidentImported { .. }
+    )
 }
 
 /// What a writer's savepoint restores in memory when the writer fails.

@@ -204,6 +204,7 @@ pub fn service_error(state: &AppState, session: Option<&Session>, error: Service
         ServiceError::Forbidden(_) => "Not allowed",
         ServiceError::NotFound(_) => "Not found",
         ServiceError::Validation(_) | ServiceError::IdempotencyKeyReused(_) => "Invalid input",
+        ServiceError::BadRows(_) => "Bad rows",
         ServiceError::IllegalTransition(_) => "Not possible now",
         ServiceError::Conflict(_) => "Conflict",
         ServiceError::Store(_) => "Server error",
