@@ -210,7 +210,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     flush(&mut events).await?;
-    drop(flush);
     store.close().await;
     let seconds = started.elapsed().as_secs_f64();
     println!(
