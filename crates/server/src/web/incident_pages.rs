@@ -42,6 +42,8 @@ impl CsrfField for IncidentActionForm {
     }
 }
 
+// The `Err` is the not-found page, answered at once, so it is not boxed (as in `checked_form`).
+#[allow(clippy::result_large_err)]
 fn parse_id(state: &AppState, session: &Session, id: &str) -> Result<IncidentId, Response> {
     id.parse().map_err(|_| {
         render::error_page(
