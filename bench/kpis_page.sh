@@ -77,7 +77,8 @@ echo "== machine"; nproc; uname -srm; date -u; uptime
 demo_dir="$work/demo"
 if [ ! -f "$work/demo.json" ]; then
   start=$(date +%s.%N)
-  "$changegate" demo --data-dir "$demo_dir" --no-serve --json --end 2026-11-26T10:00:00Z >"$work/demo.json"
+  "$changegate" demo --data-dir "$demo_dir" --no-serve --json --end 2026-11-26T10:00:00Z >"$work/demo.json" \
+    2>"$work/demo.log"
   echo "demo seed: $(echo "$(date +%s.%N) - $start" | bc) s"
 fi
 measure demo-20k "$demo_dir" "$(jq -r .admin_token "$work/demo.json")"

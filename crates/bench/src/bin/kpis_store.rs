@@ -180,7 +180,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut events: Vec<(StreamId, DomainEvent)> = Vec::with_capacity(BATCH_LENGTH);
     let (mut incidents, mut appended) = (0u64, 0u64);
     let now = service.now();
-    let mut flush = async |events: &mut Vec<(StreamId, DomainEvent)>| -> Result<(), Box<dyn std::error::Error>> {
+    let flush = async |events: &mut Vec<(StreamId, DomainEvent)>| -> Result<(), Box<dyn std::error::Error>> {
         let batch = std::mem::take(events);
         store
             .write(async |tx: &mut WriteTx| -> Result<(), changegate_store::StoreError> {
@@ -190,7 +190,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(())
             })
             .await?;
-        appended += batch.len() as u64;
         Ok(())
     };
     for number in 1..=count {
@@ -203,12 +202,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             events.push((StreamId::Incident(id), DomainEvent::IncidentImported { id, incident }));
         }
         if events.len() >= BATCH_LENGTH {
+            appended += events.len() as u64;
             flush(&mut events).await?;
             if number % 100_000 < BATCH_LENGTH as u64 {
                 eprintln!("{number} changes, {:.0} s", started.elapsed().as_secs_f64());
             }
         }
     }
+    appended += events.len() as u64;
     flush(&mut events).await?;
     store.close().await;
     let seconds = started.elapsed().as_secs_f64();
