@@ -2,6 +2,7 @@
 
 pub mod governance;
 pub mod health;
+pub mod import;
 pub mod ledger;
 pub mod resources;
 pub mod risk;
@@ -63,6 +64,7 @@ use views::*;
         governance::change_conflicts,
         risk::change_risk,
         risk::risk_models,
+        import::import_history,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -74,7 +76,8 @@ use views::*;
         governance::SetPolicyRequest, governance::PolicyView, governance::DefineTemplateRequest, governance::TemplateView,
         governance::WindowView, governance::OccurrenceView, governance::CalendarViewBody, governance::InboxItemView, risk::RiskFactorView,
         risk::FactorScoreView, risk::FeatureContributionView, risk::PredictionView, risk::RiskReportView,
-        risk::RiskModelView
+        risk::RiskModelView, import::ImportRequest, import::ImportReportView, import::RowProblemView,
+        import::ImportRejectedBody
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -86,6 +89,7 @@ use views::*;
         (name = "ledger", description = "The tamper-evident audit ledger: RFC 6962 Merkle tree, signed checkpoints, proofs"),
         (name = "governance", description = "Approval policy, standard-change templates, the change calendar and the approvals inbox"),
         (name = "risk", description = "Explainable risk scores and the predictive model trained on this installation's history"),
+        (name = "import", description = "History import: another system's changes and incidents, from CSV"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -141,6 +145,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/risk/models", get(risk::risk_models))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
+        // After the layer above: the import reads whole CSV files, under a limit of its own.
+        .merge(import::routes())
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {

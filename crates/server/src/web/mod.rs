@@ -1,7 +1,8 @@
 //! Server-rendered web pages: sign-in, dashboard, changes (list, new, detail with lifecycle
 //! actions, the policy decision and the risk panel), services, incidents, the ledger, governance
 //! (approvals inbox, change calendar, standard-change templates, the approval policy) and risk
-//! (the predictive model with its calibration, every model version, the factor weights).
+//! (the predictive model with its calibration, every model version, the factor weights) and the
+//! history import (admins).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -16,6 +17,7 @@
 mod calendar_pages;
 mod civil;
 mod governance_pages;
+mod import_pages;
 mod ledger_pages;
 mod pages;
 mod render;
@@ -68,6 +70,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("templates.html", include_str!("../../templates/templates.html")),
     ("policy.html", include_str!("../../templates/policy.html")),
     ("risk.html", include_str!("../../templates/risk.html")),
+    ("import.html", include_str!("../../templates/import.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -108,6 +111,13 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(governance_pages::templates).post(governance_pages::define_template))
         .route("/policy", get(governance_pages::policy))
         .route("/risk", get(risk_pages::risk))
+        .route(
+            "/import",
+            get(import_pages::import_form)
+                .post(import_pages::import)
+                // Inside the pages' limit below, so this larger one applies to the import form.
+                .layer(DefaultBodyLimit::max(import_pages::IMPORT_FORM_SIZE_MAX_BYTES)),
+        )
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))

@@ -122,6 +122,8 @@ struct UserView<'a> {
     can_create: bool,
     /// Holds a role that may approve (the inbox is theirs).
     can_approve: bool,
+    /// Admin: sees the admin pages (history import).
+    is_admin: bool,
 }
 
 /// What the base layout needs: the user, the CSRF value for the sign-out form, the active nav
@@ -133,6 +135,7 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
             roles: session.caller.user.roles.iter().map(|role| role.as_str()).collect(),
             can_create: session.caller.has_any_role(&[Role::Requester, Role::Admin]),
             can_approve: session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]),
+            is_admin: session.caller.has_role(Role::Admin),
         })
     });
     context! {
