@@ -39,6 +39,11 @@ const OVERSIZED_BODY_DRAIN_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads a body of at most [`BODY_SIZE_MAX_BYTES`]; a larger one is refused with 413.
 pub(crate) async fn read_body_bounded(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    read_body_up_to(body, BODY_SIZE_MAX_BYTES).await
+}
+
+/// Reads a body of at most `size_max_bytes`; a larger one is refused with 413.
+pub(crate) async fn read_body_up_to(body: axum::body::Body, size_max_bytes: usize) -> Result<Bytes, ApiError> {
     use http_body_util::BodyExt;
     let mut body = body;
     let mut collected = Vec::new();
@@ -47,17 +52,17 @@ pub(crate) async fn read_body_bounded(body: axum::body::Body) -> Result<Bytes, A
         let frame = frame.map_err(|error| ApiError::bad_request("unreadable_body", error.to_string()))?;
         let Ok(data) = frame.into_data() else { continue };
         seen += data.len();
-        if seen <= BODY_SIZE_MAX_BYTES {
+        if seen <= size_max_bytes {
             collected.extend_from_slice(&data);
-        } else if seen > OVERSIZED_BODY_DRAIN_MAX_BYTES {
+        } else if seen > size_max_bytes.saturating_add(OVERSIZED_BODY_DRAIN_MAX_BYTES) {
             break;
         }
     }
-    if seen > BODY_SIZE_MAX_BYTES {
+    if seen > size_max_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the body is larger than {BODY_SIZE_MAX_BYTES} bytes"),
+            format!("the body is larger than {size_max_bytes} bytes"),
         ));
     }
     Ok(Bytes::from(collected))
@@ -88,14 +93,14 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("application/json"))
 }
 
-fn unsupported_media_type() -> ApiError {
+pub(crate) fn unsupported_media_type() -> ApiError {
     ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
@@ -195,13 +200,26 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
+/// [`read_whole_body`] for the import endpoint, whose bodies carry whole CSV files.
+pub async fn read_whole_import_body(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    read_whole_body_up_to(request, next, crate::api::import::IMPORT_BODY_SIZE_MAX_BYTES).await
+}
+
 /// Middleware for the API: reads the whole request body (bounded) before any handler or
 /// extractor runs. Whatever the answer (401, 415, 413, …), the body has then been read, so the
 /// connection is not reset under a client that is still sending, and the client sees the answer.
 pub async fn read_whole_body(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    read_whole_body_up_to(request, next, BODY_SIZE_MAX_BYTES).await
+}
+
+async fn read_whole_body_up_to(
+    request: Request,
+    next: axum::middleware::Next,
+    size_max_bytes: usize,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (parts, body) = request.into_parts();
-    match read_body_bounded(body).await {
+    match read_body_up_to(body, size_max_bytes).await {
         Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Err(error) => error.into_response(),
     }

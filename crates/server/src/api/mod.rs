@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod compliance;
 pub mod governance;
 pub mod health;
+pub mod import;
 pub mod ledger;
 pub mod maturity;
 pub mod metrics;
@@ -87,6 +88,7 @@ use views::*;
         maturity::record_answers,
         maturity::trend,
         metrics::metrics,
+        import::import_history,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, FieldErrorBody, CreateChangeRequest, ActionBody, CreateServiceRequest,
@@ -107,7 +109,9 @@ use views::*;
         maturity::EvidenceView, maturity::CriterionView, maturity::DimensionView,
         maturity::RoadmapStepView, maturity::MaturityAssessmentView, maturity::QuestionView, maturity::AnswerView,
         maturity::AnswersRequest, maturity::DimensionLevelView, maturity::TrendPointView,
-        metrics::MetricsReportView
+        metrics::MetricsReportView,
+        import::ImportRequest, import::ImportReportView, import::RowProblemView,
+        import::ImportRejectedBody
     )),
     modifiers(&BearerSecurity),
     tags(
@@ -123,6 +127,7 @@ use views::*;
         (name = "compliance", description = "Controls of PCI DSS, SOC 2, ISO 27001, NIST 800-53, HIPAA, GDPR and DORA checked over the change records and the ledger; OSCAL assessment results"),
         (name = "maturity", description = "The CMMI maturity assessment of change management: levels per dimension with their evidence, the roadmap, the trend and the questionnaire"),
         (name = "metrics", description = "Delivery metrics: DORA's five and the change-management ones, with DORA's bands (docs/metrics.md)"),
+        (name = "import", description = "History import: another system's changes and incidents, from CSV"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -193,6 +198,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/metrics", get(metrics::metrics))
         .fallback(api_not_found)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
+        // After the layer above: the import reads whole CSV files, under a limit of its own.
+        .merge(import::routes())
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {

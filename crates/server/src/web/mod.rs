@@ -4,8 +4,8 @@
 //! (the predictive model with its calibration, every model version, the factor weights), alerts
 //! (rules, firings with their deliveries, rollback hooks), compliance (controls per framework
 //! with the changes at fault), maturity (the CMMI assessment: radar, criteria, roadmap, trend
-//! and the questionnaire) and metrics & KPIs (`/kpis`: DORA's metrics and the change-management
-//! ones, with SVG charts).
+//! and the questionnaire), metrics & KPIs (`/kpis`: DORA's metrics and the change-management
+//! ones, with SVG charts) and the history import (admins).
 //!
 //! Pages are minijinja templates embedded in the binary and registered under names ending in
 //! `.html`, so every interpolated value is HTML-escaped. No JavaScript is needed: every action is
@@ -22,6 +22,7 @@ mod calendar_pages;
 mod civil;
 mod compliance_pages;
 mod governance_pages;
+mod import_pages;
 mod incident_pages;
 mod kpi_pages;
 mod ledger_pages;
@@ -82,6 +83,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("compliance.html", include_str!("../../templates/compliance.html")),
     ("maturity.html", include_str!("../../templates/maturity.html")),
     ("kpis.html", include_str!("../../templates/kpis.html")),
+    ("import.html", include_str!("../../templates/import.html")),
     ("error.html", include_str!("../../templates/error.html")),
 ];
 
@@ -133,6 +135,13 @@ pub fn routes() -> Router<AppState> {
         .route("/maturity/answers", post(maturity_pages::record_answers))
         // `/metrics` is the Prometheus endpoint; the people's page is `/kpis`.
         .route("/kpis", get(kpi_pages::kpis))
+        .route(
+            "/import",
+            get(import_pages::import_form)
+                .post(import_pages::import)
+                // Inside the pages' limit below, so this larger one applies to the import form.
+                .layer(DefaultBodyLimit::max(import_pages::IMPORT_FORM_SIZE_MAX_BYTES)),
+        )
         .route("/ledger", get(ledger_pages::ledger_page))
         .route("/ledger/verify", post(ledger_pages::verify))
         .route("/ledger/checkpoint", post(ledger_pages::checkpoint))

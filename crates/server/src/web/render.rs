@@ -124,6 +124,8 @@ struct UserView<'a> {
     can_approve: bool,
     /// Holds a role that may read compliance reports.
     can_audit: bool,
+    /// Admin: sees the admin pages (history import).
+    is_admin: bool,
 }
 
 /// What the base layout needs: the user, the CSRF value for the sign-out form, the active nav
@@ -136,6 +138,7 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
             can_create: session.caller.has_any_role(&[Role::Requester, Role::Admin]),
             can_approve: session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]),
             can_audit: session.caller.has_any_role(changegate_service::compliance::COMPLIANCE_READER_ROLES),
+            is_admin: session.caller.has_role(Role::Admin),
         })
     });
     context! {
