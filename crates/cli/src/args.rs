@@ -128,6 +128,10 @@ pub enum Command {
         /// Hours an emergency change has, from its start, for its retrospective approval and review.
         #[arg(long, default_value_t = 24)]
         emergency_deadline_hours: u32,
+        /// How far back from an incident's detection the attribution rule looks for the change
+        /// that probably caused it (1 to 720 hours; see docs/incidents.md).
+        #[arg(long, default_value_t = 24, value_name = "HOURS")]
+        attribution_window_hours: u32,
         #[command(flatten)]
         alerts: AlertArgs,
         /// Log lines as text (default) or as JSON objects, one per line.

@@ -112,12 +112,14 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
             checkpoint_interval_s,
             risk_weights,
             emergency_deadline_hours,
+            attribution_window_hours,
             alerts,
             log_format,
         } => {
             let format = if log_format == "json" { LogFormat::Json } else { LogFormat::Text };
             init_logging_as("info", format);
-            let governance = governance_settings(risk_weights.as_deref(), emergency_deadline_hours)?;
+            let governance =
+                governance_settings(risk_weights.as_deref(), emergency_deadline_hours, attribution_window_hours)?;
             let policy = CheckpointPolicy {
                 every_events: checkpoint_every_events.max(1),
                 interval_ms: (checkpoint_interval_s.max(1) * 1_000) as i64,
@@ -188,10 +190,11 @@ async fn init(store_args: &StoreArgs, keys_args: &KeyArgs, admin: &str, json: bo
 }
 
 /// The governance settings from `serve`'s flags: risk weights from a JSON file (unknown factor
-/// names refused), the emergency deadline.
+/// names refused), the emergency deadline, the incident attribution window.
 fn governance_settings(
     risk_weights: Option<&std::path::Path>,
     emergency_deadline_hours: u32,
+    attribution_window_hours: u32,
 ) -> anyhow::Result<changegate_service::GovernanceSettings> {
     let mut settings = changegate_service::GovernanceSettings::default();
     if let Some(path) = risk_weights {
@@ -204,8 +207,15 @@ fn governance_settings(
         anyhow::bail!("--emergency-deadline-hours must be at least 1");
     }
     settings.emergency_deadline_ms = i64::from(emergency_deadline_hours) * 60 * 60 * 1000;
+    if !(1..=ATTRIBUTION_WINDOW_HOURS_MAX).contains(&attribution_window_hours) {
+        anyhow::bail!("--attribution-window-hours must be 1 to {ATTRIBUTION_WINDOW_HOURS_MAX}");
+    }
+    settings.attribution_window_ms = i64::from(attribution_window_hours) * 60 * 60 * 1000;
     Ok(settings)
 }
+
+/// The longest attribution window `serve` accepts: 30 days (a cause further back is a guess).
+const ATTRIBUTION_WINDOW_HOURS_MAX: u32 = 720;
 
 /// What `serve` runs with besides the store, keys and address.
 struct ServeSettings {
