@@ -535,7 +535,7 @@ async fn imports_incident_links_alerts_and_hooks_are_projected_as_their_fold() {
         assert_eq!(incident.caused_by, Some(change_id));
         assert_eq!(incident.provenance, Some(LinkProvenance::Confirmed));
         assert!(incident.suggested_cause.is_none());
-        assert_eq!(store.service(&name("payments-api")).await.unwrap().unwrap().rollback_hook.is_some(), true);
+        assert!(store.service(&name("payments-api")).await.unwrap().unwrap().rollback_hook.is_some());
         assert_eq!(store.verify_projections().await.unwrap(), Vec::<String>::new(), "{:?}", test_store.backend());
         // The same external id cannot be imported twice: the database refuses it too.
         let again = store

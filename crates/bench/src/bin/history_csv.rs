@@ -305,7 +305,7 @@ fn write_history(arguments: &Arguments) -> Result<(), Box<dyn std::error::Error>
         };
         let resolve_ms = rng.random_range(10 * MINUTE_MS..12 * HOUR_MS);
         let resolved = rng.random_bool(0.97).then(|| detected_at.plus_ms(resolve_ms));
-        let downtime = (severity <= 2 && resolved.is_some()).then(|| resolve_ms / MINUTE_MS);
+        let downtime = (severity <= 2 && resolved.is_some()).then_some(resolve_ms / MINUTE_MS);
         incidents.write_record([
             format!("PD-{incident_count:07}"),
             change.service.to_owned(),
