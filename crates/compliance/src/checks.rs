@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Environment names that count as production.
-pub const PRODUCTION_ENVIRONMENTS: &[&str] = &["production", "prod"];
+/// Production is the core's one list of environments.
+pub use changegate_core::{PRODUCTION_ENVIRONMENTS, is_production};
 
 /// A check over the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -268,11 +268,6 @@ impl CheckResult {
         let ids: BTreeSet<ChangeId> = self.violations.iter().filter_map(|violation| violation.change).collect();
         ids.into_iter().collect()
     }
-}
-
-/// Whether an environment name is production.
-pub fn is_production(environment: &str) -> bool {
-    PRODUCTION_ENVIRONMENTS.contains(&environment)
 }
 
 /// Whether `time` falls in `[from, to)`.

@@ -315,10 +315,13 @@ impl RiskClass {
     }
 }
 
-/// Whether an environment is production: `production` or `prod`. Metrics, attribution,
-/// compliance and maturity count only production deployments.
-pub fn is_production(environment: &Name) -> bool {
-    matches!(environment.as_str(), "production" | "prod")
+/// The environments that are production. Metrics, attribution, compliance and maturity count
+/// only production deployments, and all of them ask here.
+pub const PRODUCTION_ENVIRONMENTS: &[&str] = &["production", "prod"];
+
+/// Whether an environment is production (one of [`PRODUCTION_ENVIRONMENTS`]).
+pub fn is_production(environment: &str) -> bool {
+    PRODUCTION_ENVIRONMENTS.contains(&environment)
 }
 
 /// Criticality tier of a service: 1 is the most critical, 4 the least.

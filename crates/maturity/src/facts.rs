@@ -21,9 +21,9 @@ use crate::input::{Answer, AssessmentInput, LiveEvidence};
 
 pub(crate) const MINUTE_MS: i64 = 60 * 1000;
 
-/// Whether a change went to production.
+/// Whether a change went to production (the core's one list of production environments).
 pub(crate) fn is_production(change: &ChangeRecord) -> bool {
-    matches!(change.environment.as_str(), "production" | "prod")
+    changegate_core::is_production(change.environment.as_str())
 }
 
 /// When a change started, or, when no start was recorded (imports), when it deployed.

@@ -115,7 +115,12 @@ pub struct MetricsConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig { production_environments: vec!["production".to_owned(), "prod".to_owned()] }
+        MetricsConfig {
+            production_environments: changegate_core::PRODUCTION_ENVIRONMENTS
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        }
     }
 }
 

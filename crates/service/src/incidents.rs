@@ -80,7 +80,7 @@ async fn append(
 /// Whether a deployment may have caused an incident detected at `detected_at`: a production
 /// change of the service that deployed successfully (not failed, not rolled back) before it.
 fn is_candidate(change: &ChangeRecord, detected_at: Timestamp, rejected: &[ChangeId]) -> bool {
-    is_production(&change.environment)
+    is_production(change.environment.as_str())
         && change.completed_at.is_some_and(|completed| completed <= detected_at)
         && change.failed_at.is_none()
         && change.rolled_back_at.is_none()
@@ -262,8 +262,20 @@ pub(crate) async fn link_incident(
         return Err(ServiceError::invalid("change", format!("no change {change}")));
     }
     let record = existing(tx, id).await?;
+    Ok(Ok(link_to(tx, caller, record, change, comment, time).await?))
+}
+
+/// Records the link to `change`: `confirmed` when it is the rule's suggestion, else `explicit`.
+async fn link_to(
+    tx: &mut WriteTx,
+    caller: &Caller,
+    record: IncidentRecord,
+    change: ChangeId,
+    comment: Option<&str>,
+    time: Timestamp,
+) -> Result<IncidentRecord, ServiceError> {
     if record.caused_by == Some(change) {
-        return Err(ServiceError::Conflict(format!("incident {id} is already linked to {change}")));
+        return Err(ServiceError::Conflict(format!("incident {} is already linked to {change}", record.id)));
     }
     let provenance = if record.suggested_cause.as_ref().is_some_and(|suggested| suggested.change == change) {
         LinkProvenance::Confirmed
@@ -271,7 +283,26 @@ pub(crate) async fn link_incident(
         LinkProvenance::Explicit
     };
     let event = DomainEvent::IncidentLinked { change, provenance, comment: comment.map(str::to_owned) };
-    Ok(Ok(append(tx, caller, record, event, time).await?))
+    append(tx, caller, record, event, time).await
+}
+
+/// The start of a decision on a link (confirm, reject): authorize, check the comment, load the
+/// incident.
+async fn link_decision(
+    tx: &mut WriteTx,
+    caller: &Caller,
+    id: IncidentId,
+    action: &str,
+    comment: Option<&str>,
+    time: Timestamp,
+) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
+    if let Some(denied) = authorize(tx, caller, time, action, &format!("incident/{id}")).await? {
+        return Ok(Err(denied));
+    }
+    let mut fields = Fields::default();
+    check_comment(&mut fields, comment);
+    fields.finish()?;
+    Ok(Ok(existing(tx, id).await?))
 }
 
 pub(crate) async fn confirm_link(
@@ -281,22 +312,14 @@ pub(crate) async fn confirm_link(
     comment: Option<&str>,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, "confirm_incident_link", &format!("incident/{id}")).await? {
-        return Ok(Err(denied));
-    }
-    let mut fields = Fields::default();
-    check_comment(&mut fields, comment);
-    fields.finish()?;
-    let record = existing(tx, id).await?;
-    let Some(suggested) = record.suggested_cause.clone() else {
+    let record = match link_decision(tx, caller, id, "confirm_incident_link", comment, time).await? {
+        Ok(record) => record,
+        Err(denied) => return Ok(Err(denied)),
+    };
+    let Some(suggested) = record.suggested_cause.as_ref().map(|suggested| suggested.change) else {
         return Err(ServiceError::Conflict(format!("incident {id} has no suggested link to confirm")));
     };
-    let event = DomainEvent::IncidentLinked {
-        change: suggested.change,
-        provenance: LinkProvenance::Confirmed,
-        comment: comment.map(str::to_owned),
-    };
-    Ok(Ok(append(tx, caller, record, event, time).await?))
+    Ok(Ok(link_to(tx, caller, record, suggested, comment, time).await?))
 }
 
 pub(crate) async fn reject_link(
@@ -307,13 +330,10 @@ pub(crate) async fn reject_link(
     comment: Option<&str>,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, "reject_incident_link", &format!("incident/{id}")).await? {
-        return Ok(Err(denied));
-    }
-    let mut fields = Fields::default();
-    check_comment(&mut fields, comment);
-    fields.finish()?;
-    let record = existing(tx, id).await?;
+    let record = match link_decision(tx, caller, id, "reject_incident_link", comment, time).await? {
+        Ok(record) => record,
+        Err(denied) => return Ok(Err(denied)),
+    };
     let Some(change) = record.suggested_cause.as_ref().map(|suggested| suggested.change).or(record.caused_by) else {
         return Err(ServiceError::Conflict(format!("incident {id} has no link to reject")));
     };
