@@ -16,9 +16,9 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
-use changegate_core::{Name, Role, Timestamp, UserRecord};
+use changegate_core::{Name, Role, Timestamp};
 use changegate_maturity::{Assessment, Question, TrendPoint};
-use changegate_service::{Caller, MaturityPeriod, Service, SystemClock, TREND_MONTHS_DEFAULT};
+use changegate_service::{MaturityPeriod, Service, SystemClock, TREND_MONTHS_DEFAULT};
 use serde_json::json;
 
 use crate::args::{AssessArgs, ClientArgs};
@@ -134,24 +134,16 @@ async fn local(
         return print_questions(&service.maturity_questions(), json);
     }
     // Reading needs no particular role; the store's operator reads as `system`.
-    let reader = Caller {
-        user: UserRecord {
-            name: Name::parse("system").expect("a valid name"),
-            roles: vec![Role::Auditor],
-            team: None,
-            created_at: service.now(),
-        },
-    };
+    let reader = service.system_caller(Role::Auditor);
     let recording = arguments.interactive || arguments.record;
     let answerer = match (&arguments.answered_by, recording) {
         (Some(name), true) => {
             let name = Name::parse(name).map_err(|message| anyhow!("--answered-by: {message}"))?;
             let user = service
-                .store()
-                .user(&name)
+                .local_caller_as(&name)
                 .await?
                 .ok_or_else(|| anyhow!("--answered-by: there is no user {name} in this store"))?;
-            Some(Caller { user })
+            Some(user)
         }
         (None, true) => bail!(
             "recording answers locally needs --answered-by USER (a user of this store with the admin or cab role): \
@@ -170,7 +162,7 @@ async fn local(
         }
     }
     if let (true, Some(caller)) = (arguments.interactive, &answerer) {
-        let answered = service.maturity_answers().await?;
+        let answered = service.maturity_answers(&reader).await?;
         let unanswered: Vec<Question> = service
             .maturity_questions()
             .into_iter()

@@ -8,16 +8,17 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use changegate_core::Role;
 use changegate_ledger::{Frontier, NoteVerifier, leaf_hash, open_checkpoint};
-use changegate_service::{Service, SystemClock};
+use changegate_service::{Caller, Service, SystemClock};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::args::{AuditCommand, KeyArgs, StoreArgs};
 use crate::{keys, local};
 
-/// Entries read from the store per batch during export.
-const EXPORT_BATCH_SIZE: u32 = 10_000;
+/// Entries read per batch during export: the most the service's `events_after` hands out at once.
+const EXPORT_BATCH_SIZE: u32 = 1_000;
 /// Longest line accepted in entries.jsonl (a leaf is at most a few hundred KiB of JSON).
 const ENTRY_LINE_LENGTH_MAX: usize = 4 * 1024 * 1024;
 
@@ -48,14 +49,15 @@ pub async fn run(command: AuditCommand, json: bool) -> anyhow::Result<()> {
     match command {
         AuditCommand::Checkpoint { store, keys } => {
             let service = service(&store, &keys).await?;
-            service.checkpoint_now(None).await?;
-            let checkpoint = service.latest_checkpoint().await?.context("the log is empty: nothing to sign")?;
+            let owner = service.system_caller(Role::Admin);
+            service.checkpoint_now(&owner).await?;
+            let checkpoint = service.latest_checkpoint(&owner).await?.context("the log is empty: nothing to sign")?;
             if json {
                 println!("{}", json!({"size": checkpoint.size, "note": checkpoint.note}));
             } else {
                 print!("{}", checkpoint.note);
             }
-            service.store().close().await;
+            service.close().await;
             Ok(())
         }
         AuditCommand::Verify { bundle: Some(bundle), public_key, .. } => {
@@ -64,17 +66,18 @@ pub async fn run(command: AuditCommand, json: bool) -> anyhow::Result<()> {
         }
         AuditCommand::Verify { store, keys, bundle: None, .. } => {
             let service = service(&store, &keys).await?;
-            let total = service.store().event_count().await?;
+            let owner = service.system_caller(Role::Admin);
+            let total = service.ledger_status(&owner).await?.size;
             let bar = progress_bar(total, json, "verifying");
             let progress = {
                 let bar = bar.clone();
                 move |done: u64, _total: u64| bar.set_position(done)
             };
-            let report = service.verify_ledger(None, &progress).await?;
+            let report = service.verify_ledger(&owner, &progress).await?;
             bar.finish_and_clear();
             // The projections (current state) must be the fold of the events the ledger vouches for.
-            let differing = if report.ok { service.store().verify_projections().await? } else { Vec::new() };
-            service.store().close().await;
+            let differing = if report.ok { service.verify_projections(&owner).await? } else { Vec::new() };
+            service.close().await;
             if json {
                 println!(
                     "{}",
@@ -103,16 +106,17 @@ pub async fn run(command: AuditCommand, json: bool) -> anyhow::Result<()> {
         }
         AuditCommand::Prove { store, keys, index, tree_size } => {
             let service = service(&store, &keys).await?;
+            let owner = service.system_caller(Role::Admin);
             let tree_size = match tree_size {
                 Some(size) => size,
-                None => match service.latest_checkpoint().await? {
+                None => match service.latest_checkpoint(&owner).await? {
                     Some(checkpoint) if checkpoint.size > index => checkpoint.size,
-                    _ => service.store().ledger_head().await?.size,
+                    _ => service.ledger_status(&owner).await?.size,
                 },
             };
-            let proof = service.inclusion_proof(index, tree_size).await?;
-            let entry = service.ledger_entries(index, index + 1).await?;
-            service.store().close().await;
+            let proof = service.inclusion_proof(&owner, index, tree_size).await?;
+            let entry = service.ledger_entries(&owner, index, index + 1).await?;
+            service.close().await;
             let body = json!({
                 "index": proof.index,
                 "tree_size": proof.tree_size,
@@ -130,11 +134,12 @@ pub async fn run(command: AuditCommand, json: bool) -> anyhow::Result<()> {
 
 async fn export(store: &StoreArgs, keys_args: &KeyArgs, out: &Path, json: bool) -> anyhow::Result<()> {
     let service = service(store, keys_args).await?;
+    let owner = service.system_caller(Role::Admin);
     if service.signer().is_some() {
-        service.checkpoint_now(None).await?;
+        service.checkpoint_now(&owner).await?;
     }
-    let (checkpoint, verifier_key) = write_export(&service, out, json).await?;
-    service.store().close().await;
+    let (checkpoint, verifier_key) = write_export(&service, &owner, out, json).await?;
+    service.close().await;
     if json {
         println!("{}", json!({"out": out, "size": checkpoint.size, "public_key": verifier_key}));
     } else {
@@ -150,14 +155,15 @@ async fn export(store: &StoreArgs, keys_args: &KeyArgs, out: &Path, json: bool) 
 /// `public-key`. Returns the checkpoint and the verifier key. `quiet` hides the progress bar.
 pub(crate) async fn write_export(
     service: &Service,
+    owner: &Caller,
     out: &Path,
     quiet: bool,
 ) -> anyhow::Result<(changegate_store::StoredCheckpoint, String)> {
     let checkpoint = service
-        .latest_checkpoint()
+        .latest_checkpoint(owner)
         .await?
         .context("no signed checkpoint to export against: run `changegate audit checkpoint` with the signing key")?;
-    let verifier_key = service.verifier_key().await?.context("no verifier key recorded for this log")?;
+    let verifier_key = service.verifier_key(owner).await?.context("no verifier key recorded for this log")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let entries_path = out.join("entries.jsonl");
     let mut writer = BufWriter::new(
@@ -167,7 +173,7 @@ pub(crate) async fn write_export(
     let mut after = 0u64;
     while after < checkpoint.size {
         let limit = EXPORT_BATCH_SIZE.min((checkpoint.size - after) as u32);
-        let events = service.store().events_after(after, limit).await?;
+        let events = service.events_after(owner, after, limit).await?;
         if events.is_empty() {
             bail!("the store ends at {after} entries but the checkpoint covers {}", checkpoint.size);
         }
@@ -185,7 +191,7 @@ pub(crate) async fn write_export(
     // between two signed sizes instead of only saying that the final root differs.
     let checkpoints_directory = out.join("checkpoints");
     std::fs::create_dir_all(&checkpoints_directory)?;
-    for earlier in service.store().checkpoints().await?.iter().filter(|earlier| earlier.size <= checkpoint.size) {
+    for earlier in service.checkpoints(owner).await?.iter().filter(|earlier| earlier.size <= checkpoint.size) {
         std::fs::write(checkpoints_directory.join(format!("{:020}", earlier.size)), &earlier.note)?;
     }
     std::fs::write(out.join("public-key"), format!("{verifier_key}\n"))?;

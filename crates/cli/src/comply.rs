@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use changegate_compliance::{ComplianceReport, OscalOptions, Status, assessment_results, evidence_sample, render_html};
-use changegate_core::ChangeId;
+use changegate_core::{ChangeId, Role};
 use changegate_ledger::{Hash, NoteVerifier, leaf_hash, open_checkpoint, verify_inclusion};
 use changegate_service::{ChangeEvidence, ComplianceQuery, GovernanceSettings};
 use serde_json::{Value, json};
@@ -139,30 +139,31 @@ async fn bundle(
         ..GovernanceSettings::default()
     };
     let service = audit::service(store, keys).await?.with_governance_settings(settings);
+    let owner = service.system_caller(Role::Admin);
     // Bad input is refused before anything is written.
     let request = service.parse_compliance_query(&query(&options.scope))?;
     // A fresh verification and a checkpoint that covers it: the report's ledger evidence and the
     // export's signed root are then both current.
-    let verification = service.verify_ledger(None, &|_, _| {}).await?;
+    let verification = service.verify_ledger(&owner, &|_, _| {}).await?;
     if !verification.ok && !json {
         eprintln!("warning: the ledger verification FAILED: {} (the report says so)", verification.message);
     }
     if service.signer().is_some() {
-        service.checkpoint_now(None).await?;
+        service.checkpoint_now(&owner).await?;
     }
-    let (checkpoint, verifier_key) = audit::write_export(&service, &out.join("ledger"), json).await?;
-    let report = service.compliance_report(None, &request).await?;
+    let (checkpoint, verifier_key) = audit::write_export(&service, &owner, &out.join("ledger"), json).await?;
+    let report = service.compliance_report(&owner, &request).await?;
     let sample = evidence_sample(&report, options.sample as usize);
     let changes_directory = out.join("changes");
     std::fs::create_dir_all(&changes_directory)?;
     let mut events_proven = 0usize;
     for id in &sample {
-        let evidence = service.change_evidence(*id, checkpoint.size).await?;
+        let evidence = service.change_evidence(&owner, *id, checkpoint.size).await?;
         events_proven += evidence.events.len();
         let document = change_document(&evidence, &checkpoint.note, checkpoint.size);
         std::fs::write(changes_directory.join(format!("{id}.json")), serde_json::to_string_pretty(&document)?)?;
     }
-    service.store().close().await;
+    service.close().await;
     let sampled: BTreeSet<ChangeId> = sample.iter().copied().collect();
     let change_href = |id: ChangeId| sampled.contains(&id).then(|| format!("changes/{id}.json"));
     std::fs::write(out.join("compliance.json"), serde_json::to_string_pretty(&report)?)?;

@@ -343,7 +343,7 @@ pub(crate) async fn demo(options: DemoOptions, json: bool) -> anyhow::Result<()>
         println!("  {admin_token}");
         println!("CLI: export CHANGEGATE_SERVER=http://{listen} CHANGEGATE_TOKEN={admin_token}");
     }
-    service.checkpoint_now(None).await?;
+    service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await?;
     if no_serve {
         store.close().await;
         return Ok(());

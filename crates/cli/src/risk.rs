@@ -50,14 +50,7 @@ pub fn run(command: RiskCommand, json: bool) -> anyhow::Result<()> {
 async fn train(store: &crate::args::StoreArgs, iterations: usize, json: bool) -> anyhow::Result<()> {
     let opened = crate::local::open_store(store).await?;
     let service = changegate_service::Service::new(opened, std::sync::Arc::new(changegate_service::SystemClock));
-    let system = changegate_service::Caller {
-        user: changegate_core::UserRecord {
-            name: changegate_core::Name::parse("system").expect("a valid name"),
-            roles: vec![changegate_core::Role::Admin],
-            team: None,
-            created_at: service.now(),
-        },
-    };
+    let system = service.system_caller(changegate_core::Role::Admin);
     let config = changegate_risk::TrainConfig { iterations, ..changegate_risk::TrainConfig::default() };
     let started = std::time::Instant::now();
     let model = service.train_risk_model(&system, &config).await?;

@@ -220,6 +220,12 @@ impl ChangeState {
     pub const fn is_terminal(self) -> bool {
         matches!(self, ChangeState::Rejected | ChangeState::Closed | ChangeState::Cancelled)
     }
+
+    /// Submitted and not yet running: its planned window may still clash with other planned
+    /// work, so conflicts matter (once it runs or ends they no longer do).
+    pub const fn is_planned(self) -> bool {
+        matches!(self, ChangeState::Submitted | ChangeState::Assessed | ChangeState::Approved | ChangeState::Scheduled)
+    }
 }
 
 word_enum!(

@@ -78,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         100.0 * failed.len() as f64 / started.max(1) as f64,
         100.0 * rolled_back as f64 / failed.len().max(1) as f64
     );
-    let incidents = service.store().incidents(500).await?;
+    let incidents = service.incidents(&service.system_caller(changegate_core::Role::Auditor), 500).await?;
     let mut incidents_all = Vec::new();
     // The store lists at most 500 incidents; count the rest from the summary.
     incidents_all.extend(incidents.iter());

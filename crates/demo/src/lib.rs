@@ -92,7 +92,7 @@ mod text;
 use std::sync::Arc;
 
 use changegate_core::lifecycle::Action;
-use changegate_core::{IncidentId, ManualClock, Timestamp};
+use changegate_core::{IncidentId, ManualClock, Role, Timestamp};
 use changegate_policy::Policy;
 use changegate_service::{Caller, Command, IncidentResolution, NewService, NewUser, Produced, Service, ServiceError};
 use changegate_store::StoreError;
@@ -199,25 +199,26 @@ fn check(config: &DemoConfig) -> Result<(), DemoError> {
 /// Seeds an EMPTY store (error if it already has changes) deterministically from the seed.
 pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary, DemoError> {
     check(config)?;
-    let store = service.store();
-    let existing: u64 = store.count_changes_by_state().await?.iter().map(|count| count.count).sum();
+    // The demo runs on a store it opened from its files: it reads as the store's owner.
+    let owner = service.system_caller(Role::Admin);
+    let existing: u64 = service.change_counts_by_state(&owner).await?.iter().map(|count| count.count).sum();
     if existing > 0 {
         return Err(DemoError::NotEmpty(existing));
     }
     // The plan predicts every decision of the default policy; another policy would decide
     // otherwise halfway through the history.
-    let (_, policy) = service.current_policy().await?;
+    let (_, policy) = service.current_policy(&owner).await?;
     if policy.sha256() != Policy::default_policy().sha256() {
         return Err(DemoError::PolicyNotDefault(policy.sha256().to_owned()));
     }
-    let events_before = store.event_count().await?;
-    let admin = if store.users().await?.is_empty() {
+    let events_before = service.ledger_status(&owner).await?.size;
+    let admin = if service.users(&owner).await?.is_empty() {
         service.bootstrap_admin(ADMIN_NAME).await?
     } else {
         let input = NewUser { name: DEMO_ADMIN_NAME.to_owned(), roles: vec!["admin".to_owned()], team: None };
         service.add_user_locally(&input).await?
     };
-    let admin_caller = Caller { user: admin.user.clone() };
+    let admin_caller = admin.caller();
     let mut tokens = vec![(admin.user.name.to_string(), admin.token.clone())];
 
     let end = config.end.unix_ms();
@@ -251,8 +252,8 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
     let mut callers = Vec::with_capacity(people.len());
     for produced in service.run_batch(&setup).await? {
         if let Produced::User(created) = produced {
+            callers.push(created.caller());
             tokens.push((created.user.name.to_string(), created.token));
-            callers.push(Caller { user: created.user });
         }
     }
     if callers.len() != people.len() {
@@ -264,7 +265,7 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
     // through a service on the same store whose clock the generator sets.
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(setup_start)));
     let settings = service.governance_settings().clone();
-    let clocked = Service::new(store.clone(), clock.clone()).with_governance_settings(settings.clone());
+    let clocked = service.with_clock(clock.clone()).with_governance_settings(settings.clone());
     let cab_chair = people
         .iter()
         .position(|person| person.job == org::Job::Cab)
@@ -284,7 +285,7 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
     }
     let calendar = calendar::Calendar::new(&windows, start, end);
 
-    let first_incident = store.incidents(1).await?.first().map_or(0, |incident| incident.id.number()) + 1;
+    let first_incident = service.incidents(&owner, 1).await?.first().map_or(0, |incident| incident.id.number()) + 1;
     let setting = Setting {
         people: &people,
         calendar: &calendar,
@@ -342,7 +343,7 @@ pub async fn seed(service: &Service, config: &DemoConfig) -> Result<DemoSummary,
     clock.set(config.end);
     overdue_emergencies += clocked.flag_overdue_emergencies().await?.len();
 
-    let events = store.event_count().await?.saturating_sub(events_before);
+    let events = service.ledger_status(&owner).await?.size.saturating_sub(events_before);
     let summary = DemoSummary {
         teams: org::TEAMS.len(),
         services: org::SERVICES.len(),

@@ -12,6 +12,7 @@ use changegate_core::{
 };
 use changegate_store::{IdempotencyRecord, KeyedTable, WriteTx};
 
+use crate::Permission;
 use crate::identity::{Caller, IdempotencyKey, generate_token, token_sha256};
 use crate::{Service, ServiceError, incidents};
 
@@ -110,12 +111,25 @@ pub struct IncidentResolution {
     pub comment: Option<String>,
 }
 
-/// A user just created, with their token (shown once).
+/// A user just created, with their token (shown once). Made only by the service, so the caller it
+/// carries is as good as one authenticated with the token.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreatedUser {
     pub user: UserRecord,
     pub token: String,
     pub token_id: String,
+    caller: Caller,
+}
+
+impl CreatedUser {
+    fn new(user: UserRecord, token: String, token_id: String) -> Self {
+        CreatedUser { caller: Caller::new(user.clone()), user, token, token_id }
+    }
+
+    /// The new user as a caller, as if they had signed in with [`CreatedUser::token`].
+    pub fn caller(&self) -> Caller {
+        self.caller.clone()
+    }
 }
 
 /// A command's result and whether it was replayed from an earlier request with the same
@@ -250,7 +264,7 @@ async fn register_service(
     input: &NewService,
     time: Timestamp,
 ) -> Result<Result<ServiceRecord, Denied>, ServiceError> {
-    if !caller.has_role(Role::Admin) {
+    if !caller.may(Permission::RegisterServices) {
         let reason = "registering a service needs the admin role".to_owned();
         return Ok(Err(deny(tx, caller, time, "register_service", &format!("service/{}", input.name), reason).await?));
     }
@@ -319,7 +333,7 @@ async fn add_user(
     let issued =
         DomainEvent::TokenIssued { user: name.clone(), token_id: token_id.clone(), token_sha256: token_sha256(&token) };
     tx.append(&stream, actor, time, &issued).await?;
-    Ok(CreatedUser { user: UserRecord { name, roles, team, created_at: time }, token, token_id })
+    Ok(CreatedUser::new(UserRecord { name, roles, team, created_at: time }, token, token_id))
 }
 
 async fn create_user(
@@ -328,7 +342,7 @@ async fn create_user(
     input: &NewUser,
     time: Timestamp,
 ) -> Result<Result<CreatedUser, Denied>, ServiceError> {
-    if !caller.has_role(Role::Admin) {
+    if !caller.may(Permission::ManageUsers) {
         let reason = "adding a user needs the admin role".to_owned();
         return Ok(Err(deny(tx, caller, time, "create_user", &format!("user/{}", input.name), reason).await?));
     }
@@ -342,7 +356,7 @@ async fn create_change(
     input: &NewChange,
     time: Timestamp,
 ) -> Result<Result<ChangeRecord, Denied>, ServiceError> {
-    if !caller.has_any_role(&[Role::Requester, Role::Admin]) {
+    if !caller.may(Permission::CreateChanges) {
         let reason = "creating a change needs the requester or admin role".to_owned();
         return Ok(Err(deny(tx, caller, time, "create_change", "change", reason).await?));
     }
@@ -705,7 +719,7 @@ impl Service {
                     token_sha256: token_sha256(&token),
                 };
                 tx.append(&StreamId::User(name.clone()), "system", time, &issued).await?;
-                Ok(CreatedUser { user: record, token, token_id })
+                Ok(CreatedUser::new(record, token, token_id))
             })
             .await
     }

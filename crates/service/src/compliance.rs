@@ -11,8 +11,9 @@ use changegate_compliance::{
     control_violations, evaluate, parse_frameworks,
 };
 use changegate_core::event::EventEnvelope;
-use changegate_core::{ChangeId, ChangeRecord, Role, Timestamp};
+use changegate_core::{ChangeId, ChangeRecord, Timestamp};
 
+use crate::Permission;
 use crate::identity::Caller;
 use crate::ledger::InclusionProof;
 use crate::{Service, ServiceError};
@@ -21,7 +22,6 @@ use crate::{Service, ServiceError};
 pub const PERIOD_DAYS_DEFAULT: i64 = 90;
 
 /// Roles that may read compliance reports.
-pub const COMPLIANCE_READER_ROLES: &[Role] = &[Role::Auditor, Role::Admin, Role::Cab];
 
 /// A report request as it comes from a query string or flags: all optional text.
 #[derive(Clone, Debug, Default)]
@@ -90,7 +90,7 @@ impl Service {
 
     /// What the ledger shows for the period: the newest verification, checkpoints, key, oldest
     /// event.
-    pub async fn ledger_evidence(&self, from: Timestamp, to: Timestamp) -> Result<LedgerEvidence, ServiceError> {
+    pub(crate) async fn ledger_evidence(&self, from: Timestamp, to: Timestamp) -> Result<LedgerEvidence, ServiceError> {
         let store = self.store();
         let head = store.ledger_head().await?;
         let checkpoints = store.checkpoints().await?;
@@ -103,7 +103,7 @@ impl Service {
                 .count() as u64,
             latest_checkpoint_at: latest.map(|checkpoint| checkpoint.signed_at),
             latest_checkpoint_size: latest.map(|checkpoint| checkpoint.size),
-            signing_key_present: self.verifier_key().await?.is_some(),
+            signing_key_present: self.log_verifier_key().await?.is_some(),
             oldest_event_at: store.earliest_event_time().await?,
             ..LedgerEvidence::default()
         };
@@ -120,15 +120,14 @@ impl Service {
         Ok(evidence)
     }
 
-    /// The compliance report (auditors, admins and the CAB; the local command line with `None`).
+    /// The compliance report (auditors, admins and the CAB; the local command line as the store's
+    /// owner).
     pub async fn compliance_report(
         &self,
-        caller: Option<&Caller>,
+        caller: &Caller,
         request: &ComplianceRequest,
     ) -> Result<ComplianceReport, ServiceError> {
-        if let Some(caller) = caller
-            && !caller.has_any_role(COMPLIANCE_READER_ROLES)
-        {
+        if !caller.may(Permission::ReadCompliance) {
             let reason = "compliance reports need the auditor, admin or cab role".to_owned();
             return Err(self.refuse(caller, "read_compliance", "compliance", reason).await);
         }
@@ -168,7 +167,12 @@ impl Service {
     /// A change's record, events and an inclusion proof of each event in the tree of
     /// `tree_size` leaves (events after it are left out: the bundle's checkpoint does not cover
     /// them).
-    pub async fn change_evidence(&self, id: ChangeId, tree_size: u64) -> Result<ChangeEvidence, ServiceError> {
+    pub async fn change_evidence(
+        &self,
+        caller: &Caller,
+        id: ChangeId,
+        tree_size: u64,
+    ) -> Result<ChangeEvidence, ServiceError> {
         let change = self.store().change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
         let events: Vec<EventEnvelope> = self
             .store()
@@ -179,7 +183,7 @@ impl Service {
             .collect();
         let mut proofs = Vec::with_capacity(events.len());
         for event in &events {
-            proofs.push(self.inclusion_proof(event.sequence - 1, tree_size).await?);
+            proofs.push(self.inclusion_proof(caller, event.sequence - 1, tree_size).await?);
         }
         Ok(ChangeEvidence { change, events, proofs })
     }

@@ -14,7 +14,7 @@ use changegate_calendar::{CalendarWindow, PlannedChange};
 use changegate_core::lifecycle::{self, Action, AssessmentDecision};
 use changegate_core::{
     CalendarWindowRecord, ChangeId, ChangeRecord, DomainEvent, Name, PolicySource, PolicyVersionRecord, RiskClass,
-    Role, StreamId, TEXT_LENGTH_MAX, TemplateRecord, Timestamp, UserRecord, approval::RequiredApproval,
+    StreamId, TEXT_LENGTH_MAX, TemplateRecord, Timestamp, UserRecord, approval::RequiredApproval,
 };
 use changegate_policy::{
     CalendarFacts, EvalLimits, FreezeFacts, Policy, PolicyFile, PolicyInput, TemplateFacts, evaluate,
@@ -22,6 +22,7 @@ use changegate_policy::{
 };
 use changegate_store::{AWAITING_LIST_MAX, Store, WriteTx};
 
+use crate::Permission;
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
@@ -141,11 +142,21 @@ pub struct CalendarView {
     pub windows: Vec<CalendarWindowRecord>,
 }
 
-/// The planned span of a change: its planned window, or `now` for one hour.
-fn planned_span(change: &ChangeRecord, now: Timestamp) -> (Timestamp, Timestamp) {
+/// The planned span of a change for conflicts and the calendar: from its planned start to its
+/// planned end, or for [`PLANNED_DURATION_DEFAULT_MS`] when it has no (later) end. `None` when it
+/// has no planned start.
+pub fn planned_span(change: &ChangeRecord) -> Option<(Timestamp, Timestamp)> {
+    change.planned_start.map(|start| (start, planned_end(change, start)))
+}
+
+/// The planned span of a change, starting `now` when it has no planned start.
+fn planned_span_or_now(change: &ChangeRecord, now: Timestamp) -> (Timestamp, Timestamp) {
     let start = change.planned_start.unwrap_or(now);
-    let end = change.planned_end.filter(|end| *end > start).unwrap_or(start.plus_ms(PLANNED_DURATION_DEFAULT_MS));
-    (start, end)
+    (start, planned_end(change, start))
+}
+
+fn planned_end(change: &ChangeRecord, start: Timestamp) -> Timestamp {
+    change.planned_end.filter(|end| *end > start).unwrap_or(start.plus_ms(PLANNED_DURATION_DEFAULT_MS))
 }
 
 fn windows_of(records: &[CalendarWindowRecord]) -> Vec<CalendarWindow> {
@@ -241,7 +252,7 @@ impl Service {
         let store = self.store();
         let users: Vec<UserRecord> = requester.into_iter().collect();
 
-        let (start, end) = planned_span(change, time);
+        let (start, end) = planned_span_or_now(change, time);
         let windows = windows_of(&store.calendar_windows().await?);
         let facts = changegate_calendar::facts_for(&windows, service.name.as_str(), service.team.as_str(), start, end);
         let near = changegate_calendar::facts_for(
@@ -367,7 +378,7 @@ impl Service {
             .filter(|other| other.id != change.id)
             .filter_map(|other| {
                 let other_start = other.planned_start?;
-                let (_, other_end) = planned_span(other, other_start);
+                let (_, other_end) = planned_span_or_now(other, other_start);
                 Some(PlannedChange {
                     id: other.id.to_string(),
                     service: other.service.to_string(),
@@ -381,9 +392,9 @@ impl Service {
     }
 
     /// The conflicts of one change now (for its page and the inbox).
-    pub async fn change_conflicts(&self, id: ChangeId) -> Result<Vec<String>, ServiceError> {
+    pub async fn change_conflicts(&self, _caller: &Caller, id: ChangeId) -> Result<Vec<String>, ServiceError> {
         let change = self.store().change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
-        let (start, end) = planned_span(&change, self.now());
+        let (start, end) = planned_span_or_now(&change, self.now());
         let depends_on: BTreeMap<String, Vec<String>> = self
             .store()
             .services()
@@ -398,13 +409,16 @@ impl Service {
 
     /// The policy version in force (`None`: the default policy shipped in the binary) and its
     /// prepared form.
-    pub async fn current_policy(&self) -> Result<(Option<PolicyVersionRecord>, Arc<Policy>), ServiceError> {
+    pub async fn current_policy(
+        &self,
+        _caller: &Caller,
+    ) -> Result<(Option<PolicyVersionRecord>, Arc<Policy>), ServiceError> {
         let record = self.store().current_policy().await?;
         let policy = self.governance.policy.get(self.store()).await?;
         Ok((record, policy))
     }
 
-    pub async fn policy_versions(&self) -> Result<Vec<PolicyVersionRecord>, ServiceError> {
+    pub async fn policy_versions(&self, _caller: &Caller) -> Result<Vec<PolicyVersionRecord>, ServiceError> {
         Ok(self.store().policy_versions().await?)
     }
 
@@ -417,7 +431,7 @@ impl Service {
         files: Vec<PolicySource>,
         comment: Option<String>,
     ) -> Result<PolicyVersionRecord, ServiceError> {
-        if !caller.has_any_role(&[Role::Admin, Role::Security]) {
+        if !caller.may(Permission::SetPolicy) {
             let reason = "setting the approval policy needs the admin or security role".to_owned();
             return Err(self.refuse(caller, "set_policy", "policy", reason).await);
         }
@@ -463,13 +477,13 @@ impl Service {
 
     // --- templates ------------------------------------------------------------------------------
 
-    pub async fn templates(&self) -> Result<Vec<TemplateRecord>, ServiceError> {
+    pub async fn templates(&self, _caller: &Caller) -> Result<Vec<TemplateRecord>, ServiceError> {
         Ok(self.store().templates().await?)
     }
 
     /// Defines (or redefines) a standard-change template. Needs the admin or cab role.
     pub async fn define_template(&self, caller: &Caller, input: NewTemplate) -> Result<TemplateRecord, ServiceError> {
-        if !caller.has_any_role(&[Role::Admin, Role::Cab]) {
+        if !caller.may(Permission::Govern) {
             let reason = "defining a standard-change template needs the admin or cab role".to_owned();
             return Err(self.refuse(caller, "define_template", &format!("template/{}", input.name), reason).await);
         }
@@ -544,7 +558,7 @@ impl Service {
         caller: &Caller,
         window: CalendarWindow,
     ) -> Result<CalendarWindowRecord, ServiceError> {
-        if !caller.has_any_role(&[Role::Admin, Role::Cab]) {
+        if !caller.may(Permission::Govern) {
             let reason = "defining a calendar window needs the admin or cab role".to_owned();
             return Err(self.refuse(caller, "define_window", &format!("calendar/{}", window.name), reason).await);
         }
@@ -571,7 +585,7 @@ impl Service {
 
     /// Removes a window. Needs the admin or cab role.
     pub async fn remove_window(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
-        if !caller.has_any_role(&[Role::Admin, Role::Cab]) {
+        if !caller.may(Permission::Govern) {
             let reason = "removing a calendar window needs the admin or cab role".to_owned();
             return Err(self.refuse(caller, "remove_window", &format!("calendar/{name}"), reason).await);
         }
@@ -590,13 +604,18 @@ impl Service {
         Ok(())
     }
 
-    pub async fn calendar_windows(&self) -> Result<Vec<CalendarWindowRecord>, ServiceError> {
+    pub async fn calendar_windows(&self, _caller: &Caller) -> Result<Vec<CalendarWindowRecord>, ServiceError> {
         Ok(self.store().calendar_windows().await?)
     }
 
     /// The calendar over `[from, to)`: every window's occurrences and the open changes planned in
     /// it. At most [`CALENDAR_VIEW_DAYS_MAX`] days.
-    pub async fn calendar_view(&self, from: Timestamp, to: Timestamp) -> Result<CalendarView, ServiceError> {
+    pub async fn calendar_view(
+        &self,
+        _caller: &Caller,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<CalendarView, ServiceError> {
         if to <= from {
             return Err(ServiceError::invalid("to", "must be after from"));
         }
@@ -624,7 +643,7 @@ impl Service {
             .await?
             .into_iter()
             .filter(|change| {
-                let (start, end) = planned_span(change, change.planned_start.unwrap_or(from));
+                let (start, end) = planned_span_or_now(change, change.planned_start.unwrap_or(from));
                 start < to && end > from
             })
             .collect();
@@ -683,7 +702,7 @@ impl Service {
     }
 
     /// How many emergency changes are flagged overdue and still miss their approval or review.
-    pub async fn overdue_emergency_count(&self) -> Result<u64, ServiceError> {
+    pub async fn overdue_emergency_count(&self, _caller: &Caller) -> Result<u64, ServiceError> {
         let open = self.store().emergency_changes_open().await?;
         Ok(open
             .iter()

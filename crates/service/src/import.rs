@@ -16,7 +16,7 @@ mod rows;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use changegate_core::{ChangeId, DomainEvent, ImportedChange, ImportedIncident, Name, Role, StreamId, Tier, Timestamp};
+use changegate_core::{ChangeId, DomainEvent, ImportedChange, ImportedIncident, Name, StreamId, Tier, Timestamp};
 use changegate_store::{KeyedTable, WriteTx};
 use serde::Serialize;
 
@@ -27,6 +27,7 @@ pub use rows::{
     references_to_look_up, resolve_incidents,
 };
 
+use crate::Permission;
 use crate::{Caller, Service, ServiceError};
 
 /// Rows written per transaction: large enough that a commit's fsync is shared by many rows,
@@ -152,7 +153,7 @@ impl Service {
         options: &ImportOptions,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> Result<ImportReport, ServiceError> {
-        if !caller.has_role(Role::Admin) {
+        if !caller.may(Permission::ImportHistory) {
             let reason = "importing history needs the admin role".to_owned();
             return Err(self.refuse(caller, "import_history", "import", reason).await);
         }

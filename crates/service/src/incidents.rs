@@ -9,11 +9,12 @@
 //! change is never suggested again for that incident; the rule moves on to the next candidate.
 
 use changegate_core::{
-    ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, LinkProvenance, Role, Severity, StreamId,
+    ChangeId, ChangeRecord, DomainEvent, IncidentId, IncidentRecord, LinkProvenance, Severity, StreamId,
     TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Timestamp, is_production,
 };
 use changegate_store::{KeyedTable, WriteTx};
 
+use crate::Permission;
 use crate::commands::{Denied, Fields, IncidentResolution, IncidentUpdate, NewIncident, deny};
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
@@ -25,8 +26,6 @@ pub const DOWNTIME_MINUTES_MAX: u32 = 525_600;
 /// How many recent deployments the rule considers before giving up (rejected ones are skipped).
 const CANDIDATES_MAX: u32 = 50;
 
-const INCIDENT_ROLES: &[Role] = &[Role::Requester, Role::Admin, Role::Cab];
-
 async fn authorize(
     tx: &mut WriteTx,
     caller: &Caller,
@@ -34,7 +33,7 @@ async fn authorize(
     action: &str,
     target: &str,
 ) -> Result<Option<Denied>, ServiceError> {
-    if caller.has_any_role(INCIDENT_ROLES) {
+    if caller.may(Permission::EditIncidents) {
         return Ok(None);
     }
     let reason = format!("{} an incident needs the requester, cab or admin role", action.replace('_', " "));

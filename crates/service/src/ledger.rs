@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use changegate_core::{ChangeId, DomainEvent, Role, StreamId};
+use changegate_core::event::EventEnvelope;
+use changegate_core::{ChangeId, DomainEvent, StreamId};
 use changegate_ledger::{
     Frontier, Hash, NoteSigner, NoteVerifier, consistency_proof, consistency_proof_subtrees, inclusion_proof,
     inclusion_proof_subtrees, leaf_hash, open_checkpoint, root_from_subtrees, root_subtrees,
 };
 use changegate_store::StoredCheckpoint;
 
+use crate::Permission;
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
@@ -93,18 +95,21 @@ impl Service {
     }
 
     /// The verifier key of this log: the signer's, else the one recorded with its checkpoints.
-    pub async fn verifier_key(&self) -> Result<Option<String>, ServiceError> {
+    pub async fn verifier_key(&self, _caller: &Caller) -> Result<Option<String>, ServiceError> {
+        self.log_verifier_key().await
+    }
+
+    pub(crate) async fn log_verifier_key(&self) -> Result<Option<String>, ServiceError> {
         if let Some(signer) = self.signer() {
             return Ok(Some(signer.verifier_key()));
         }
         Ok(self.store().signer_verifier_key().await?)
     }
 
-    /// Signs a checkpoint now (admins and auditors, or the local command line with `None`).
-    pub async fn checkpoint_now(&self, caller: Option<&Caller>) -> Result<Option<StoredCheckpoint>, ServiceError> {
-        if let Some(caller) = caller
-            && !caller.has_any_role(&[Role::Admin, Role::Auditor])
-        {
+    /// Signs a checkpoint now (admins and auditors; the local command line acts as the store's
+    /// owner with [`Service::system_caller`]).
+    pub async fn checkpoint_now(&self, caller: &Caller) -> Result<Option<StoredCheckpoint>, ServiceError> {
+        if !caller.may(Permission::OperateLedger) {
             let reason = "signing a checkpoint needs the admin or auditor role".to_owned();
             return Err(self.refuse(caller, "sign_checkpoint", "ledger", reason).await);
         }
@@ -132,23 +137,48 @@ impl Service {
         Ok(self.store().sign_checkpoint(signer, self.now()).await?)
     }
 
-    pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, ServiceError> {
+    pub async fn latest_checkpoint(&self, _caller: &Caller) -> Result<Option<StoredCheckpoint>, ServiceError> {
         Ok(self.store().latest_checkpoint().await?)
     }
 
-    pub async fn ledger_status(&self) -> Result<LedgerStatus, ServiceError> {
+    /// Every signed checkpoint, oldest first.
+    pub async fn checkpoints(&self, _caller: &Caller) -> Result<Vec<StoredCheckpoint>, ServiceError> {
+        Ok(self.store().checkpoints().await?)
+    }
+
+    /// The newest recorded verification (a `ledger_verified` event), if any.
+    pub async fn last_verification(&self, _caller: &Caller) -> Result<Option<EventEnvelope>, ServiceError> {
+        Ok(self.store().last_verification().await?)
+    }
+
+    /// Checks every projection row against the fold of the events; returns the rows that differ.
+    /// Admins and auditors (it reads the whole log).
+    pub async fn verify_projections(&self, caller: &Caller) -> Result<Vec<String>, ServiceError> {
+        if !caller.may(Permission::OperateLedger) {
+            let reason = "verifying the projections needs the admin or auditor role".to_owned();
+            return Err(self.refuse(caller, "verify_projections", "ledger", reason).await);
+        }
+        Ok(self.store().verify_projections().await?)
+    }
+
+    pub async fn ledger_status(&self, _caller: &Caller) -> Result<LedgerStatus, ServiceError> {
         let head = self.store().ledger_head().await?;
         Ok(LedgerStatus {
             size: head.size,
             root: head.root,
             latest_checkpoint: self.store().latest_checkpoint().await?,
-            verifier_key: self.verifier_key().await?,
+            verifier_key: self.log_verifier_key().await?,
             last_verification: self.store().last_verification().await?,
         })
     }
 
     /// Leaf bytes of entries `[start, end)`.
-    pub async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
+    pub async fn ledger_entries(
+        &self,
+        _caller: &Caller,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
         let head = self.store().ledger_head().await?;
         if start >= end || end - start > ENTRIES_PER_REQUEST_MAX {
             return Err(ServiceError::invalid(
@@ -182,7 +212,12 @@ impl Service {
         Ok(())
     }
 
-    pub async fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof, ServiceError> {
+    pub async fn inclusion_proof(
+        &self,
+        _caller: &Caller,
+        index: u64,
+        tree_size: u64,
+    ) -> Result<InclusionProof, ServiceError> {
         let head = self.store().ledger_head().await?;
         Self::check_size(tree_size, head.size, "tree_size")?;
         if index >= tree_size {
@@ -199,7 +234,12 @@ impl Service {
         Ok(InclusionProof { index, tree_size, leaf_hash, root: self.root_at(tree_size).await?, hashes })
     }
 
-    pub async fn consistency_proof(&self, from_size: u64, to_size: u64) -> Result<ConsistencyProof, ServiceError> {
+    pub async fn consistency_proof(
+        &self,
+        _caller: &Caller,
+        from_size: u64,
+        to_size: u64,
+    ) -> Result<ConsistencyProof, ServiceError> {
         let head = self.store().ledger_head().await?;
         Self::check_size(to_size, head.size, "to")?;
         if from_size > to_size {
@@ -223,6 +263,7 @@ impl Service {
     /// current tree when none is signed yet).
     pub async fn change_inclusion_proofs(
         &self,
+        caller: &Caller,
         id: ChangeId,
     ) -> Result<(Option<StoredCheckpoint>, Vec<InclusionProof>), ServiceError> {
         let events = self.store().stream_events(&format!("change/{id}")).await?;
@@ -236,7 +277,7 @@ impl Service {
         };
         let mut proofs = Vec::with_capacity(events.len());
         for event in events.iter().filter(|event| event.sequence <= tree_size) {
-            proofs.push(self.inclusion_proof(event.sequence - 1, tree_size).await?);
+            proofs.push(self.inclusion_proof(caller, event.sequence - 1, tree_size).await?);
         }
         Ok((checkpoint, proofs))
     }
@@ -246,17 +287,15 @@ impl Service {
     /// `progress(done, total)` is called after every batch.
     pub async fn verify_ledger(
         &self,
-        caller: Option<&Caller>,
+        caller: &Caller,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<VerificationReport, ServiceError> {
-        if let Some(caller) = caller
-            && !caller.has_any_role(&[Role::Admin, Role::Auditor])
-        {
+        if !caller.may(Permission::OperateLedger) {
             let reason = "verifying the ledger needs the admin or auditor role".to_owned();
             return Err(self.refuse(caller, "verify_ledger", "ledger", reason).await);
         }
         let report = self.verify_ledger_quietly(progress).await?;
-        let actor = caller.map(|caller| caller.name().to_string()).unwrap_or_else(|| "system".to_owned());
+        let actor = caller.name().to_string();
         let event = DomainEvent::LedgerVerified {
             size: report.size,
             ok: report.ok,
@@ -280,7 +319,7 @@ impl Service {
         let store = self.store();
         let head = store.ledger_head().await?;
         let checkpoints = store.checkpoints().await?;
-        let verifier = match self.verifier_key().await? {
+        let verifier = match self.log_verifier_key().await? {
             Some(key) => {
                 Some(NoteVerifier::from_verifier_key(&key).map_err(|error| ServiceError::Conflict(error.to_string()))?)
             }

@@ -16,7 +16,9 @@ mod incidents;
 pub mod ledger;
 pub mod maturity;
 pub mod metrics;
+mod operations;
 mod outbound;
+mod permission;
 mod queries;
 pub mod risk;
 pub mod rollback;
@@ -28,6 +30,8 @@ use changegate_core::{Clock, Timestamp};
 use changegate_store::Store;
 
 pub use alerts::{AlertCondition, AlertKind, AlertRule, AlertSettings};
+/// Store types that service reads hand out as they are.
+pub use changegate_store::{StateCount, StoredCheckpoint};
 pub use commands::{
     ActionRequest, BATCH_LENGTH_MAX, Command, CreatedUser, IncidentResolution, IncidentUpdate, NewChange, NewIncident,
     NewService, NewUser, Outcome, Produced,
@@ -35,7 +39,7 @@ pub use commands::{
 pub use compliance::{ChangeEvidence, ComplianceQuery, ComplianceRequest};
 pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
-pub use identity::{Caller, IdempotencyKey, generate_signer, generate_token, token_sha256};
+pub use identity::{Caller, IdempotencyKey, SYSTEM_ACTOR, generate_signer, generate_token, token_sha256};
 pub use import::{ImportInput, ImportOptions, ImportPhase, ImportProgress, ImportReport};
 pub use incidents::{ATTRIBUTION_WINDOW_MS_DEFAULT, DOWNTIME_MINUTES_MAX};
 pub use ledger::{CheckpointPolicy, ConsistencyProof, InclusionProof, LedgerStatus, VerificationReport};
@@ -44,7 +48,9 @@ pub use metrics::{
     CATCH_UP_BATCH_LENGTH_MAX, CATCH_UP_EVENTS_MAX, MetricsCacheStatus, MetricsNames, MetricsParams, MetricsQuery,
     MetricsReport, TEAM_UNKNOWN, parse_metrics_query,
 };
-pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT};
+pub use operations::OperationalGauges;
+pub use permission::Permission;
+pub use queries::{ChangeDetail, ChangeQuery, Dashboard, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX};
 pub use risk::RiskReport;
 pub use rollback::RollbackHookRequest;
 pub use telemetry::{DecisionResult, DeliveryResult, MetricsSnapshot};
@@ -90,6 +96,12 @@ impl Service {
         }
     }
 
+    /// A new service over the same store with another clock (the demo generator sets the time as
+    /// it replays history). Caches start empty; they catch up from the events as always.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Service {
+        Service::new(self.store.clone(), clock)
+    }
+
     /// Replaces the governance settings (policy time limit, emergency deadline).
     pub fn with_governance_settings(mut self, settings: GovernanceSettings) -> Self {
         self.governance = Arc::new(governance::Governance { policy: governance::PolicyCache::new(), settings });
@@ -100,7 +112,8 @@ impl Service {
         &self.governance.settings
     }
 
-    pub fn store(&self) -> &Store {
+    /// Crate-private: the faces read through service methods, never the store itself.
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 

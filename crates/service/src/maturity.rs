@@ -11,13 +11,14 @@
 
 use std::collections::BTreeMap;
 
-use changegate_core::{DomainEvent, Role, StreamId, Timestamp};
+use changegate_core::{DomainEvent, StreamId, Timestamp};
 use changegate_maturity::{
     AlertRuleEvidence, Answer, Assessment, AssessmentInput, LedgerVerificationEvidence, LiveEvidence, MaturityError,
     PERIOD_DEFAULT_DAYS, Question, RiskModelEvidence, TrendPoint,
 };
 use changegate_store::WriteTx;
 
+use crate::Permission;
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
@@ -95,7 +96,11 @@ impl Service {
     }
 
     /// The answers in force: the latest recorded answer to each question of the rubric.
-    pub async fn maturity_answers(&self) -> Result<Vec<RecordedAnswer>, ServiceError> {
+    pub async fn maturity_answers(&self, _caller: &Caller) -> Result<Vec<RecordedAnswer>, ServiceError> {
+        self.answers_in_force().await
+    }
+
+    async fn answers_in_force(&self) -> Result<Vec<RecordedAnswer>, ServiceError> {
         let mut latest: BTreeMap<String, RecordedAnswer> = BTreeMap::new();
         for envelope in self.store().stream_events(&StreamId::Maturity.to_string()).await? {
             let Ok(DomainEvent::MaturityAnswered { answers, .. }) = envelope.domain_event() else { continue };
@@ -123,7 +128,7 @@ impl Service {
         answers: BTreeMap<String, bool>,
         comment: Option<String>,
     ) -> Result<Vec<RecordedAnswer>, ServiceError> {
-        if !caller.has_any_role(&[Role::Admin, Role::Cab]) {
+        if !caller.may(Permission::AnswerMaturity) {
             let reason = "answering the maturity questionnaire needs the admin or cab role".to_owned();
             return Err(self.refuse(caller, "answer_maturity", "maturity", reason).await);
         }
@@ -140,7 +145,7 @@ impl Service {
             })
             .await?;
         tracing::info!(actor = %caller.name(), "maturity answers recorded");
-        self.maturity_answers().await
+        self.answers_in_force().await
     }
 
     /// The assessment of `period`, with `one_run_answers` (an answers file) overriding the
@@ -248,7 +253,7 @@ impl Service {
                 .collect(),
         };
         let answers = self
-            .maturity_answers()
+            .answers_in_force()
             .await?
             .into_iter()
             .map(|answer| {

@@ -473,7 +473,7 @@ impl Service {
     }
 
     /// What the metrics cache has done so far (reads no store).
-    pub async fn metrics_cache_status(&self) -> MetricsCacheStatus {
+    pub async fn metrics_cache_status(&self, _caller: &Caller) -> MetricsCacheStatus {
         self.metrics_cache.status().await
     }
 }

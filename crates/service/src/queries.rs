@@ -12,6 +12,8 @@ use crate::{Service, ServiceError};
 
 /// Default page size of list queries.
 pub const PAGE_SIZE_DEFAULT: u32 = 50;
+/// Largest page size of list queries.
+pub const PAGE_SIZE_MAX: u32 = changegate_store::PAGE_SIZE_MAX;
 
 /// A change with its event history and what the caller may do next.
 #[derive(Clone, Debug)]
@@ -102,7 +104,16 @@ impl Service {
         Ok(self.store().users().await?)
     }
 
+    /// Changes by lifecycle state.
+    pub async fn change_counts_by_state(&self, _caller: &Caller) -> Result<Vec<StateCount>, ServiceError> {
+        Ok(self.store().count_changes_by_state().await?)
+    }
+
+    /// The newest `limit` incidents (1 to the store's page size).
     pub async fn incidents(&self, _caller: &Caller, limit: u32) -> Result<Vec<IncidentRecord>, ServiceError> {
+        if limit == 0 || limit > changegate_store::PAGE_SIZE_MAX {
+            return Err(ServiceError::invalid("limit", format!("must be 1 to {}", changegate_store::PAGE_SIZE_MAX)));
+        }
         Ok(self.store().incidents(limit).await?)
     }
 

@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeType, DomainEvent, RiskClass, RiskModelRecord, Role, ServiceRecord, StreamId,
-    Timestamp,
+    ChangeId, ChangeRecord, ChangeType, DomainEvent, RiskClass, RiskModelRecord, ServiceRecord, StreamId, Timestamp,
 };
 use changegate_risk::{
     CHANGE_FEATURES, CODE_METRICS_OFFSET, ChangeExample, ChangeModel, Explanation, FactorAssessment, RiskFacts,
@@ -19,6 +18,7 @@ use changegate_risk::{
 };
 use changegate_store::{HistoryCounts, WriteTx};
 
+use crate::Permission;
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
@@ -291,7 +291,7 @@ impl Service {
         caller: &Caller,
         config: &TrainConfig,
     ) -> Result<RiskModelRecord, ServiceError> {
-        if !caller.has_role(Role::Admin) {
+        if !caller.may(Permission::TrainRiskModel) {
             let reason = "training the risk model needs the admin role".to_owned();
             return Err(self.refuse(caller, "train_risk_model", "risk", reason).await);
         }
@@ -326,7 +326,12 @@ impl Service {
     }
 
     /// Every model trained, oldest first, without the model bodies.
-    pub async fn risk_models(&self) -> Result<Vec<RiskModelRecord>, ServiceError> {
+    /// The version of the newest trained model (the one scoring submits), if any.
+    pub async fn risk_model_in_use(&self, _caller: &Caller) -> Result<Option<String>, ServiceError> {
+        Ok(self.store().latest_risk_model_version().await?)
+    }
+
+    pub async fn risk_models(&self, _caller: &Caller) -> Result<Vec<RiskModelRecord>, ServiceError> {
         Ok(self
             .store()
             .risk_models()
@@ -337,7 +342,7 @@ impl Service {
     }
 
     /// Explains the risk of one change now: its factors and the model's per-feature contributions.
-    pub async fn explain_risk(&self, id: ChangeId) -> Result<RiskReport, ServiceError> {
+    pub async fn explain_risk(&self, _caller: &Caller, id: ChangeId) -> Result<RiskReport, ServiceError> {
         let change = self.store().change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
         let service = self
             .store()

@@ -17,11 +17,12 @@
 
 use changegate_core::lifecycle;
 use changegate_core::{
-    ChangeId, ChangeRecord, DomainEvent, IncidentId, Name, Role, RollbackHook, RollbackTarget, ServiceRecord, StreamId,
+    ChangeId, ChangeRecord, DomainEvent, IncidentId, Name, RollbackHook, RollbackTarget, ServiceRecord, StreamId,
 };
 use changegate_store::WriteTx;
 use serde_json::json;
 
+use crate::Permission;
 use crate::identity::Caller;
 use crate::outbound::{self, CallResult, valid_http_url};
 use crate::{Service, ServiceError};
@@ -112,7 +113,7 @@ impl Service {
         service: &str,
         request: Option<RollbackHookRequest>,
     ) -> Result<ServiceRecord, ServiceError> {
-        if !caller.has_role(Role::Admin) {
+        if !caller.may(Permission::ManageRollbackHooks) {
             let reason = "setting a rollback hook needs the admin role".to_owned();
             return Err(self.refuse(caller, "set_rollback_hook", &format!("service/{service}"), reason).await);
         }

@@ -17,6 +17,7 @@ use changegate_service::{
     ActionRequest, AlertKind, AlertSettings, Caller, NewChange, NewIncident, NewService, NewUser, RollbackHookRequest,
     Service, ServiceError,
 };
+use changegate_store::Store;
 use changegate_store::WriteTx;
 use changegate_store::testing::{TestStore, every_backend};
 use serde_json::{Value, json};
@@ -88,6 +89,8 @@ impl Receiver {
 
 struct World {
     service: Service,
+    /// The store under the service, for checks the service does not offer.
+    store: Store,
     clock: Arc<ManualClock>,
     admin: Caller,
     rita: Caller,
@@ -102,23 +105,17 @@ async fn world(test_store: &TestStore) -> World {
         ..AlertSettings::default()
     };
     let service = Service::new(test_store.store.clone(), clock.clone()).with_alert_settings(settings);
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
-    let rita = Caller {
-        user: service
-            .add_user_locally(&NewUser {
-                name: "rita".into(),
-                roles: vec!["requester".into()],
-                team: Some("shop".into()),
-            })
-            .await
-            .unwrap()
-            .user,
-    };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
+    let rita = service
+        .add_user_locally(&NewUser { name: "rita".into(), roles: vec!["requester".into()], team: Some("shop".into()) })
+        .await
+        .unwrap()
+        .caller();
     for (name, tier, scopes) in [("catalog", 3, vec![]), ("checkout", 1, vec!["pci".to_owned()])] {
         let input = NewService { name: name.into(), team: "shop".into(), tier, scopes, depends_on: vec![] };
         service.register_service(&admin, input, None).await.unwrap();
     }
-    World { service, clock, admin, rita }
+    World { service, store: test_store.store.clone(), clock, admin, rita }
 }
 
 fn change(service: &str, change_type: &str) -> NewChange {
@@ -166,7 +163,7 @@ impl World {
     }
 
     async fn head(&self) -> u64 {
-        self.service.store().ledger_head().await.unwrap().size
+        self.store.ledger_head().await.unwrap().size
     }
 
     async fn react(&self, cursor: u64) -> u64 {
@@ -185,7 +182,7 @@ impl World {
     }
 
     async fn count(&self, event_type: &str) -> usize {
-        let events = self.service.store().events_after(0, 10_000).await.unwrap();
+        let events = self.store.events_after(0, 10_000).await.unwrap();
         events.iter().filter(|event| event.event_type == event_type).count()
     }
 
@@ -255,7 +252,7 @@ async fn a_delivery_is_retried_after_a_503_and_every_attempt_is_recorded() {
         let metrics = world.service.process_metrics();
         assert_eq!(metrics.alert_firings, 1);
         assert!(metrics.decisions.iter().map(|(_, count)| count).sum::<u64>() >= 1);
-        assert!(world.service.store().verify_projections().await.unwrap().is_empty());
+        assert!(world.store.verify_projections().await.unwrap().is_empty());
     }
 }
 
@@ -328,8 +325,7 @@ async fn every_rule_kind_fires_on_its_trigger_and_once_per_key() {
         // A failed ledger verification fires `ledger`.
         let time = world.service.now();
         world
-            .service
-            .store()
+            .store
             .write(async |tx: &mut WriteTx| -> Result<(), ServiceError> {
                 let event = DomainEvent::LedgerVerified {
                     size: 3,
@@ -393,7 +389,7 @@ async fn every_rule_kind_fires_on_its_trigger_and_once_per_key() {
         world.react(cursor).await;
         assert_eq!(world.count("alert_fired").await, before);
         assert_eq!(before, 6 + compliance_firings);
-        assert!(world.service.store().verify_projections().await.unwrap().is_empty());
+        assert!(world.store.verify_projections().await.unwrap().is_empty());
     }
 }
 
@@ -489,13 +485,13 @@ async fn a_rollback_webhook_runs_once_and_the_change_ends_rolled_back_automatica
         assert_eq!(bodies.len(), 1, "{bodies:?}");
         assert_eq!(bodies[0]["change"], change.id.to_string());
         assert_eq!(bodies[0]["trigger"], "verification_failed");
-        let record = world.service.store().change(change.id).await.unwrap().unwrap();
+        let record = world.store.change(change.id).await.unwrap().unwrap();
         assert_eq!(record.state, ChangeState::RolledBack);
         assert!(record.rollback_automated);
         assert_eq!(record.rollback_hook_runs.len(), 1);
         assert!(record.rollback_hook_runs[0].ok);
         assert_eq!(world.count("rollback_hook_invoked").await, 1);
-        let events = world.service.store().stream_events(&format!("change/{}", change.id)).await.unwrap();
+        let events = world.store.stream_events(&format!("change/{}", change.id)).await.unwrap();
         let rolled_back = events.iter().find(|event| event.event_type == "change_rolled_back").unwrap();
         assert_eq!(rolled_back.actor, "system");
         assert_eq!(world.service.process_metrics().rollback_runs_ok, 1);
@@ -519,7 +515,7 @@ async fn a_rollback_webhook_runs_once_and_the_change_ends_rolled_back_automatica
             world.service.set_rollback_hook(&world.admin, "catalog", None).await.unwrap_err().code(),
             "not_found"
         );
-        assert!(world.service.store().verify_projections().await.unwrap().is_empty());
+        assert!(world.store.verify_projections().await.unwrap().is_empty());
     }
 }
 
@@ -545,11 +541,10 @@ async fn a_rollback_command_runs_for_a_severe_incident_inside_the_window_only() 
         cursor = world.react(cursor).await;
         assert!(!file.exists());
         // When a sev2 incident is linked (by a person, after the fact) within the window
-        let incident = world.service.store().incidents(10).await.unwrap()[0].id;
+        let incident = world.store.incidents(10).await.unwrap()[0].id;
         let time = world.service.now();
         world
-            .service
-            .store()
+            .store
             .write(async |tx: &mut WriteTx| -> Result<(), ServiceError> {
                 let update = DomainEvent::IncidentUpdated {
                     title: None,
@@ -574,7 +569,7 @@ async fn a_rollback_command_runs_for_a_severe_incident_inside_the_window_only() 
         // failed and rolled back
         let written = std::fs::read_to_string(&file).unwrap();
         assert_eq!(written.trim(), format!("{} catalog incident:{incident}", change.id));
-        let record = world.service.store().change(change.id).await.unwrap().unwrap();
+        let record = world.store.change(change.id).await.unwrap().unwrap();
         assert_eq!(record.state, ChangeState::RolledBack);
         assert!(record.rollback_automated);
         assert_eq!(record.rollback_hook_runs[0].trigger, format!("incident:{incident}"));
@@ -591,9 +586,9 @@ async fn a_rollback_command_runs_for_a_severe_incident_inside_the_window_only() 
         world.react(cursor).await;
         // Then nothing runs.
         assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 1);
-        let record = world.service.store().change(later.id).await.unwrap().unwrap();
+        let record = world.store.change(later.id).await.unwrap().unwrap();
         assert!(record.rollback_hook_runs.is_empty());
-        assert!(world.service.store().verify_projections().await.unwrap().is_empty());
+        assert!(world.store.verify_projections().await.unwrap().is_empty());
     }
 }
 
@@ -615,7 +610,7 @@ async fn a_failing_rollback_command_is_recorded_and_the_change_stays_failed() {
         let change = world.started_emergency().await;
         world.act(change.id, Action::Fail).await;
         world.react(cursor).await;
-        let record = world.service.store().change(change.id).await.unwrap().unwrap();
+        let record = world.store.change(change.id).await.unwrap().unwrap();
         assert_eq!(record.state, ChangeState::Failed);
         assert!(!record.rollback_automated);
         assert_eq!(record.rollback_hook_runs.len(), 1);

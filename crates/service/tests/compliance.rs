@@ -25,10 +25,10 @@ struct People {
 /// Users, a tier-2 service, one normal change carried to verified with bob's approval, and one
 /// emergency change started without approval and left past its deadline.
 async fn history(service: &Service, clock: &ManualClock) -> (People, ChangeId, ChangeId) {
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
     let user = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
-    let alice = Caller { user: service.add_user_locally(&user("alice", "requester")).await.unwrap().user };
-    let bob = Caller { user: service.add_user_locally(&user("bob", "approver")).await.unwrap().user };
+    let alice = service.add_user_locally(&user("alice", "requester")).await.unwrap().caller();
+    let bob = service.add_user_locally(&user("bob", "approver")).await.unwrap().caller();
     let payments =
         NewService { name: "payments-api".into(), team: "payments".into(), tier: 2, ..NewService::default() };
     service.register_service(&admin, payments, None).await.unwrap();
@@ -72,14 +72,14 @@ async fn the_report_names_the_change_at_fault_and_reads_the_ledger_evidence() {
         let signer = NoteSigner::from_secret_bytes("changegate-test", &[7; 32]).unwrap();
         let service = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer);
         let (people, normal, emergency) = history(&service, &clock).await;
-        service.verify_ledger(Some(&people.admin), &|_, _| {}).await.unwrap();
-        service.checkpoint_now(None).await.unwrap();
+        service.verify_ledger(&people.admin, &|_, _| {}).await.unwrap();
+        service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap();
         clock.advance_ms(1_000);
         // when an admin asks for the NIST report of the default period,
         let request = service
             .parse_compliance_query(&ComplianceQuery { framework: Some("nist-800-53".into()), ..Default::default() })
             .unwrap();
-        let report = service.compliance_report(Some(&people.admin), &request).await.unwrap();
+        let report = service.compliance_report(&people.admin, &request).await.unwrap();
         // then both changes are in the period, the emergency is at fault, the sound one is not,
         assert_eq!(report.changes_in_period, vec![normal, emergency]);
         let nist = &report.frameworks[0];
@@ -115,10 +115,10 @@ async fn only_auditors_admins_and_the_cab_read_reports_and_bad_requests_change_n
         let request = service.parse_compliance_query(&ComplianceQuery::default()).unwrap();
         assert_eq!(request.frameworks.len(), Framework::ALL.len());
         // Given a requester, when they ask, then they are refused and the refusal is recorded.
-        let before = service.store().event_count().await.unwrap();
-        let refused = service.compliance_report(Some(&people.alice), &request).await.unwrap_err();
+        let before = test_store.store.event_count().await.unwrap();
+        let refused = service.compliance_report(&people.alice, &request).await.unwrap_err();
         assert!(matches!(refused, ServiceError::Forbidden(_)), "{refused:?}");
-        assert_eq!(service.store().event_count().await.unwrap(), before + 1, "an access_denied event");
+        assert_eq!(test_store.store.event_count().await.unwrap(), before + 1, "an access_denied event");
         // Given bad input, then each field is named and nothing is written.
         let bad = ComplianceQuery {
             framework: Some("sox".into()),
@@ -135,7 +135,7 @@ async fn only_auditors_admins_and_the_cab_read_reports_and_bad_requests_change_n
             ..Default::default()
         };
         assert_eq!(service.parse_compliance_query(&backwards).unwrap_err().fields()[0].field, "from");
-        assert_eq!(service.store().event_count().await.unwrap(), before + 1);
+        assert_eq!(test_store.store.event_count().await.unwrap(), before + 1);
     }
 }
 
@@ -147,10 +147,11 @@ async fn change_evidence_proves_every_event_against_the_checkpoint() {
         let signer = NoteSigner::from_secret_bytes("changegate-test", &[7; 32]).unwrap();
         let service = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer);
         let (people, normal, _) = history(&service, &clock).await;
-        let checkpoint = service.checkpoint_now(None).await.unwrap().unwrap();
+        let checkpoint =
+            service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap().unwrap();
         service.act(&people.alice, normal, Action::Close, ActionRequest::default(), None).await.unwrap();
         // when the change's evidence is gathered for that checkpoint,
-        let evidence = service.change_evidence(normal, checkpoint.size).await.unwrap();
+        let evidence = service.change_evidence(&people.admin, normal, checkpoint.size).await.unwrap();
         // then every event up to the checkpoint has a proof that leads to its root, and the
         // later close is left out.
         assert_eq!(
@@ -165,7 +166,7 @@ async fn change_evidence_proves_every_event_against_the_checkpoint() {
             verify_inclusion(&leaf, proof.index, checkpoint.size, &proof.hashes, &checkpoint.root).unwrap();
         }
         assert!(matches!(
-            service.change_evidence(ChangeId::new(999), checkpoint.size).await,
+            service.change_evidence(&people.admin, ChangeId::new(999), checkpoint.size).await,
             Err(ServiceError::NotFound(_))
         ));
     }

@@ -26,6 +26,8 @@ const MINIMAL_HEADER: &str = "id,title,type,service,team,environment,requester,c
 
 struct World {
     service: Service,
+    /// The store under the service, for checks the service does not offer.
+    store: Store,
     admin: Caller,
     rita: Caller,
 }
@@ -33,12 +35,12 @@ struct World {
 async fn world(test_store: &TestStore) -> World {
     let clock = Arc::new(ManualClock::new(START));
     let service = Service::new(test_store.store.clone(), clock);
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
     let rita = NewUser { name: "rita".into(), roles: vec!["requester".into()], team: None };
-    let rita = Caller { user: service.add_user_locally(&rita).await.unwrap().user };
+    let rita = service.add_user_locally(&rita).await.unwrap().caller();
     let checkout = NewService { name: "checkout".into(), team: "shop".into(), tier: 1, ..NewService::default() };
     service.register_service(&admin, checkout, None).await.unwrap();
-    World { service, admin, rita }
+    World { service, store: test_store.store.clone(), admin, rita }
 }
 
 fn time(text: &str) -> Timestamp {
@@ -51,7 +53,7 @@ fn name(text: &str) -> Name {
 
 impl World {
     fn store(&self) -> &Store {
-        self.service.store()
+        &self.store
     }
 
     async fn import(

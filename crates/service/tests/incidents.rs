@@ -27,11 +27,11 @@ async fn world(test_store: &TestStore, window_ms: i64) -> World {
     let clock = Arc::new(ManualClock::new(START));
     let settings = GovernanceSettings { attribution_window_ms: window_ms, ..GovernanceSettings::default() };
     let service = Service::new(test_store.store.clone(), clock.clone()).with_governance_settings(settings);
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
     let add = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
-    let alice = Caller { user: service.add_user_locally(&add("alice", "requester")).await.unwrap().user };
-    let bob = Caller { user: service.add_user_locally(&add("bob", "approver")).await.unwrap().user };
-    let auditor = Caller { user: service.add_user_locally(&add("audrey", "auditor")).await.unwrap().user };
+    let alice = service.add_user_locally(&add("alice", "requester")).await.unwrap().caller();
+    let bob = service.add_user_locally(&add("bob", "approver")).await.unwrap().caller();
+    let auditor = service.add_user_locally(&add("audrey", "auditor")).await.unwrap().caller();
     for name in ["payments-api", "search"] {
         let input =
             NewService { name: name.into(), team: "payments".into(), tier: 3, scopes: vec![], depends_on: vec![] };

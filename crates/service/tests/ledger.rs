@@ -7,7 +7,7 @@ use std::sync::Arc;
 use changegate_core::lifecycle::Action;
 use changegate_core::{ManualClock, Timestamp};
 use changegate_ledger::{NoteSigner, leaf_hash, open_checkpoint, verify_consistency, verify_inclusion};
-use changegate_service::{ActionRequest, Caller, CheckpointPolicy, NewChange, NewService, NewUser, Service};
+use changegate_service::{ActionRequest, CheckpointPolicy, NewChange, NewService, NewUser, Service};
 use changegate_store::testing::{TestStore, every_backend};
 use changegate_store::{Backend, StoreLocation};
 
@@ -21,10 +21,10 @@ fn signer(seed: u8) -> NoteSigner {
 async fn history(test_store: &TestStore, changes: usize) -> (Service, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(START));
     let service = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer(7));
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
     let user = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
-    let alice = Caller { user: service.add_user_locally(&user("alice", "requester")).await.unwrap().user };
-    let bob = Caller { user: service.add_user_locally(&user("bob", "approver")).await.unwrap().user };
+    let alice = service.add_user_locally(&user("alice", "requester")).await.unwrap().caller();
+    let bob = service.add_user_locally(&user("bob", "approver")).await.unwrap().caller();
     let payments =
         NewService { name: "payments-api".into(), team: "payments".into(), tier: 2, ..NewService::default() };
     service.register_service(&admin, payments, None).await.unwrap();
@@ -73,31 +73,49 @@ async fn drop_triggers(test_store: &TestStore) {
 async fn a_sound_log_verifies_with_its_checkpoints() {
     for test_store in every_backend().await {
         let (service, clock) = history(&test_store, 5).await;
-        let first = service.checkpoint_now(None).await.unwrap().expect("a first checkpoint");
-        assert!(service.checkpoint_now(None).await.unwrap().is_none(), "nothing new: no second checkpoint");
+        let first = service
+            .checkpoint_now(&service.system_caller(changegate_core::Role::Admin))
+            .await
+            .unwrap()
+            .expect("a first checkpoint");
+        assert!(
+            service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap().is_none(),
+            "nothing new: no second checkpoint"
+        );
         history_more(&service, &clock).await;
-        let second = service.checkpoint_now(None).await.unwrap().expect("a second checkpoint");
+        let second = service
+            .checkpoint_now(&service.system_caller(changegate_core::Role::Admin))
+            .await
+            .unwrap()
+            .expect("a second checkpoint");
         assert!(second.size > first.size);
         let verifier = signer(7).verifier();
         let opened = open_checkpoint(&second.note, &verifier).unwrap();
         assert_eq!((opened.size, opened.root), (second.size, second.root));
-        let consistency = service.consistency_proof(first.size, second.size).await.unwrap();
+        let consistency = service
+            .consistency_proof(&service.system_caller(changegate_core::Role::Auditor), first.size, second.size)
+            .await
+            .unwrap();
         verify_consistency(first.size, second.size, &consistency.hashes, &first.root, &second.root).unwrap();
-        let entries = service.ledger_entries(3, 4).await.unwrap();
-        let proof = service.inclusion_proof(3, second.size).await.unwrap();
+        let entries =
+            service.ledger_entries(&service.system_caller(changegate_core::Role::Auditor), 3, 4).await.unwrap();
+        let proof = service
+            .inclusion_proof(&service.system_caller(changegate_core::Role::Auditor), 3, second.size)
+            .await
+            .unwrap();
         verify_inclusion(&leaf_hash(&entries[0].1), 3, second.size, &proof.hashes, &second.root).unwrap();
-        let report = service.verify_ledger(None, &|_, _| {}).await.unwrap();
+        let report =
+            service.verify_ledger(&service.system_caller(changegate_core::Role::Admin), &|_, _| {}).await.unwrap();
         assert!(report.ok, "{report:?}");
         assert_eq!(report.checkpoints_checked, 2);
-        let status = service.ledger_status().await.unwrap();
+        let status = service.ledger_status(&service.system_caller(changegate_core::Role::Auditor)).await.unwrap();
         assert_eq!(status.last_verification.unwrap().event_type, "ledger_verified");
     }
 }
 
 async fn history_more(service: &Service, clock: &ManualClock) {
     clock.advance_ms(60_000);
-    let admin =
-        Caller { user: service.store().user(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap() };
+    let admin = service.local_caller_as(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap();
     let extra = NewService { name: "ledger-db".into(), team: "platform".into(), tier: 1, ..NewService::default() };
     service.register_service(&admin, extra, None).await.unwrap();
 }
@@ -106,10 +124,10 @@ async fn history_more(service: &Service, clock: &ManualClock) {
 async fn a_second_key_cannot_sign_the_same_log() {
     for test_store in every_backend().await {
         let (service, clock) = history(&test_store, 1).await;
-        service.checkpoint_now(None).await.unwrap();
+        service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap();
         history_more(&service, &clock).await;
         let impostor = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer(9));
-        let error = impostor.checkpoint_now(None).await.unwrap_err();
+        let error = impostor.checkpoint_now(&impostor.system_caller(changegate_core::Role::Admin)).await.unwrap_err();
         assert!(error.to_string().contains("same key"), "{error}");
     }
 }
@@ -131,8 +149,7 @@ async fn the_policy_signs_after_enough_events_or_time() {
 }
 
 async fn history_more_named(service: &Service, name: &str) {
-    let admin =
-        Caller { user: service.store().user(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap() };
+    let admin = service.local_caller_as(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap();
     let extra = NewService { name: name.into(), team: "platform".into(), tier: 3, ..NewService::default() };
     service.register_service(&admin, extra, None).await.unwrap();
 }
@@ -142,7 +159,7 @@ async fn tampered(tamper: &str) -> Vec<(Backend, Option<u64>, String)> {
     let mut results = Vec::new();
     for test_store in every_backend().await {
         let (service, _clock) = history(&test_store, 4).await;
-        service.checkpoint_now(None).await.unwrap();
+        service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap();
         drop_triggers(&test_store).await;
         raw(&test_store, tamper).await;
         let report = service.verify_ledger_quietly(&|_, _| {}).await.unwrap();
@@ -193,7 +210,7 @@ async fn a_truncated_log_is_found_and_named() {
 async fn a_rewritten_history_that_fixes_its_own_leaf_hashes_still_fails_the_checkpoint() {
     for test_store in every_backend().await {
         let (service, _clock) = history(&test_store, 3).await;
-        service.checkpoint_now(None).await.unwrap();
+        service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap();
         drop_triggers(&test_store).await;
         let drop_nodes = match test_store.backend() {
             Backend::Sqlite => "DROP TRIGGER ledger_nodes_no_update; DROP TRIGGER ledger_nodes_no_delete;",
@@ -202,7 +219,7 @@ async fn a_rewritten_history_that_fixes_its_own_leaf_hashes_still_fails_the_chec
         raw(&test_store, drop_nodes).await;
         // Alter event 6 and recompute its stored leaf hash, as a careful attacker would.
         raw(&test_store, "UPDATE events SET actor = 'mallory' WHERE sequence = 6").await;
-        let event = service.store().events_after(5, 1).await.unwrap().remove(0);
+        let event = test_store.store.events_after(5, 1).await.unwrap().remove(0);
         let hash = leaf_hash(&event.leaf_bytes());
         let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
         let literal = match test_store.backend() {

@@ -28,10 +28,10 @@ async fn world(test_store: &TestStore) -> World {
     let clock = Arc::new(ManualClock::new(START));
     let settings = GovernanceSettings { attribution_window_ms: 24 * 60 * MINUTE_MS, ..GovernanceSettings::default() };
     let service = Service::new(test_store.store.clone(), clock.clone()).with_governance_settings(settings);
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
     let add = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
-    let alice = Caller { user: service.add_user_locally(&add("alice", "requester")).await.unwrap().user };
-    let bob = Caller { user: service.add_user_locally(&add("bob", "approver")).await.unwrap().user };
+    let alice = service.add_user_locally(&add("alice", "requester")).await.unwrap().caller();
+    let bob = service.add_user_locally(&add("bob", "approver")).await.unwrap().caller();
     for (name, team) in [("payments-api", "payments"), ("search", "discovery")] {
         let input = NewService { name: name.into(), team: team.into(), tier: 3, scopes: vec![], depends_on: vec![] };
         service.register_service(&admin, input, None).await.unwrap();
@@ -164,7 +164,7 @@ async fn a_small_history_gives_the_documented_numbers_and_new_events_are_caught_
         let filters = world.service.metrics_names(&world.alice).await.unwrap();
         assert_eq!(filters.services, vec!["payments-api", "search"]);
         assert!(filters.environments.contains(&"staging".to_owned()));
-        let status = world.service.metrics_cache_status().await;
+        let status = world.service.metrics_cache_status(&world.alice).await;
         assert_eq!((status.builds, status.deployments, status.incidents), (1, 5, 2));
         let covered = status.covered_sequence;
         assert_eq!(covered, test_store.store.ledger_head().await.unwrap().size);
@@ -180,7 +180,7 @@ async fn a_small_history_gives_the_documented_numbers_and_new_events_are_caught_
         assert_eq!(report.totals.change_related_incidents, 2);
         assert_eq!(report.totals.failed_deployments, 4);
         assert_eq!(report.totals.downtime_minutes_from_changes, 45);
-        let status = world.service.metrics_cache_status().await;
+        let status = world.service.metrics_cache_status(&world.alice).await;
         assert_eq!(status.builds, 1, "{backend:?}");
         assert!(status.covered_sequence > covered);
         assert_eq!(status.covered_sequence, test_store.store.ledger_head().await.unwrap().size);
@@ -193,7 +193,7 @@ async fn a_small_history_gives_the_documented_numbers_and_new_events_are_caught_
         change(&world, "payments-api", "production", Ending::Verified).await;
         let followed = other.metrics(&world.alice, &MetricsQuery::default()).await.unwrap();
         assert_eq!(followed.totals.deployments, 7);
-        assert_eq!(other.metrics_cache_status().await.builds, 1);
+        assert_eq!(other.metrics_cache_status(&world.alice).await.builds, 1);
     }
 }
 

@@ -25,10 +25,10 @@ struct World {
 async fn world(test_store: &TestStore) -> World {
     let clock = Arc::new(ManualClock::new(START));
     let service = Service::new(test_store.store.clone(), clock.clone());
-    let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+    let admin = service.bootstrap_admin("admin").await.unwrap().caller();
     let add = |name: &str, role: &str| NewUser { name: name.into(), roles: vec![role.into()], team: None };
-    let alice = Caller { user: service.add_user_locally(&add("alice", "requester")).await.unwrap().user };
-    let bob = Caller { user: service.add_user_locally(&add("bob", "approver")).await.unwrap().user };
+    let alice = service.add_user_locally(&add("alice", "requester")).await.unwrap().caller();
+    let bob = service.add_user_locally(&add("bob", "approver")).await.unwrap().caller();
     let new_service = |name: &str, tier: i64| NewService {
         name: name.into(),
         team: "payments".into(),

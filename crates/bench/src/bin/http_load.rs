@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use changegate_bench::{percentile, raw_commit_rate, raw_sqlite};
 use changegate_server::{Application, ServerConfig};
-use changegate_service::{Caller, NewService, Service, SystemClock};
+use changegate_service::{NewService, Service, SystemClock};
 use changegate_store::{Store, StoreLocation};
 use serde_json::json;
 
@@ -24,7 +24,7 @@ fn main() {
         let store = Store::open(&StoreLocation::DataDir(directory.join("store"))).await.unwrap();
         let service = Service::new(store, Arc::new(SystemClock));
         let admin = service.bootstrap_admin("admin").await.unwrap();
-        let caller = Caller { user: admin.user.clone() };
+        let caller = admin.caller();
         let payments =
             NewService { name: "payments-api".into(), team: "payments".into(), tier: 2, ..NewService::default() };
         service.register_service(&caller, payments, None).await.unwrap();

@@ -19,7 +19,7 @@ use changegate_core::{
     ApprovalMode, ChangeId, ChangeType, CreatedBy, DomainEvent, ImportedChange, ImportedIncident, ImportedOutcome,
     IncidentId, Name, RiskClass, Severity, StreamId, Timestamp,
 };
-use changegate_service::{Caller, NewService, Service, SystemClock};
+use changegate_service::{NewService, Service, SystemClock};
 use changegate_store::{Store, StoreLocation, WriteTx};
 use serde_json::json;
 
@@ -165,7 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let service = Service::new(store.clone(), Arc::new(SystemClock));
     let admin = service.bootstrap_admin("admin").await?;
-    let caller = Caller { user: admin.user.clone() };
+    let caller = admin.caller();
     for number in 0..SERVICES {
         let input = NewService {
             name: format!("service-{number:02}"),

@@ -15,7 +15,7 @@ use changegate_core::event::EventEnvelope;
 use changegate_core::lifecycle::Action;
 use changegate_core::{ChangeId, Clock, ManualClock, Timestamp};
 use changegate_ledger::{Frontier, leaf_hash};
-use changegate_service::{ActionRequest, Caller, Command, NewChange, NewService, Service};
+use changegate_service::{ActionRequest, Command, NewChange, NewService, Service};
 use changegate_store::{Store, StoreLocation};
 
 fn main() {
@@ -71,7 +71,7 @@ fn main() {
         let store = Store::open(&StoreLocation::DataDir(directory.join("store"))).await.unwrap();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_ms(1_790_000_000_000)));
         let service = Service::new(store.clone(), clock.clone());
-        let admin = Caller { user: service.bootstrap_admin("admin").await.unwrap().user };
+        let admin = service.bootstrap_admin("admin").await.unwrap().caller();
         let payments = NewService { name: "payments-api".into(), team: "payments".into(), tier: 3, ..NewService::default() };
         service.register_service(&admin, payments, None).await.unwrap();
         let batch_size = 500u64;

@@ -237,7 +237,7 @@ pub async fn report(
     ApiQuery(params): ApiQuery<ComplianceParams>,
 ) -> Result<Json<ComplianceReportView>, ApiError> {
     let request = state.service.parse_compliance_query(&params.into())?;
-    let report = state.service.compliance_report(Some(&caller), &request).await?;
+    let report = state.service.compliance_report(&caller, &request).await?;
     Ok(Json(ComplianceReportView::from(&report)))
 }
 
@@ -253,7 +253,7 @@ pub async fn oscal(
     ApiQuery(params): ApiQuery<ComplianceParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let request = state.service.parse_compliance_query(&params.into())?;
-    let report = state.service.compliance_report(Some(&caller), &request).await?;
+    let report = state.service.compliance_report(&caller, &request).await?;
     let change_href = |id: ChangeId| Some(format!("/changes/{id}"));
     let options = OscalOptions {
         import_ap_href: "/api/v1/compliance",

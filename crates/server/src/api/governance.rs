@@ -70,9 +70,9 @@ impl From<&PolicyVersionRecord> for PolicyView {
     responses((status = 200, body = PolicyView), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_policy(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<PolicyView>, ApiError> {
-    let (record, policy) = state.service.current_policy().await?;
+    let (record, policy) = state.service.current_policy(&caller).await?;
     Ok(Json(match record {
         Some(record) => PolicyView::from(&record),
         None => PolicyView {
@@ -96,9 +96,9 @@ pub async fn get_policy(
     responses((status = 200, body = [PolicyView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn policy_versions(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<PolicyView>>, ApiError> {
-    Ok(Json(state.service.policy_versions().await?.iter().map(PolicyView::from).collect()))
+    Ok(Json(state.service.policy_versions(&caller).await?.iter().map(PolicyView::from).collect()))
 }
 
 /// Put a new policy version in force (admin or security). Recorded in the ledger.
@@ -181,9 +181,9 @@ impl From<&TemplateRecord> for TemplateView {
     responses((status = 200, body = [TemplateView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_templates(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<TemplateView>>, ApiError> {
-    Ok(Json(state.service.templates().await?.iter().map(TemplateView::from).collect()))
+    Ok(Json(state.service.templates(&caller).await?.iter().map(TemplateView::from).collect()))
 }
 
 /// Define or redefine a standard-change template (admin or cab).
@@ -293,12 +293,12 @@ pub fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, 
     security(("bearer" = [])))]
 pub async fn calendar(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<CalendarParams>,
 ) -> Result<Json<CalendarViewBody>, ApiError> {
     let from = parse_time("from", params.from.as_deref())?.unwrap_or_else(|| state.service.now());
     let to = parse_time("to", params.to.as_deref())?.unwrap_or(from.plus_ms(31 * 24 * 60 * 60 * 1000));
-    let view = state.service.calendar_view(from, to).await?;
+    let view = state.service.calendar_view(&caller, from, to).await?;
     Ok(Json(CalendarViewBody::from(&view)))
 }
 
@@ -307,9 +307,9 @@ pub async fn calendar(
     responses((status = 200, body = [WindowView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_windows(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<WindowView>>, ApiError> {
-    Ok(Json(state.service.calendar_windows().await?.iter().map(window_view).collect()))
+    Ok(Json(state.service.calendar_windows(&caller).await?.iter().map(window_view).collect()))
 }
 
 /// Define or redefine a freeze or maintenance window (admin or cab). The body is the window:
@@ -385,9 +385,9 @@ pub async fn approvals_inbox(
     security(("bearer" = [])))]
 pub async fn change_conflicts(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<String>>, ApiError> {
     let id = id.parse().map_err(|_| ApiError::not_found(format!("no change {id}: ids look like CHG-000001")))?;
-    Ok(Json(state.service.change_conflicts(id).await?))
+    Ok(Json(state.service.change_conflicts(&caller, id).await?))
 }

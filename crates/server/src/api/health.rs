@@ -16,7 +16,7 @@ pub async fn healthz() -> Json<HealthView> {
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<HealthView>) {
-    match state.service.store().ping().await {
+    match state.service.ping().await {
         Ok(()) => (StatusCode::OK, Json(HealthView { status: "ok".to_owned() })),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");

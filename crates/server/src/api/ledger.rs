@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use changegate_core::ChangeId;
+use changegate_service::StoredCheckpoint;
 use changegate_service::{InclusionProof, VerificationReport};
-use changegate_store::StoredCheckpoint;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -34,9 +34,9 @@ fn base64(bytes: &[u8]) -> String {
     security(("bearer" = [])))]
 pub async fn checkpoint(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Response, ApiError> {
-    match state.service.latest_checkpoint().await? {
+    match state.service.latest_checkpoint(&caller).await? {
         Some(checkpoint) => Ok(text(checkpoint.note)),
         None => Err(ApiError::not_found("no checkpoint has been signed yet")),
     }
@@ -76,8 +76,8 @@ pub async fn sign_checkpoint(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<CheckpointView>, ApiError> {
-    state.service.checkpoint_now(Some(&caller)).await?;
-    match state.service.latest_checkpoint().await? {
+    state.service.checkpoint_now(&caller).await?;
+    match state.service.latest_checkpoint(&caller).await? {
         Some(checkpoint) => Ok(Json(CheckpointView::from(&checkpoint))),
         None => Err(ApiError::not_found("the log is empty: nothing to sign")),
     }
@@ -89,9 +89,9 @@ pub async fn sign_checkpoint(
     security(("bearer" = [])))]
 pub async fn public_key(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Response, ApiError> {
-    match state.service.verifier_key().await? {
+    match state.service.verifier_key(&caller).await? {
         Some(key) => Ok(text(format!("{key}\n"))),
         None => Err(ApiError::not_found("this log has no signing key yet")),
     }
@@ -119,10 +119,10 @@ pub struct EntryView {
     security(("bearer" = [])))]
 pub async fn entries(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<EntriesParams>,
 ) -> Result<Json<Vec<EntryView>>, ApiError> {
-    let entries = state.service.ledger_entries(params.start, params.end).await?;
+    let entries = state.service.ledger_entries(&caller, params.start, params.end).await?;
     Ok(Json(entries.into_iter().map(|(index, leaf)| EntryView { index, leaf: base64(&leaf) }).collect()))
 }
 
@@ -163,10 +163,10 @@ impl From<&InclusionProof> for InclusionProofView {
     security(("bearer" = [])))]
 pub async fn inclusion(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<InclusionParams>,
 ) -> Result<Json<InclusionProofView>, ApiError> {
-    let proof = state.service.inclusion_proof(params.index, params.tree_size).await?;
+    let proof = state.service.inclusion_proof(&caller, params.index, params.tree_size).await?;
     Ok(Json(InclusionProofView::from(&proof)))
 }
 
@@ -193,10 +193,10 @@ pub struct ConsistencyProofView {
     security(("bearer" = [])))]
 pub async fn consistency(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<ConsistencyParams>,
 ) -> Result<Json<ConsistencyProofView>, ApiError> {
-    let proof = state.service.consistency_proof(params.from, params.to).await?;
+    let proof = state.service.consistency_proof(&caller, params.from, params.to).await?;
     Ok(Json(ConsistencyProofView {
         from: proof.from_size,
         to: proof.to_size,
@@ -243,9 +243,9 @@ pub struct LedgerStatusView {
     responses((status = 200, body = LedgerStatusView), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn status(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<LedgerStatusView>, ApiError> {
-    let status = state.service.ledger_status().await?;
+    let status = state.service.ledger_status(&caller).await?;
     Ok(Json(LedgerStatusView {
         size: status.size,
         root: base64(&status.root),
@@ -269,7 +269,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<VerificationView>, ApiError> {
-    let report = state.service.verify_ledger(Some(&caller), &|_, _| {}).await?;
+    let report = state.service.verify_ledger(&caller, &|_, _| {}).await?;
     Ok(Json(VerificationView::from(&report)))
 }
 
@@ -292,11 +292,11 @@ pub struct ChangeProofView {
     security(("bearer" = [])))]
 pub async fn change_proof(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let change: ChangeId = id.parse().map_err(|_| ApiError::not_found(format!("no change {id}")))?;
-    let body = change_proof_body(&state.service, change).await?;
+    let body = change_proof_body(&state.service, &caller, change).await?;
     Ok(proof_download(change, &body))
 }
 
@@ -313,18 +313,19 @@ pub fn proof_download(change: ChangeId, body: &ChangeProofView) -> Response {
 /// Inclusion proofs of a change's events with their leaves, the checkpoint and the key.
 pub async fn change_proof_body(
     service: &changegate_service::Service,
+    caller: &changegate_service::Caller,
     change: ChangeId,
 ) -> Result<ChangeProofView, changegate_service::ServiceError> {
-    let (checkpoint, proofs) = service.change_inclusion_proofs(change).await?;
+    let (checkpoint, proofs) = service.change_inclusion_proofs(caller, change).await?;
     let mut entries = Vec::with_capacity(proofs.len());
     for proof in &proofs {
-        let leaf = service.ledger_entries(proof.index, proof.index + 1).await?;
+        let leaf = service.ledger_entries(caller, proof.index, proof.index + 1).await?;
         entries.extend(leaf.into_iter().map(|(index, leaf)| EntryView { index, leaf: base64(&leaf) }));
     }
     Ok(ChangeProofView {
         change: change.to_string(),
         checkpoint: checkpoint.map(|checkpoint| checkpoint.note),
-        verifier_key: service.verifier_key().await?,
+        verifier_key: service.verifier_key(caller).await?,
         entries,
         proofs: proofs.iter().map(InclusionProofView::from).collect(),
     })

@@ -283,9 +283,9 @@ pub struct AnswersRequest {
     responses((status = 200, body = [AnswerView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn answers(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<AnswerView>>, ApiError> {
-    Ok(Json(state.service.maturity_answers().await?.iter().map(AnswerView::from).collect()))
+    Ok(Json(state.service.maturity_answers(&caller).await?.iter().map(AnswerView::from).collect()))
 }
 
 /// Record answers to the questionnaire (admin or cab), as a ledger event by the caller. Returns

@@ -291,10 +291,7 @@ pub async fn list_incidents(
     Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<LimitParams>,
 ) -> Result<Json<ListView<IncidentView>>, ApiError> {
-    let limit = params.limit.unwrap_or(50);
-    if limit == 0 || limit > changegate_store::PAGE_SIZE_MAX {
-        return Err(ApiError::invalid("limit", format!("must be 1 to {}", changegate_store::PAGE_SIZE_MAX)));
-    }
+    let limit = params.limit.unwrap_or(changegate_service::PAGE_SIZE_DEFAULT);
     let incidents = state.service.incidents(&caller, limit).await?;
     Ok(Json(ListView { items: incidents.iter().map(IncidentView::from).collect() }))
 }

@@ -64,11 +64,11 @@ pub struct RiskReportView {
     security(("bearer" = [])))]
 pub async fn change_risk(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<RiskReportView>, ApiError> {
     let id = id.parse().map_err(|_| ApiError::not_found(format!("no change {id}: ids look like CHG-000001")))?;
-    let report = state.service.explain_risk(id).await?;
+    let report = state.service.explain_risk(&caller, id).await?;
     let prediction = report.prediction.map(|(model, explanation)| {
         let mut contributions: Vec<FeatureContributionView> = explanation
             .contributions
@@ -148,7 +148,7 @@ impl From<&RiskModelRecord> for RiskModelView {
     responses((status = 200, body = [RiskModelView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn risk_models(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<RiskModelView>>, ApiError> {
-    Ok(Json(state.service.risk_models().await?.iter().map(RiskModelView::from).collect()))
+    Ok(Json(state.service.risk_models(&caller).await?.iter().map(RiskModelView::from).collect()))
 }

@@ -10,7 +10,8 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use changegate_core::{FieldError, Role, RollbackTarget};
+use changegate_core::{FieldError, RollbackTarget};
+use changegate_service::Permission;
 use changegate_service::{AlertKind, AlertRule, RollbackHookRequest, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -219,7 +220,7 @@ async fn alerts_page(state: &AppState, session: &Session, attempt: Attempt<'_>) 
         hooks => to_value(&hooks),
         kinds => to_value(&kinds),
         services => service_names,
-        can_manage => session.caller.has_role(Role::Admin),
+        can_manage => session.caller.may(Permission::ManageAlerts),
         rule_form => to_value(attempt.rule_form.unwrap_or(&default_rule)),
         hook_form => to_value(attempt.hook_form.cloned().unwrap_or_default()),
         rule_errors => to_value(if attempt.rule_form.is_some() { errors_by_field(&attempt.errors) } else { Default::default() }),

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use changegate_calendar::{CalendarWindow, Schedule, WindowKind, WindowScope};
 use changegate_core::{CalendarWindowRecord, ChangeRecord, FieldError, Timestamp};
-use changegate_service::governance::PLANNED_DURATION_DEFAULT_MS;
+use changegate_service::governance::planned_span;
 use changegate_service::{CalendarView, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -138,13 +138,6 @@ fn span_on_day(start: Timestamp, end: Timestamp, day_start: Timestamp) -> String
         (false, true) => format!("from {}", clock_time(start)),
         (false, false) => format!("{}–{}", clock_time(start), clock_time(end)),
     }
-}
-
-/// A change's planned span as the service reads it for conflicts: its planned window, or one hour.
-fn planned_span(change: &ChangeRecord) -> Option<(Timestamp, Timestamp)> {
-    let start = change.planned_start?;
-    let end = change.planned_end.filter(|end| *end > start).unwrap_or(start.plus_ms(PLANNED_DURATION_DEFAULT_MS));
-    Some((start, end))
 }
 
 /// The grid's days with what happens on each. One pass over the view per day: at most 42 days,
@@ -466,7 +459,7 @@ async fn calendar_page(state: &AppState, session: &Session, page: CalendarPage<'
     let now = state.service.now();
     let today = Date::of(now);
     let (first, days) = page.span.grid();
-    let view = match state.service.calendar_view(first.start(), first.plus_days(days).start()).await {
+    let view = match state.service.calendar_view(&session.caller, first.start(), first.plus_days(days).start()).await {
         Ok(view) => view,
         Err(error) => return service_error(state, Some(session), error),
     };

@@ -174,7 +174,7 @@ pub async fn compliance(
         Ok(request) => request,
         Err(error) => return service_error(&state, Some(&session), error),
     };
-    let report = match state.service.compliance_report(Some(&session.caller), &request).await {
+    let report = match state.service.compliance_report(&session.caller, &request).await {
         Ok(report) => report,
         Err(error) => return service_error(&state, Some(&session), error),
     };

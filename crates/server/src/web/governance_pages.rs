@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use changegate_core::approval::RequiredApproval;
 use changegate_core::lifecycle::Action;
-use changegate_core::{ChangeId, ChangeRecord, FieldError, PolicyVersionRecord, Role, TemplateRecord};
+use changegate_core::{ChangeId, ChangeRecord, FieldError, PolicyVersionRecord, TemplateRecord};
+use changegate_service::Caller;
+use changegate_service::Permission;
 use changegate_service::{ActionRequest, NewTemplate, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -31,7 +33,7 @@ const INBOX_ROWS_SHOWN_MAX: usize = 200;
 
 /// Whether the user may define templates and calendar windows (the service checks again).
 pub(super) fn may_govern(session: &Session) -> bool {
-    session.caller.has_any_role(&[Role::Admin, Role::Cab])
+    session.caller.may(Permission::Govern)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ async fn templates_page(
     errors: &[FieldError],
     flash: Option<Flash>,
 ) -> Response {
-    let templates = match state.service.templates().await {
+    let templates = match state.service.templates(&session.caller).await {
         Ok(templates) => templates,
         Err(error) => return service_error(state, Some(session), error),
     };
@@ -268,8 +270,8 @@ pub async fn define_template(
 }
 
 /// The approved templates, for the new-change form.
-pub async fn approved_templates(state: &AppState) -> Result<Vec<TemplateRecord>, ServiceError> {
-    Ok(state.service.templates().await?.into_iter().filter(|template| template.approved).collect())
+pub async fn approved_templates(state: &AppState, caller: &Caller) -> Result<Vec<TemplateRecord>, ServiceError> {
+    Ok(state.service.templates(caller).await?.into_iter().filter(|template| template.approved).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,11 +339,11 @@ pub async fn policy(
         Ok(query) => query,
         Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
     };
-    let (record, prepared) = match state.service.current_policy().await {
+    let (record, prepared) = match state.service.current_policy(&session.caller).await {
         Ok(current) => current,
         Err(error) => return service_error(&state, Some(&session), error),
     };
-    let versions = match state.service.policy_versions().await {
+    let versions = match state.service.policy_versions(&session.caller).await {
         Ok(versions) => versions,
         Err(error) => return service_error(&state, Some(&session), error),
     };

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
-use changegate_core::Role;
+use changegate_service::Permission;
 use changegate_service::{ImportInput, ImportOptions, ImportReport, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,7 @@ fn import_page(
     flash: Option<Flash>,
 ) -> Response {
     let context = context! {
-        can_import => session.caller.has_role(Role::Admin),
+        can_import => session.caller.may(Permission::ImportHistory),
         form => to_value(form),
         report => report.map(to_value),
         form_size_max_mib => IMPORT_FORM_SIZE_MAX_BYTES / (1024 * 1024),

@@ -10,7 +10,8 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use changegate_core::{FieldError, IncidentId, Role};
+use changegate_core::{FieldError, IncidentId};
+use changegate_service::Permission;
 use changegate_service::{Command, IncidentResolution, IncidentUpdate, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,7 @@ async fn incident_page(
         incident => to_value(IncidentView::from(&record)),
         form => to_value(form),
         errors => to_value(errors_by_field(errors)),
-        can_edit => session.caller.has_any_role(&[Role::Requester, Role::Cab, Role::Admin]),
+        can_edit => session.caller.may(Permission::EditIncidents),
         ..layout(Some(session), "incidents", flash)
     };
     render(state, status, "incident.html", context)

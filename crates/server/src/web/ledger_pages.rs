@@ -6,7 +6,9 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use changegate_core::{ChangeId, Role};
+use changegate_core::ChangeId;
+use changegate_service::Caller;
+use changegate_service::Permission;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
@@ -27,8 +29,8 @@ pub struct VerificationView {
 }
 
 /// Reads the newest `ledger_verified` event, if any.
-pub async fn last_verification(state: &AppState) -> Option<VerificationView> {
-    let event = state.service.store().last_verification().await.ok().flatten()?;
+pub async fn last_verification(state: &AppState, caller: &Caller) -> Option<VerificationView> {
+    let event = state.service.last_verification(caller).await.ok().flatten()?;
     let data: serde_json::Value = serde_json::from_str(&event.payload).ok()?;
     Some(VerificationView {
         ok: data["ok"].as_bool().unwrap_or(false),
@@ -52,7 +54,7 @@ pub async fn ledger_page(
     session: Session,
     Query(params): Query<DoneParams>,
 ) -> Response {
-    let status = match state.service.ledger_status().await {
+    let status = match state.service.ledger_status(&session.caller).await {
         Ok(status) => status,
         Err(error) => return service_error(&state, Some(&session), error),
     };
@@ -75,8 +77,8 @@ pub async fn ledger_page(
         root => hex::encode(status.root),
         checkpoint => checkpoint,
         verifier_key => status.verifier_key,
-        verification => to_value(last_verification(&state).await),
-        can_operate => session.caller.has_any_role(&[Role::Admin, Role::Auditor]),
+        verification => to_value(last_verification(&state, &session.caller).await),
+        can_operate => session.caller.may(Permission::OperateLedger),
         ..layout(Some(&session), "ledger", flash)
     };
     render(&state, StatusCode::OK, "ledger.html", context)
@@ -91,7 +93,7 @@ pub async fn verify(
     if let Err(refusal) = checked_form(&state, &session, form) {
         return refusal;
     }
-    match state.service.verify_ledger(Some(&session.caller), &|_, _| {}).await {
+    match state.service.verify_ledger(&session.caller, &|_, _| {}).await {
         Ok(_) => Redirect::to("/ledger?done=verify").into_response(),
         Err(error) => service_error(&state, Some(&session), error),
     }
@@ -106,7 +108,7 @@ pub async fn checkpoint(
     if let Err(refusal) = checked_form(&state, &session, form) {
         return refusal;
     }
-    match state.service.checkpoint_now(Some(&session.caller)).await {
+    match state.service.checkpoint_now(&session.caller).await {
         Ok(_) => Redirect::to("/ledger?done=checkpoint").into_response(),
         Err(error) => service_error(&state, Some(&session), error),
     }
@@ -123,7 +125,7 @@ pub async fn change_proof(State(state): State<AppState>, session: Session, Path(
             "Change ids look like CHG-000001.",
         );
     };
-    match crate::api::ledger::change_proof_body(&state.service, change).await {
+    match crate::api::ledger::change_proof_body(&state.service, &session.caller, change).await {
         Ok(body) => crate::api::ledger::proof_download(change, &body),
         Err(error) => service_error(&state, Some(&session), error),
     }

@@ -17,9 +17,10 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use changegate_core::{Role, Timestamp};
+use changegate_core::Timestamp;
 use changegate_maturity::report::{threshold_text, value_text};
 use changegate_maturity::{Assessment, TrendPoint};
+use changegate_service::Permission;
 use changegate_service::{MaturityPeriod, RecordedAnswer, ServiceError, TREND_MONTHS_DEFAULT};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -268,7 +269,7 @@ async fn maturity_page(
         }
         Err(error) => return service_error(state, Some(session), error),
     };
-    let answers = match service.maturity_answers().await {
+    let answers = match service.maturity_answers(&session.caller).await {
         Ok(answers) => answers,
         Err(error) => return service_error(state, Some(session), error),
     };
@@ -293,7 +294,7 @@ async fn maturity_page(
         trend => to_value(&trend_rows),
         trend_chart => trend_chart(&trend).map(to_value),
         questions => to_value(question_rows(state, &answers)),
-        can_answer => session.caller.has_any_role(&[Role::Admin, Role::Cab]),
+        can_answer => session.caller.may(Permission::AnswerMaturity),
         from_day => assessment.from.to_rfc3339().chars().take(10).collect::<String>(),
         to_day => assessment.to.to_rfc3339().chars().take(10).collect::<String>(),
         roadmap_note => changegate_maturity::report::ROADMAP_NOTE,

@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use changegate_core::approval::RequiredApproval;
 use changegate_core::lifecycle::Action;
-use changegate_core::{ChangeId, ChangeRecord, ChangeState, ChangeType, FieldError, Role};
+use changegate_core::{ChangeId, ChangeRecord, ChangeState, ChangeType, FieldError};
+use changegate_service::Caller;
+use changegate_service::Permission;
 use changegate_service::{ActionRequest, ChangeDetail, ChangeQuery, NewChange, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -220,7 +222,7 @@ pub async fn logout(
 #[tracing::instrument(skip_all, fields(user = %session.caller.name()))]
 pub async fn dashboard(State(state): State<AppState>, session: Session) -> Response {
     // Only users who may approve have an inbox; for the others it is empty by definition.
-    let may_approve = session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]);
+    let may_approve = session.caller.may(Permission::DecideChanges);
     let inbox = async {
         if may_approve {
             state.service.approvals_inbox(&session.caller).await.map(|items| Some(items.len()))
@@ -230,8 +232,11 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> Respo
     };
     // Three independent reads (each scans its own rows): side by side, the page waits for the
     // slowest, not for their sum.
-    let (dashboard, inbox_count, overdue_emergencies) =
-        tokio::join!(state.service.dashboard(&session.caller), inbox, state.service.overdue_emergency_count());
+    let (dashboard, inbox_count, overdue_emergencies) = tokio::join!(
+        state.service.dashboard(&session.caller),
+        inbox,
+        state.service.overdue_emergency_count(&session.caller)
+    );
     let (dashboard, inbox_count, overdue_emergencies) = match (dashboard, inbox_count, overdue_emergencies) {
         (Ok(dashboard), Ok(inbox_count), Ok(overdue_emergencies)) => (dashboard, inbox_count, overdue_emergencies),
         (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
@@ -257,7 +262,7 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> Respo
         ledger_size => dashboard.ledger.size,
         ledger_root => hex::encode(dashboard.ledger.root),
         events => to_value(&events),
-        verification => to_value(super::ledger_pages::last_verification(&state).await),
+        verification => to_value(super::ledger_pages::last_verification(&state, &session.caller).await),
         ..layout(Some(&session), "dashboard", None)
     };
     render(&state, StatusCode::OK, "dashboard.html", context)
@@ -393,7 +398,7 @@ async fn new_change_page(
         Ok(services) => services,
         Err(error) => return service_error(state, Some(session), error),
     };
-    let templates = match super::governance_pages::approved_templates(state).await {
+    let templates = match super::governance_pages::approved_templates(state, &session.caller).await {
         Ok(templates) => templates,
         Err(error) => return service_error(state, Some(session), error),
     };
@@ -412,7 +417,7 @@ async fn new_change_page(
 }
 
 fn may_create(session: &Session) -> bool {
-    session.caller.has_any_role(&[Role::Requester, Role::Admin])
+    session.caller.may(Permission::CreateChanges)
 }
 
 fn cannot_create(state: &AppState, session: &Session) -> Response {
@@ -612,15 +617,11 @@ fn decision_view(change: &ChangeRecord, conflicts_now: Option<Vec<String>>) -> D
 
 /// The open changes overlapping `change` now, for a change still being decided or planned; `None`
 /// for the others (conflicts no longer matter once it runs or ends) or when they cannot be read.
-async fn conflicts_now(state: &AppState, change: &ChangeRecord) -> Option<Vec<String>> {
-    let planned = matches!(
-        change.state,
-        ChangeState::Submitted | ChangeState::Assessed | ChangeState::Approved | ChangeState::Scheduled
-    );
-    if !planned || change.planned_start.is_none() {
+async fn conflicts_now(state: &AppState, caller: &Caller, change: &ChangeRecord) -> Option<Vec<String>> {
+    if !change.state.is_planned() || change.planned_start.is_none() {
         return None;
     }
-    match state.service.change_conflicts(change.id).await {
+    match state.service.change_conflicts(caller, change.id).await {
         Ok(conflicts) => Some(conflicts),
         Err(error) => {
             tracing::warn!(change = %change.id, error = %error, "conflicts could not be read for the change page");
@@ -640,7 +641,8 @@ async fn change_page_response(
 ) -> Response {
     let change = &detail.change;
     // Independent reads: side by side, the page waits for the slower one only.
-    let (conflicts, risk) = tokio::join!(conflicts_now(state, change), risk_panel(state, change));
+    let (conflicts, risk) =
+        tokio::join!(conflicts_now(state, &session.caller, change), risk_panel(state, &session.caller, change));
     let actions: Vec<ActionView> = detail.available_actions.iter().copied().map(action_view).collect();
     let mut events: Vec<EventView> = detail.events.iter().map(EventView::from).collect();
     events.reverse();
@@ -791,7 +793,7 @@ async fn incidents_page(
     errors: &[FieldError],
     flash: Option<Flash>,
 ) -> Response {
-    let incidents = match state.service.incidents(&session.caller, changegate_store::PAGE_SIZE_MAX).await {
+    let incidents = match state.service.incidents(&session.caller, changegate_service::PAGE_SIZE_MAX).await {
         Ok(incidents) => incidents,
         Err(error) => return service_error(state, Some(session), error),
     };
@@ -804,7 +806,7 @@ async fn incidents_page(
         services => to_value(&services),
         form => to_value(form),
         errors => to_value(errors_by_field(errors)),
-        can_open => session.caller.has_any_role(&[Role::Requester, Role::Cab, Role::Admin]),
+        can_open => session.caller.may(Permission::EditIncidents),
         ..layout(Some(session), "incidents", flash)
     };
     render(state, status, "incidents.html", context)

@@ -3,8 +3,9 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use changegate_core::ChangeState;
 use changegate_core::event::EventEnvelope;
-use changegate_core::{ChangeState, Role};
+use changegate_service::Permission;
 use changegate_service::ServiceError;
 use minijinja::value::Value;
 use minijinja::{Environment, context};
@@ -124,7 +125,7 @@ struct UserView<'a> {
     can_approve: bool,
     /// Holds a role that may read compliance reports.
     can_audit: bool,
-    /// Admin: sees the admin pages (history import).
+    /// May import history: sees the admin pages.
     is_admin: bool,
 }
 
@@ -134,11 +135,11 @@ pub fn layout(session: Option<&Session>, active: &str, flash: Option<Flash>) -> 
     let user = session.map(|session| {
         to_value(UserView {
             name: session.caller.name().as_str(),
-            roles: session.caller.user.roles.iter().map(|role| role.as_str()).collect(),
-            can_create: session.caller.has_any_role(&[Role::Requester, Role::Admin]),
-            can_approve: session.caller.has_any_role(&[Role::Approver, Role::Security, Role::Cab, Role::Admin]),
-            can_audit: session.caller.has_any_role(changegate_service::compliance::COMPLIANCE_READER_ROLES),
-            is_admin: session.caller.has_role(Role::Admin),
+            roles: session.caller.roles().iter().map(|role| role.as_str()).collect(),
+            can_create: session.caller.may(Permission::CreateChanges),
+            can_approve: session.caller.may(Permission::DecideChanges),
+            can_audit: session.caller.may(Permission::ReadCompliance),
+            is_admin: session.caller.may(Permission::ImportHistory),
         })
     });
     context! {

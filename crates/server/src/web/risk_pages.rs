@@ -21,6 +21,7 @@ use changegate_core::event::RiskFactorRecord;
 use changegate_core::{ChangeRecord, RiskModelRecord};
 use changegate_risk::factors::CLASS_THRESHOLDS;
 use changegate_risk::{CalibrationBin, Explanation, RiskWeights};
+use changegate_service::Caller;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
@@ -380,7 +381,7 @@ pub async fn risk(
         Ok(query) => query,
         Err(rejection) => return bad_form(&state, Some(&session), rejection.status(), rejection.body_text()),
     };
-    let records = match state.service.risk_models().await {
+    let records = match state.service.risk_models(&session.caller).await {
         Ok(records) => records,
         Err(error) => return service_error(&state, Some(&session), error),
     };
@@ -573,14 +574,14 @@ fn explanation_view(model: String, explanation: &Explanation, recorded_model: Op
 
 /// The "Risk" panel of `change`. Asks the model for an explanation only when one is trained; a
 /// failure to read or explain is logged and leaves that part out rather than failing the page.
-pub(super) async fn risk_panel(state: &AppState, change: &ChangeRecord) -> RiskPanelView {
+pub(super) async fn risk_panel(state: &AppState, caller: &Caller, change: &ChangeRecord) -> RiskPanelView {
     let weights = &state.service.governance_settings().risk_weights;
     let assessment = change.assessment.as_ref();
     let recorded = assessment.map(|assessment| assessment.risk_factors.as_slice()).unwrap_or_default();
     let (factors, scale) = factor_bars(recorded, weights);
     let total: f64 = recorded.iter().map(|factor| factor.contribution).sum();
     let recorded_model = assessment.and_then(|assessment| assessment.risk_model.clone());
-    let model_in_use = match state.service.store().latest_risk_model_version().await {
+    let model_in_use = match state.service.risk_model_in_use(caller).await {
         Ok(version) => version,
         Err(error) => {
             tracing::warn!(change = %change.id, %error, "the risk model version could not be read for the change page");
@@ -589,7 +590,7 @@ pub(super) async fn risk_panel(state: &AppState, change: &ChangeRecord) -> RiskP
     };
     let explanation = match &model_in_use {
         None => None,
-        Some(_) => match state.service.explain_risk(change.id).await {
+        Some(_) => match state.service.explain_risk(caller, change.id).await {
             Ok(report) => report
                 .prediction
                 .map(|(model, explanation)| explanation_view(model, &explanation, recorded_model.as_deref())),
