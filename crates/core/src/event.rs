@@ -68,6 +68,58 @@ impl fmt::Display for StreamId {
     }
 }
 
+/// The inverse of `Display`: every text `Display` writes parses back to the same stream.
+impl std::str::FromStr for StreamId {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let name = |rest: &str| Name::parse(rest).map_err(|message| format!("stream `{text}`: {message}"));
+        let stream = match text.split_once('/') {
+            None => match text {
+                "access" => StreamId::Access,
+                "ledger" => StreamId::Ledger,
+                "policy" => StreamId::Policy,
+                "risk" => StreamId::Risk,
+                "alerts" => StreamId::Alerts,
+                "maturity" => StreamId::Maturity,
+                _ => return Err(format!("`{text}` is not a stream")),
+            },
+            Some(("change", id)) => {
+                StreamId::Change(id.parse().map_err(|_| format!("stream `{text}`: `{id}` is not a change id"))?)
+            }
+            Some(("incident", id)) => {
+                StreamId::Incident(id.parse().map_err(|_| format!("stream `{text}`: `{id}` is not an incident id"))?)
+            }
+            Some(("service", rest)) => StreamId::Service(name(rest)?),
+            Some(("team", rest)) => StreamId::Team(name(rest)?),
+            Some(("user", rest)) => StreamId::User(name(rest)?),
+            Some(("template", rest)) => StreamId::Template(name(rest)?),
+            Some(("calendar", rest)) => StreamId::Calendar(name(rest)?),
+            Some(("alert-rule", rest)) => StreamId::AlertRule(name(rest)?),
+            Some(_) => return Err(format!("`{text}` is not a stream")),
+        };
+        Ok(stream)
+    }
+}
+
+impl StreamId {
+    /// The change this stream is the history of, if it is a change's.
+    pub fn change(&self) -> Option<ChangeId> {
+        match self {
+            StreamId::Change(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The incident this stream is the history of, if it is an incident's.
+    pub fn incident(&self) -> Option<IncidentId> {
+        match self {
+            StreamId::Incident(id) => Some(*id),
+            _ => None,
+        }
+    }
+}
+
 /// Something that happened. Serialised as `{"type": "...", "data": {...}}`; the store keeps the
 /// type and the data in separate columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -585,6 +637,13 @@ impl EventEnvelope {
         .into_bytes()
     }
 
+    /// The stream, typed. The envelope keeps the text exactly as stored because the ledger hashes
+    /// those bytes (a tampered row must still verify to a wrong hash, not fail to load); `None`
+    /// only for a text the store never writes.
+    pub fn stream_id(&self) -> Option<StreamId> {
+        self.stream.parse().ok()
+    }
+
     pub fn domain_event(&self) -> Result<DomainEvent, serde_json::Error> {
         let data: Value = serde_json::from_str(&self.payload)?;
         DomainEvent::from_parts(&self.event_type, &data)
@@ -599,6 +658,35 @@ pub fn canonical_payload(data: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stream_parses_back_from_its_text() {
+        let name = Name::parse("payments-api").unwrap();
+        let streams = [
+            StreamId::Change(ChangeId::new(42)),
+            StreamId::Service(name.clone()),
+            StreamId::Team(name.clone()),
+            StreamId::User(name.clone()),
+            StreamId::Incident(IncidentId::new(7)),
+            StreamId::Access,
+            StreamId::Ledger,
+            StreamId::Policy,
+            StreamId::Template(name.clone()),
+            StreamId::Calendar(name.clone()),
+            StreamId::Risk,
+            StreamId::AlertRule(name),
+            StreamId::Alerts,
+            StreamId::Maturity,
+        ];
+        for stream in streams {
+            assert_eq!(stream.to_string().parse::<StreamId>(), Ok(stream.clone()), "{stream}");
+        }
+        assert_eq!(StreamId::Change(ChangeId::new(42)).change(), Some(ChangeId::new(42)));
+        assert_eq!(StreamId::Incident(IncidentId::new(7)).change(), None);
+        for bad in ["", "change/", "change/INC-000001", "widget/x", "service/Not A Name", "ledger/1"] {
+            assert!(bad.parse::<StreamId>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parts_round_trip() {

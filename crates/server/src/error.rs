@@ -76,19 +76,18 @@ pub(crate) fn status_of(error: &ServiceError) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         ServiceError::IllegalTransition(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
-        ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ServiceError::Store(_) | ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         let status = status_of(&error);
-        if let ServiceError::Store(inner) = &error {
-            tracing::error!(error = %inner, "store failure");
-        }
-        let message = match &error {
-            ServiceError::Store(_) => "internal error; the operator can find details in the server log".to_owned(),
-            other => other.to_string(),
+        let message = if error.is_internal() {
+            tracing::error!(%error, "internal fault");
+            "internal error; the operator can find details in the server log".to_owned()
+        } else {
+            error.to_string()
         };
         ApiError { status, code: error.code(), message, fields: error.fields().to_vec() }
     }
@@ -114,5 +113,26 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_fault_is_a_500_whose_message_stays_in_the_log() {
+        let error = ApiError::from(ServiceError::Internal("stored risk model v3 does not load: eof".into()));
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.code, "internal");
+        assert!(!error.message.contains("risk model"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_conflict_of_the_request_stays_a_409_with_its_message() {
+        let error = ApiError::from(ServiceError::Conflict("a user named rita already exists".into()));
+        assert_eq!(error.status, StatusCode::CONFLICT);
+        assert_eq!(error.code, "conflict");
+        assert_eq!(error.message, "a user named rita already exists");
     }
 }

@@ -509,7 +509,7 @@ async fn act(
     let change = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
     let actor = caller.actor();
     if let Err(reason) = lifecycle::authorize(&actor, action, &change) {
-        return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
+        return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
     }
     let mut fields = Fields::default();
     let mut input = ActionInput {
@@ -540,7 +540,7 @@ async fn act(
         _ => Ok(()),
     };
     if let Err(reason) = eligibility {
-        return Ok(Err(deny(tx, caller, time, action.as_str(), &format!("change/{id}"), reason).await?));
+        return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
     }
     for event in &events {
         tx.append(&stream_of(id), caller.name().as_str(), time, event).await?;
@@ -593,11 +593,12 @@ async fn execute(
 /// The resource a produced value is, for idempotency records ("change/CHG-000001").
 fn resource_of(produced: &Produced) -> String {
     match produced {
-        Produced::Service(service) => format!("service/{}", service.name),
-        Produced::User(created) => format!("user/{}", created.user.name),
-        Produced::Change(change) => format!("change/{}", change.id),
-        Produced::Incident(incident) => format!("incident/{}", incident.id),
+        Produced::Service(service) => StreamId::Service(service.name.clone()),
+        Produced::User(created) => StreamId::User(created.user.name.clone()),
+        Produced::Change(change) => StreamId::Change(change.id),
+        Produced::Incident(incident) => StreamId::Incident(incident.id),
     }
+    .to_string()
 }
 
 impl Service {
@@ -755,7 +756,7 @@ impl Service {
         let outcome = self.run(caller, Command::RegisterService(input), idempotency).await?;
         match outcome.value {
             Produced::Service(service) => Ok(Outcome { value: service, replayed: outcome.replayed }),
-            other => Err(ServiceError::Conflict(format!("idempotency key names {}", resource_of(&other)))),
+            other => Err(ServiceError::Internal(format!("idempotency key names {}", resource_of(&other)))),
         }
     }
 
@@ -763,7 +764,7 @@ impl Service {
         // No idempotency here: a replay could not show the token again.
         match self.run(caller, Command::CreateUser(input), None).await?.value {
             Produced::User(created) => Ok(created),
-            other => Err(ServiceError::Conflict(format!("unexpected result {}", resource_of(&other)))),
+            other => Err(ServiceError::Internal(format!("unexpected result {}", resource_of(&other)))),
         }
     }
 
@@ -796,20 +797,13 @@ impl Service {
 
 /// Reads back the resource an earlier idempotent request produced.
 async fn replay(tx: &mut WriteTx, resource: &str) -> Result<Produced, ServiceError> {
-    let missing = || ServiceError::Conflict(format!("idempotency record names unknown resource {resource}"));
-    if let Some(id) = resource.strip_prefix("change/") {
-        let id: ChangeId = id.parse().map_err(|_| missing())?;
-        return tx.change(id).await?.map(Produced::Change).ok_or_else(missing);
+    let missing = || ServiceError::Internal(format!("idempotency record names unknown resource {resource}"));
+    match resource.parse::<StreamId>().map_err(|_| missing())? {
+        StreamId::Change(id) => tx.change(id).await?.map(Produced::Change).ok_or_else(missing),
+        StreamId::Service(name) => tx.service(&name).await?.map(Produced::Service).ok_or_else(missing),
+        StreamId::Incident(id) => tx.incident(id).await?.map(Produced::Incident).ok_or_else(missing),
+        _ => Err(missing()),
     }
-    if let Some(name) = resource.strip_prefix("service/") {
-        let name = Name::parse(name).map_err(|_| missing())?;
-        return tx.service(&name).await?.map(Produced::Service).ok_or_else(missing);
-    }
-    if let Some(id) = resource.strip_prefix("incident/") {
-        let id: IncidentId = id.parse().map_err(|_| missing())?;
-        return tx.incident(id).await?.map(Produced::Incident).ok_or_else(missing);
-    }
-    Err(missing())
 }
 
 fn expect_change(outcome: Outcome<Produced>) -> Result<Outcome<ChangeRecord>, ServiceError> {

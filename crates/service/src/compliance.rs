@@ -11,7 +11,7 @@ use changegate_compliance::{
     control_violations, evaluate, parse_frameworks,
 };
 use changegate_core::event::EventEnvelope;
-use changegate_core::{ChangeId, ChangeRecord, Timestamp};
+use changegate_core::{ChangeId, ChangeRecord, StreamId, Timestamp};
 
 use crate::Permission;
 use crate::identity::Caller;
@@ -109,7 +109,7 @@ impl Service {
         };
         if let Some(event) = store.last_verification().await? {
             let data: serde_json::Value = serde_json::from_str(&event.payload).map_err(|error| {
-                ServiceError::Conflict(format!("the ledger_verified event does not parse: {error}"))
+                ServiceError::Internal(format!("the ledger_verified event does not parse: {error}"))
             })?;
             evidence.verified = data["ok"].as_bool();
             evidence.verified_at = Some(event.time);
@@ -176,7 +176,7 @@ impl Service {
         let change = self.store().change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
         let events: Vec<EventEnvelope> = self
             .store()
-            .stream_events(&format!("change/{id}"))
+            .stream_events(&StreamId::Change(id).to_string())
             .await?
             .into_iter()
             .filter(|event| event.sequence <= tree_size)

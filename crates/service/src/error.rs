@@ -25,6 +25,10 @@ pub enum ServiceError {
     BadRows(Box<crate::ImportReport>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A fault of the server, not of the request (stored data that does not load, no randomness,
+    /// an invariant broken): the faces answer 500 and log the message instead of showing it.
+    #[error("internal fault: {0}")]
+    Internal(String),
 }
 
 impl ServiceError {
@@ -39,8 +43,13 @@ impl ServiceError {
             ServiceError::Conflict(_) => "conflict",
             ServiceError::IdempotencyKeyReused(_) => "idempotency_key_reused",
             ServiceError::BadRows(_) => "bad_rows",
-            ServiceError::Store(_) => "internal",
+            ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
         }
+    }
+
+    /// Whether this is a fault of the server (500) rather than of the request.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, ServiceError::Store(_) | ServiceError::Internal(_))
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {

@@ -96,7 +96,7 @@ impl PolicyCache {
 fn policy_of(version: &PolicyVersionRecord) -> Result<Policy, ServiceError> {
     let files = version.files.iter().map(|file| PolicyFile::new(file.name.clone(), file.text.clone())).collect();
     Policy::from_files(files).map_err(|error| {
-        ServiceError::Conflict(format!("the stored policy version {} does not load: {error}", version.sha256))
+        ServiceError::Internal(format!("the stored policy version {} does not load: {error}", version.sha256))
     })
 }
 
@@ -267,7 +267,7 @@ impl Service {
         let (factors, prediction) = (scored.factors, scored.prediction);
         let risk_class = crate::risk::class_of(&factors);
         let mut input = PolicyInput::for_change(change, std::slice::from_ref(&service), &users, risk_class, time)
-            .map_err(|error| ServiceError::Conflict(error.to_string()))?;
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
         input.change.risk_score = Some(factors.score);
         let depends_on: BTreeMap<String, Vec<String>> = all_services
             .iter()
@@ -472,7 +472,7 @@ impl Service {
         self.store()
             .current_policy()
             .await?
-            .ok_or_else(|| ServiceError::Conflict("the policy version just set cannot be read back".into()))
+            .ok_or_else(|| ServiceError::Internal("the policy version just set cannot be read back".into()))
     }
 
     // --- templates ------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ pub const SYSTEM_ACTOR: &str = "system";
 /// A new random token and its id (a short public handle derived from its hash).
 pub fn generate_token() -> Result<(String, String), ServiceError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+    getrandom::fill(&mut bytes).map_err(|error| ServiceError::Internal(format!("no randomness available: {error}")))?;
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
     let token_id = format!("tok_{}", &token_sha256(&token)[..12]);
     Ok((token, token_id))
@@ -133,10 +133,10 @@ pub fn generate_signer() -> Result<changegate_ledger::NoteSigner, ServiceError> 
     let mut secret = [0u8; 32];
     let mut suffix = [0u8; 4];
     getrandom::fill(&mut secret)
-        .map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+        .map_err(|error| ServiceError::Internal(format!("no randomness available: {error}")))?;
     getrandom::fill(&mut suffix)
-        .map_err(|error| ServiceError::Conflict(format!("no randomness available: {error}")))?;
+        .map_err(|error| ServiceError::Internal(format!("no randomness available: {error}")))?;
     let name = format!("changegate-{}", hex::encode(suffix));
     changegate_ledger::NoteSigner::from_secret_bytes(&name, &secret)
-        .map_err(|error| ServiceError::Conflict(error.to_string()))
+        .map_err(|error| ServiceError::Internal(error.to_string()))
 }

@@ -443,7 +443,7 @@ impl Writer<'_> {
                 None => None,
                 Some(Cause::Stored(id)) => Some(*id),
                 Some(Cause::InFile(external_id)) => Some(*self.change_ids.get(external_id).ok_or_else(|| {
-                    ServiceError::Conflict(format!(
+                    ServiceError::Internal(format!(
                         "incidents.csv line {}: the change {external_id} was not written",
                         row.line
                     ))

@@ -201,7 +201,7 @@ impl Service {
         // Every perfect subtree of an earlier size's decomposition is stored.
         let stored = self.store().subtree_hashes(&root_subtrees(size)).await?;
         root_from_subtrees(size, &stored).map_err(|error| {
-            ServiceError::Conflict(format!("the stored tree cannot give the root of size {size}: {error}"))
+            ServiceError::Internal(format!("the stored tree cannot give the root of size {size}: {error}"))
         })
     }
 
@@ -227,7 +227,7 @@ impl Service {
             .map_err(|error| ServiceError::invalid("index", error.to_string()))?;
         let stored: HashMap<_, _> = self.store().subtree_hashes(&needed).await?;
         let hashes =
-            inclusion_proof(index, tree_size, &stored).map_err(|error| ServiceError::Conflict(error.to_string()))?;
+            inclusion_proof(index, tree_size, &stored).map_err(|error| ServiceError::Internal(error.to_string()))?;
         let leaf = self.store().leaf_node_hashes(index, index + 1).await?;
         let leaf_hash =
             leaf.first().map(|(_, hash)| *hash).ok_or_else(|| ServiceError::NotFound(format!("leaf {index}")))?;
@@ -249,7 +249,7 @@ impl Service {
             .map_err(|error| ServiceError::invalid("from", error.to_string()))?;
         let stored: HashMap<_, _> = self.store().subtree_hashes(&needed).await?;
         let hashes = consistency_proof(from_size, to_size, &stored)
-            .map_err(|error| ServiceError::Conflict(error.to_string()))?;
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
         Ok(ConsistencyProof {
             from_size,
             to_size,
@@ -266,7 +266,7 @@ impl Service {
         caller: &Caller,
         id: ChangeId,
     ) -> Result<(Option<StoredCheckpoint>, Vec<InclusionProof>), ServiceError> {
-        let events = self.store().stream_events(&format!("change/{id}")).await?;
+        let events = self.store().stream_events(&StreamId::Change(id).to_string()).await?;
         if events.is_empty() {
             return Err(ServiceError::NotFound(format!("change {id}")));
         }
@@ -321,7 +321,7 @@ impl Service {
         let checkpoints = store.checkpoints().await?;
         let verifier = match self.log_verifier_key().await? {
             Some(key) => {
-                Some(NoteVerifier::from_verifier_key(&key).map_err(|error| ServiceError::Conflict(error.to_string()))?)
+                Some(NoteVerifier::from_verifier_key(&key).map_err(|error| ServiceError::Internal(error.to_string()))?)
             }
             None => None,
         };

@@ -20,7 +20,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use changegate_core::{ChangeId, ChangeRecord, FieldError, IncidentId, IncidentRecord, Name, Timestamp};
+use changegate_core::{ChangeId, ChangeRecord, FieldError, IncidentRecord, Name, StreamId, Timestamp};
 use changegate_metrics::{
     ChangeFact, ChangeOutcome, IncidentFact, MetricsConfig, MetricsError, MetricsIndex, PERIOD_LENGTH_MAX_DAYS,
     TIME_MAX_MS, TIME_MIN_MS,
@@ -313,14 +313,15 @@ impl MetricsCache {
             let mut incidents = HashSet::new();
             let mut registry_changed = false;
             for event in &events {
-                if let Some(id) = event.stream.strip_prefix("change/").and_then(|id| id.parse::<ChangeId>().ok()) {
-                    changes.insert(id);
-                } else if let Some(id) =
-                    event.stream.strip_prefix("incident/").and_then(|id| id.parse::<IncidentId>().ok())
-                {
-                    incidents.insert(id);
-                } else if event.stream.starts_with("service/") || event.stream.starts_with("team/") {
-                    registry_changed = true;
+                match event.stream_id() {
+                    Some(StreamId::Change(id)) => {
+                        changes.insert(id);
+                    }
+                    Some(StreamId::Incident(id)) => {
+                        incidents.insert(id);
+                    }
+                    Some(StreamId::Service(_) | StreamId::Team(_)) => registry_changed = true,
+                    _ => {}
                 }
             }
             if registry_changed {
@@ -452,7 +453,7 @@ impl Service {
     /// is not an error.
     pub async fn metrics(&self, _caller: &Caller, query: &MetricsQuery) -> Result<MetricsReport, ServiceError> {
         let loaded = self.metrics_cache.current(self.store()).await?;
-        let loaded = loaded.as_ref().ok_or_else(|| ServiceError::Conflict("the metrics index is not built".into()))?;
+        let loaded = loaded.as_ref().ok_or_else(|| ServiceError::Internal("the metrics index is not built".into()))?;
         let unknown = unknown_names(loaded, query);
         if !unknown.is_empty() {
             return Err(ServiceError::Validation(unknown));
@@ -463,7 +464,7 @@ impl Service {
     /// The names metrics may be filtered by, for forms.
     pub async fn metrics_names(&self, _caller: &Caller) -> Result<MetricsNames, ServiceError> {
         let loaded = self.metrics_cache.current(self.store()).await?;
-        let loaded = loaded.as_ref().ok_or_else(|| ServiceError::Conflict("the metrics index is not built".into()))?;
+        let loaded = loaded.as_ref().ok_or_else(|| ServiceError::Internal("the metrics index is not built".into()))?;
         let list = |names: &BTreeSet<String>| names.iter().cloned().collect();
         Ok(MetricsNames {
             services: list(&loaded.services),

@@ -3,7 +3,7 @@
 use changegate_core::event::EventEnvelope;
 use changegate_core::lifecycle::{self, Action};
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeState, IncidentRecord, Name, ServiceRecord, TeamRecord, UserRecord,
+    ChangeId, ChangeRecord, ChangeState, IncidentRecord, Name, ServiceRecord, StreamId, TeamRecord, UserRecord,
 };
 use changegate_store::{ChangeFilter, ChangePage, LedgerHead, StateCount};
 
@@ -46,7 +46,7 @@ pub struct Dashboard {
 impl Service {
     pub async fn change_detail(&self, caller: &Caller, id: ChangeId) -> Result<ChangeDetail, ServiceError> {
         let change = self.store().change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
-        let events = self.store().stream_events(&format!("change/{id}")).await?;
+        let events = self.store().stream_events(&StreamId::Change(id).to_string()).await?;
         let tier = self.store().service(&change.service).await?.map(|service| service.tier);
         let available_actions = match tier {
             Some(tier) => lifecycle::available_actions(&change, &caller.actor(), tier, self.now()),

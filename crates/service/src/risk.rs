@@ -256,7 +256,7 @@ impl Service {
         }
         let Some(record) = self.store().latest_risk_model().await? else { return Ok(None) };
         let model = Arc::new(ChangeModel::from_json(&record.model).map_err(|error| {
-            ServiceError::Conflict(format!("stored risk model {} does not load: {error}", record.version))
+            ServiceError::Internal(format!("stored risk model {} does not load: {error}", record.version))
         })?);
         *self.risk.current.write().expect("model cache lock") = Some((record.version.clone(), model.clone()));
         Ok(Some((record.version, model)))
@@ -302,7 +302,7 @@ impl Service {
         let examples = training_examples(&changes, &services, &causes);
         let model = train_change_model(&examples, VALIDATION_FRACTION, config)
             .map_err(|error| ServiceError::invalid("history", error.to_string()))?;
-        let json = model.to_json().map_err(|error| ServiceError::Conflict(error.to_string()))?;
+        let json = model.to_json().map_err(|error| ServiceError::Internal(error.to_string()))?;
         let version = short_sha256(&json);
         let event = DomainEvent::RiskModelTrained {
             version: version.clone(),

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use changegate_core::event::EventEnvelope;
 use changegate_core::{
     AlertFiringRecord, AlertRuleRecord, CalendarWindowRecord, ChangeId, ChangeRecord, ChangeState, ChangeType,
-    DomainEvent, IncidentId, IncidentRecord, Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, TeamRecord,
-    TemplateRecord, Timestamp, UserRecord,
+    DomainEvent, IncidentId, IncidentRecord, Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, StreamId,
+    TeamRecord, TemplateRecord, Timestamp, UserRecord,
 };
 use changegate_ledger::{Hash, SubtreeId};
 use serde::de::DeserializeOwned;
@@ -752,15 +752,16 @@ impl Store {
                     | DomainEvent::IncidentLinked { .. }
                     | DomainEvent::IncidentLinkSuggested { .. }
                     | DomainEvent::IncidentLinkRejected { .. } => {
-                        let id = envelope.stream.strip_prefix("incident/").and_then(|id| id.parse::<IncidentId>().ok());
+                        let id = envelope.stream_id().and_then(|stream| stream.incident());
                         let record = id.and_then(|id| incidents.get_mut(&id)).ok_or_else(|| {
                             StoreError::Corrupt(format!("{} does not start with its opening", envelope.stream))
                         })?;
                         record.apply(&event, time);
                     }
                     _ => {
-                        if let Some(id) = envelope.stream.strip_prefix("change/") {
-                            let id: ChangeId = id.parse().map_err(StoreError::Corrupt)?;
+                        if envelope.stream.starts_with("change/") {
+                            let stream: StreamId = envelope.stream.parse().map_err(StoreError::Corrupt)?;
+                            let id = stream.change().expect("a change stream names its change");
                             match changes.get_mut(&id) {
                                 Some(record) => record.apply(&event, time),
                                 None => {

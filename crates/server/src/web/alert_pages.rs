@@ -10,7 +10,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use changegate_core::{FieldError, RollbackTarget};
+use changegate_core::{FieldError, RollbackTarget, StreamId};
 use changegate_service::Permission;
 use changegate_service::{AlertKind, AlertRule, RollbackHookRequest, ServiceError};
 use minijinja::context;
@@ -172,7 +172,7 @@ async fn alerts_page(state: &AppState, session: &Session, attempt: Attempt<'_>) 
             rule: firing.rule.to_string(),
             kind: firing.kind.clone(),
             subject: firing.subject.clone(),
-            change: firing.subject.strip_prefix("change/").map(str::to_owned),
+            change: firing.subject.parse::<StreamId>().ok().and_then(|stream| stream.change()).map(|id| id.to_string()),
             message: firing.message.clone(),
             fired_at: firing.fired_at.to_rfc3339(),
             delivered: firing.delivered(),

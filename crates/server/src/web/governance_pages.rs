@@ -143,7 +143,12 @@ pub async fn decide(
             tracing::info!(state = %outcome.value.state, "decision taken from the approvals inbox");
             return Redirect::to(&format!("/approvals?done={decision}&change={change_id}")).into_response();
         }
-        Err(error @ (ServiceError::Unauthenticated | ServiceError::NotFound(_) | ServiceError::Store(_))) => {
+        Err(
+            error @ (ServiceError::Unauthenticated
+            | ServiceError::NotFound(_)
+            | ServiceError::Store(_)
+            | ServiceError::Internal(_)),
+        ) => {
             return service_error(&state, Some(&session), error);
         }
         Err(error) => error,

@@ -735,7 +735,12 @@ pub async fn change_action(
             tracing::info!(state = %outcome.value.state, "action taken from the web page");
             return Redirect::to(&format!("/changes/{change_id}?done={}", parsed_action.as_str())).into_response();
         }
-        Err(error @ (ServiceError::Unauthenticated | ServiceError::NotFound(_) | ServiceError::Store(_))) => {
+        Err(
+            error @ (ServiceError::Unauthenticated
+            | ServiceError::NotFound(_)
+            | ServiceError::Store(_)
+            | ServiceError::Internal(_)),
+        ) => {
             return service_error(&state, Some(&session), error);
         }
         Err(error) => error,

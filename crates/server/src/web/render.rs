@@ -184,13 +184,11 @@ pub(crate) use crate::error::status_of;
 
 /// A message for people; store failures are logged, not shown.
 pub fn message_of(error: &ServiceError) -> String {
-    match error {
-        ServiceError::Store(inner) => {
-            tracing::error!(error = %inner, "store failure");
-            "Something went wrong on the server; the operator can find details in the server log.".to_owned()
-        }
-        other => other.to_string(),
+    if error.is_internal() {
+        tracing::error!(%error, "internal fault");
+        return "Something went wrong on the server; the operator can find details in the server log.".to_owned();
     }
+    error.to_string()
 }
 
 /// `text` with its first letter capitalised, to stand as a sentence of its own.
@@ -211,7 +209,7 @@ pub fn service_error(state: &AppState, session: Option<&Session>, error: Service
         ServiceError::BadRows(_) => "Bad rows",
         ServiceError::IllegalTransition(_) => "Not possible now",
         ServiceError::Conflict(_) => "Conflict",
-        ServiceError::Store(_) => "Server error",
+        ServiceError::Store(_) | ServiceError::Internal(_) => "Server error",
     };
     error_page(state, session, status, title, &sentence(&message_of(&error)))
 }
@@ -250,7 +248,7 @@ impl From<&EventEnvelope> for EventView {
             event_type: event.event_type.clone(),
             actor: event.actor.clone(),
             stream: event.stream.clone(),
-            change_id: event.stream.strip_prefix("change/").map(str::to_owned),
+            change_id: event.stream_id().and_then(|stream| stream.change()).map(|id| id.to_string()),
             summary: summarize(&event.payload),
         }
     }
