@@ -9,6 +9,7 @@
 pub mod approval;
 pub mod canonical;
 pub mod clock;
+pub mod creation;
 pub mod domain;
 pub mod error;
 pub mod event;

@@ -591,6 +591,36 @@ pub fn decide(
     Ok(events)
 }
 
+/// Handles one action on a change: `handle(state, command) -> events`, with every refusal in the
+/// order the lifecycle defines it:
+/// 1. may the actor take this action at all ([`authorize`])? — a `Forbidden` refusal, which the
+///    host records as a denial;
+/// 2. does the change's state allow it, is the input valid ([`decide`])? — an illegal transition
+///    or a validation error, nothing recorded;
+/// 3. may this actor approve or start this particular change (separation of duties,
+///    [`approval_eligibility`], [`start_eligibility`])? — `Forbidden` again.
+///
+/// The host may call [`authorize`] first on its own to skip reading what a refused actor would
+/// never need (the assessment on submit); the answer is the same, since this checks it again.
+pub fn handle(
+    change: &ChangeRecord,
+    actor: &Actor,
+    action: Action,
+    input: &ActionInput,
+    tier: Tier,
+    now: Timestamp,
+) -> Result<Vec<DomainEvent>, DomainError> {
+    authorize(actor, action, change).map_err(DomainError::Forbidden)?;
+    let events = decide(change, actor, action, input, tier, now)?;
+    let eligibility = match action {
+        Action::Approve | Action::Reject => approval_eligibility(change, actor, action),
+        Action::Start => start_eligibility(change, actor),
+        _ => Ok(()),
+    };
+    eligibility.map_err(DomainError::Forbidden)?;
+    Ok(events)
+}
+
 /// The actions that `decide` would accept now for this change and actor (for UIs).
 pub fn available_actions(change: &ChangeRecord, actor: &Actor, tier: Tier, now: Timestamp) -> Vec<Action> {
     Action::ALL

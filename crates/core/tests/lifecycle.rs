@@ -2,7 +2,7 @@
 //! sequences: the lifecycle never reaches an illegal state, and the record always equals the
 //! fold of its events.
 
-use changegate_core::lifecycle::{Action, ActionInput, Actor, authorize, decide};
+use changegate_core::lifecycle::{Action, ActionInput, Actor, authorize, decide, handle};
 use changegate_core::{
     ChangeId, ChangeRecord, ChangeState, ChangeType, DomainError, DomainEvent, Name, RiskClass, Role, Tier, Timestamp,
 };
@@ -273,6 +273,28 @@ fn auditors_and_approvers_cannot_do_requester_work() {
     let other_requester = Actor { name: name("dave"), roles: vec![Role::Requester], team: None };
     assert!(authorize(&other_requester, Action::Cancel, &scenario.record).is_err(), "only its requester cancels");
     assert!(authorize(&other_requester, Action::Start, &scenario.record).is_ok());
+}
+
+#[test]
+fn handle_refuses_in_the_lifecycle_order_authorization_then_state_then_separation_of_duties() {
+    let scenario = Scenario::given(ChangeType::Normal, 2);
+    let (tier, now) = (scenario.tier, scenario.clock.plus_ms(60_000));
+    let input = ActionInput::default();
+    // A draft cannot be approved, but an auditor is refused before the state is even read.
+    let auditor = Actor { name: name("carol"), roles: vec![Role::Auditor], team: None };
+    let refusal = handle(&scenario.record, &auditor, Action::Approve, &input, tier, now).unwrap_err();
+    assert_eq!(refusal.code(), "forbidden", "{refusal}");
+    // An approver may approve in general: the draft's state refuses it, nothing to record.
+    let refusal = handle(&scenario.record, &approver(), Action::Approve, &input, tier, now).unwrap_err();
+    assert_eq!(refusal.code(), "illegal_transition", "{refusal}");
+    // Submitted: the requester's own approval is refused by separation of duties.
+    let submitted = scenario.ok(&requester(), Action::Submit);
+    let alice_approver = Actor { name: name("alice"), roles: vec![Role::Requester, Role::Approver], team: None };
+    let refusal = handle(&submitted.record, &alice_approver, Action::Approve, &input, tier, now).unwrap_err();
+    assert_eq!(refusal.code(), "forbidden", "{refusal}");
+    // And what `handle` accepts is exactly what `decide` records.
+    let events = handle(&submitted.record, &approver(), Action::Approve, &input, tier, now).unwrap();
+    assert_eq!(events, decide(&submitted.record, &approver(), Action::Approve, &input, tier, now).unwrap());
 }
 
 #[test]

@@ -5,10 +5,12 @@
 //! decide, append. The public one-command methods and the batch used by the demo generator and
 //! history import share that one path.
 
+use changegate_core::creation::{NewChangeFacts, creation_errors};
 use changegate_core::lifecycle::{self, Action, ActionInput};
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeType, DomainEvent, FieldError, IncidentId, IncidentRecord, LIST_LENGTH_MAX, Name,
-    Role, ServiceRecord, StreamId, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Tier, Timestamp, UserRecord, check_text,
+    ChangeId, ChangeRecord, ChangeType, DomainError, DomainEvent, FieldError, IncidentId, IncidentRecord,
+    LIST_LENGTH_MAX, Name, Role, ServiceRecord, StreamId, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Tier, Timestamp,
+    UserRecord, check_text,
 };
 use changegate_store::{IdempotencyRecord, KeyedTable, WriteTx};
 
@@ -233,6 +235,10 @@ impl Fields {
         self.0.push(FieldError::new(field, message));
     }
 
+    pub(crate) fn extend(&mut self, errors: Vec<FieldError>) {
+        self.0.extend(errors);
+    }
+
     pub(crate) fn finish(self) -> Result<(), ServiceError> {
         if self.0.is_empty() { Ok(()) } else { Err(ServiceError::Validation(self.0)) }
     }
@@ -412,9 +418,6 @@ async fn create_change(
     if let Some(text) = &justification {
         fields.text("justification", text, TEXT_LENGTH_MAX);
     }
-    if change_type == Some(ChangeType::Emergency) && justification.is_none() {
-        fields.push("justification", "an emergency change needs a justification: why it cannot wait for approval");
-    }
     for (field, text) in [("commit", &input.commit), ("pipeline_url", &input.pipeline_url)] {
         if let Some(text) = text
             && (text.is_empty() || text.len() > LINK_LENGTH_MAX || text.chars().any(char::is_whitespace))
@@ -427,43 +430,32 @@ async fn create_change(
     {
         fields.push("code_metrics", format!("a JSON object of at most {CODE_METRICS_BYTES_MAX} bytes"));
     }
-    let template = match input.template.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+    let template_record = match input.template.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
         None => None,
         Some(text) => match Name::parse(text) {
             Err(message) => {
                 fields.push("template", message);
                 None
             }
-            Ok(name) => match service_context.store().template(&name).await? {
-                None => {
+            Ok(name) => {
+                let record = service_context.store().template(&name).await?;
+                if record.is_none() {
                     fields.push("template", format!("no template named {name}; see `changegate template list`"));
-                    None
                 }
-                Some(record) => {
-                    if change_type.is_some_and(|change_type| change_type != ChangeType::Standard) {
-                        fields.push("type", "a change from a template is a standard change");
-                    }
-                    if let (Some(service), Some(record_of_service)) = (&service, &service_record)
-                        && !record.covers(service, &record_of_service.team)
-                    {
-                        fields.push("template", format!("template {name} does not cover service {service}"));
-                    }
-                    if let Some(environment) = &environment
-                        && !record.allows_environment(environment)
-                    {
-                        fields.push(
-                            "environment",
-                            format!(
-                                "template {name} allows only {}",
-                                record.environments.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                            ),
-                        );
-                    }
-                    Some(name)
-                }
-            },
+                record
+            }
         },
     };
+    let facts = NewChangeFacts {
+        change_type,
+        service: service.as_ref(),
+        service_team: service_record.as_ref().map(|record| &record.team),
+        environment: environment.as_ref(),
+        justification: justification.as_deref(),
+        template: template_record.as_ref(),
+    };
+    fields.extend(creation_errors(&facts));
+    let template = template_record.map(|record| record.name);
     fields.finish()?;
     let id = tx.next_change_id().await?;
     let event = DomainEvent::ChangeCreated {
@@ -508,6 +500,8 @@ async fn act(
 ) -> Result<Result<ChangeRecord, Denied>, ServiceError> {
     let change = tx.change(id).await?.ok_or_else(|| ServiceError::NotFound(format!("change {id}")))?;
     let actor = caller.actor();
+    // Checked again by `lifecycle::handle`; asked first so that a refused caller costs no
+    // assessment.
     if let Err(reason) = lifecycle::authorize(&actor, action, &change) {
         return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
     }
@@ -531,17 +525,15 @@ async fn act(
         .service(&change.service)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("service {}", change.service)))?;
-    // The lifecycle first: an action the change's state does not allow is an illegal transition
-    // (nothing written), not a denial.
-    let events = lifecycle::decide(&change, &actor, action, &input, service.tier, time)?;
-    let eligibility = match action {
-        Action::Approve | Action::Reject => lifecycle::approval_eligibility(&change, &actor, action),
-        Action::Start => lifecycle::start_eligibility(&change, &actor),
-        _ => Ok(()),
+    // The core decides, refusals in its order: a `Forbidden` answer is a denial (recorded), any
+    // other refusal (an illegal transition, invalid input) writes nothing.
+    let events = match lifecycle::handle(&change, &actor, action, &input, service.tier, time) {
+        Ok(events) => events,
+        Err(DomainError::Forbidden(reason)) => {
+            return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
+        }
+        Err(refusal) => return Err(refusal.into()),
     };
-    if let Err(reason) = eligibility {
-        return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
-    }
     for event in &events {
         tx.append(&stream_of(id), caller.name().as_str(), time, event).await?;
     }
