@@ -8,6 +8,7 @@
 
 pub mod approval;
 pub mod canonical;
+pub mod civil;
 pub mod clock;
 pub mod creation;
 pub mod domain;

@@ -30,6 +30,7 @@
 //! missing). A row whose date is missing is skipped and counted in [`JitDataset::skipped_rows`]:
 //! it cannot be placed in time. Any other unparsable value is an error naming the line and column.
 
+use changegate_core::civil::days_from_civil;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -355,18 +356,7 @@ fn parse_datetime(s: &str) -> Option<i64> {
             return None;
         }
     }
-    Some(days_from_civil(y, mo, day) * 86_400 + h * 3600 + mi * 60 + sec)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    Some(days_from_civil(y, u32::try_from(mo).ok()?, u32::try_from(day).ok()?) * 86_400 + h * 3600 + mi * 60 + sec)
 }
 
 #[cfg(test)]

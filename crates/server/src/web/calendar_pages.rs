@@ -18,7 +18,7 @@ use changegate_service::{CalendarView, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::civil::{DAY_MS, Date, WEEKDAY_NAMES, clock_time};
+use super::civil::{CalendarDate, DAY_MS, Date, WEEKDAY_NAMES, clock_time};
 use super::governance_pages::may_govern;
 use super::pages::{
     CsrfField, CsrfForm, bad_form, checked_form, datetime_local_to_rfc3339, errors_by_field, non_blank,
