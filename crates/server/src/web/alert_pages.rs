@@ -16,7 +16,7 @@ use changegate_service::{AlertKind, AlertRule, RollbackHookRequest, ServiceError
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CsrfField, CsrfForm, checked_form, errors_by_field};
+use super::forms::{CsrfField, CsrfForm, checked_form, errors_by_field};
 use super::render::{Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

@@ -19,10 +19,10 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::civil::{CalendarDate, DAY_MS, Date, WEEKDAY_NAMES, clock_time};
-use super::governance_pages::may_govern;
-use super::pages::{
+use super::forms::{
     CsrfField, CsrfForm, bad_form, checked_form, datetime_local_to_rfc3339, errors_by_field, non_blank,
 };
+use super::governance_pages::may_govern;
 use super::render::{Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

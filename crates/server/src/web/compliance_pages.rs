@@ -12,7 +12,7 @@ use changegate_service::ComplianceQuery;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{bad_form, non_blank};
+use super::forms::{bad_form, non_blank};
 use super::render::{layout, render, service_error, to_value, url_encode};
 use super::session::Session;
 use crate::AppState;

@@ -20,7 +20,7 @@ use changegate_service::{ActionRequest, NewTemplate, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CsrfField, bad_form, checked_form, errors_by_field, non_blank, unknown_change};
+use super::forms::{CsrfField, bad_form, checked_form, errors_by_field, non_blank, unknown_change};
 use super::render::{self, Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

@@ -14,7 +14,7 @@ use changegate_service::{ImportInput, ImportOptions, ImportReport, ServiceError}
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CsrfField, checked_form};
+use super::forms::{CsrfField, checked_form};
 use super::render::{self, Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

@@ -16,7 +16,7 @@ use changegate_service::{Command, IncidentResolution, IncidentUpdate, ServiceErr
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CsrfField, DoneParams, checked_form, datetime_local_to_rfc3339, errors_by_field, non_blank};
+use super::forms::{CsrfField, DoneParams, checked_form, datetime_local_to_rfc3339, errors_by_field, non_blank};
 use super::render::{self, Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

@@ -20,7 +20,7 @@ use changegate_service::{MetricsParams, ServiceError, parse_metrics_query};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{bad_form, errors_by_field};
+use super::forms::{bad_form, errors_by_field};
 use super::render::{Flash, layout, message_of, render, service_error, to_value, url_encode};
 use super::session::Session;
 use crate::AppState;

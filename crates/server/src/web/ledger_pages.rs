@@ -12,7 +12,7 @@ use changegate_service::Permission;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CsrfForm, checked_form};
+use super::forms::{CsrfForm, checked_form};
 use super::render::{self, Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

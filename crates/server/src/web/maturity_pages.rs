@@ -25,7 +25,7 @@ use changegate_service::{MaturityPeriod, RecordedAnswer, ServiceError, TREND_MON
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{CsrfField, bad_form, checked_form, non_blank};
+use super::forms::{CsrfField, bad_form, checked_form, non_blank};
 use super::render::{Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;

@@ -19,8 +19,10 @@
 
 mod alert_pages;
 mod calendar_pages;
+mod change_pages;
 mod civil;
 mod compliance_pages;
+mod forms;
 mod governance_pages;
 mod import_pages;
 mod incident_pages;
@@ -31,6 +33,7 @@ mod pages;
 mod render;
 mod risk_pages;
 mod session;
+mod sign_in_pages;
 
 use std::sync::LazyLock;
 
@@ -107,12 +110,12 @@ pub fn templates() -> minijinja::Environment<'static> {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::dashboard))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/changes", get(pages::list_changes).post(pages::create_change))
-        .route("/changes/new", get(pages::new_change_form))
-        .route("/changes/{id}", get(pages::change_page))
-        .route("/changes/{id}/actions/{action}", post(pages::change_action))
+        .route("/login", get(sign_in_pages::login_form).post(sign_in_pages::login))
+        .route("/logout", post(sign_in_pages::logout))
+        .route("/changes", get(change_pages::list_changes).post(change_pages::create_change))
+        .route("/changes/new", get(change_pages::new_change_form))
+        .route("/changes/{id}", get(change_pages::change_page))
+        .route("/changes/{id}/actions/{action}", post(change_pages::change_action))
         .route("/services", get(pages::services))
         .route("/incidents", get(pages::incidents).post(pages::open_incident))
         .route("/incidents/{id}/resolve", post(pages::resolve_incident))

@@ -25,7 +25,7 @@ use changegate_service::Caller;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{bad_form, non_blank};
+use super::forms::{bad_form, non_blank};
 use super::render::{Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;
