@@ -6,6 +6,7 @@
 //! and has the store append. It owns the system clock; everything below it gets time passed in.
 
 pub mod alerts;
+mod calendar_input;
 mod commands;
 pub mod compliance;
 mod error;
@@ -30,6 +31,7 @@ use changegate_core::{Clock, Timestamp};
 use changegate_store::Store;
 
 pub use alerts::{AlertCondition, AlertKind, AlertRule, AlertSettings};
+pub use calendar_input::NewWindow;
 /// Store types that service reads hand out as they are.
 pub use changegate_store::{StateCount, StoredCheckpoint};
 pub use commands::{

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use changegate_calendar::{CalendarWindow, Schedule, WindowKind, WindowScope};
 use changegate_core::{CalendarWindowRecord, ChangeRecord, FieldError, Timestamp};
 use changegate_service::governance::planned_span;
-use changegate_service::{CalendarView, ServiceError};
+use changegate_service::{CalendarView, NewWindow, ServiceError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
@@ -354,84 +354,23 @@ impl CsrfField for WindowForm {
     }
 }
 
-/// A form time (`datetime-local`, UTC) as an instant, or a field error.
-fn form_time(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Option<Timestamp> {
-    let Some(text) = datetime_local_to_rfc3339(text) else {
-        errors.push(FieldError::new(field, "must not be empty"));
-        return None;
-    };
-    Timestamp::parse_rfc3339(&text).map_err(|message| errors.push(FieldError::new(field, message))).ok()
-}
-
-/// The window a form describes; the service validates the rest (rule, time zone, spans).
+/// The window a form describes, as the service reads raw window fields (`datetime-local` times
+/// become RFC 3339 first; the service parses and checks the rest).
 fn window_from_form(form: &WindowForm) -> Result<CalendarWindow, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let name = form.name.trim().to_owned();
-    if name.is_empty() {
-        errors.push(FieldError::new("name", "must not be empty"));
-    }
-    let kind = match form.kind.as_str() {
-        "freeze" => Some(WindowKind::Freeze),
-        "maintenance" => Some(WindowKind::Maintenance),
-        other => {
-            errors.push(FieldError::new("kind", format!("`{other}` is not one of: freeze, maintenance")));
-            None
-        }
+    let input = NewWindow {
+        name: form.name.clone(),
+        kind: form.kind.clone(),
+        scope_kind: form.scope_kind.clone(),
+        scope_name: form.scope_name.clone(),
+        schedule_kind: form.schedule_kind.clone(),
+        start: datetime_local_to_rfc3339(&form.start).unwrap_or_default(),
+        end: datetime_local_to_rfc3339(&form.end).unwrap_or_default(),
+        rule: form.rule.clone(),
+        time_zone: form.time_zone.clone(),
+        duration_minutes: form.duration_minutes.clone(),
+        description: form.description.clone(),
     };
-    let scope_name = form.scope_name.trim().to_owned();
-    let scope = match form.scope_kind.as_str() {
-        "global" if scope_name.is_empty() => Some(WindowScope::Global),
-        "global" => {
-            errors.push(FieldError::new("scope_name", "a global window covers every service: leave the name empty"));
-            None
-        }
-        "team" | "service" if scope_name.is_empty() => {
-            errors.push(FieldError::new("scope_name", format!("name the {}", form.scope_kind)));
-            None
-        }
-        "team" => Some(WindowScope::Team { name: scope_name }),
-        "service" => Some(WindowScope::Service { name: scope_name }),
-        other => {
-            errors.push(FieldError::new("scope_kind", format!("`{other}` is not one of: global, team, service")));
-            None
-        }
-    };
-    let schedule = match form.schedule_kind.as_str() {
-        "one_off" => {
-            let start = form_time("start", &form.start, &mut errors);
-            let end = form_time("end", &form.end, &mut errors);
-            start.zip(end).map(|(start, end)| Schedule::OneOff { start, end })
-        }
-        "recurring" => {
-            let rule = form.rule.trim().to_owned();
-            if rule.is_empty() {
-                errors.push(FieldError::new("rule", "give an RRULE with its DTSTART, or cron: and 5 fields"));
-            }
-            let time_zone = non_blank(&form.time_zone).unwrap_or_else(|| "UTC".to_owned());
-            let duration_minutes = match form.duration_minutes.trim().parse::<u32>() {
-                Ok(minutes) => Some(minutes),
-                Err(_) => {
-                    errors.push(FieldError::new("duration_minutes", "must be a whole number of minutes"));
-                    None
-                }
-            };
-            duration_minutes.filter(|_| !rule.is_empty()).map(|duration_minutes| Schedule::Recurring {
-                rule,
-                time_zone,
-                duration_minutes,
-            })
-        }
-        other => {
-            errors.push(FieldError::new("schedule_kind", format!("`{other}` is not one of: one_off, recurring")));
-            None
-        }
-    };
-    match (kind, scope, schedule) {
-        (Some(kind), Some(scope), Some(schedule)) if errors.is_empty() => {
-            Ok(CalendarWindow { name, kind, scope, schedule, description: form.description.clone() })
-        }
-        _ => Err(errors),
-    }
+    input.parse()
 }
 
 /// The service names a window's validation failure by its code; the form shows it beside the
