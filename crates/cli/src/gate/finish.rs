@@ -3,10 +3,11 @@
 //! and rollback). Running it again changes nothing.
 
 use anyhow::{Context, anyhow};
+use changegate_core::ChangeState;
 use serde_json::{Value, json};
 
 use super::exit::{Exit, require_token, usage};
-use super::report::text_of;
+use super::status::{ChangeStatus, ReportedState};
 use crate::args::{GateArgs, OutcomeArgument};
 use crate::client::Client;
 
@@ -38,7 +39,7 @@ pub(super) fn finish(arguments: &GateArgs, id: &str, json: bool) -> anyhow::Resu
             .with_context(|| format!("recording `{action}` on {id}"))?;
         steps.push(action);
     }
-    let state = text_of(&change["state"]).unwrap_or_default();
+    let state = ChangeStatus::of(&change).state.text().unwrap_or_default().to_owned();
     let url = format!("{}/changes/{id}", arguments.client.server.trim_end_matches('/'));
     if json {
         let outcome = match outcome {
@@ -61,31 +62,35 @@ fn next_finish_step(
     outcome: OutcomeArgument,
     rolled_back: bool,
 ) -> anyhow::Result<Option<&'static str>> {
-    let id = change["id"].as_str().unwrap_or("the change");
-    let state = change["state"].as_str().unwrap_or_default();
-    let emergency = change["type"] == "emergency";
+    let status = ChangeStatus::of(change);
+    let id = status.id.as_deref().unwrap_or("the change");
+    // An approved change the pipeline implemented without the gate recording it first.
+    if let Some(step) = status.start_step() {
+        return Ok(Some(step));
+    }
+    let ReportedState::Known(state) = status.state else {
+        let other = status.state.text().unwrap_or_default();
+        return Err(anyhow!("{id} is {other}: there is no implementation to record"));
+    };
     let step = match (outcome, state) {
-        (_, "approved") => Some("schedule"),
-        (_, "scheduled") => Some("start"),
-        (_, "assessed") if emergency => Some("start"),
-        (OutcomeArgument::Success, "implementing") => Some("complete"),
-        (OutcomeArgument::Success, "implemented") => Some("verify"),
-        (OutcomeArgument::Success, "verified") => None,
-        (OutcomeArgument::Success, "closed") if change["outcome"] == "successful" => None,
-        (OutcomeArgument::Failed, "implementing" | "implemented") => Some("fail"),
-        (OutcomeArgument::Failed, "failed") if rolled_back => Some("rollback"),
-        (OutcomeArgument::Failed, "failed" | "rolled_back") => None,
-        (OutcomeArgument::Failed, "closed") if change["outcome"] != "successful" => None,
-        (OutcomeArgument::Failed, "verified" | "closed") => {
+        (OutcomeArgument::Success, ChangeState::Implementing) => Some("complete"),
+        (OutcomeArgument::Success, ChangeState::Implemented) => Some("verify"),
+        (OutcomeArgument::Success, ChangeState::Verified) => None,
+        (OutcomeArgument::Success, ChangeState::Closed) if status.succeeded() => None,
+        (OutcomeArgument::Failed, ChangeState::Implementing | ChangeState::Implemented) => Some("fail"),
+        (OutcomeArgument::Failed, ChangeState::Failed) if rolled_back => Some("rollback"),
+        (OutcomeArgument::Failed, ChangeState::Failed | ChangeState::RolledBack) => None,
+        (OutcomeArgument::Failed, ChangeState::Closed) if !status.succeeded() => None,
+        (OutcomeArgument::Failed, ChangeState::Verified | ChangeState::Closed) => {
             return Err(anyhow!(
                 "{id} was already verified as successful; a failure found later is an incident: \
                  changegate incident open --caused-by {id} …"
             ));
         }
-        (OutcomeArgument::Success, "failed" | "rolled_back" | "closed") => {
+        (OutcomeArgument::Success, ChangeState::Failed | ChangeState::RolledBack | ChangeState::Closed) => {
             return Err(anyhow!("{id} is already recorded as {state}; it cannot succeed now"));
         }
-        (_, "assessed" | "submitted" | "draft") => {
+        (_, ChangeState::Assessed | ChangeState::Submitted | ChangeState::Draft) => {
             return Err(anyhow!("{id} is {state}: it was never approved, so there is no implementation to record"));
         }
         (_, other) => return Err(anyhow!("{id} is {other}: there is no implementation to record")),

@@ -6,14 +6,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
+use changegate_core::ChangeState;
 use serde_json::{Value, json};
 
 use super::evidence::Evidence;
 use super::exit::{Exit, require_token, usage};
-use super::report::{
-    Report, describe_missing, describe_state, describe_waiting, missing_of, rejection_reasons, text_of,
-};
-use super::status::{Verdict, verdict_of};
+use super::report::{Report, describe_missing, describe_state, describe_waiting, missing_of, rejection_reasons};
+use super::status::{ChangeStatus, Verdict};
 use super::wording::seconds;
 use crate::args::{ChangeTypeArgument, GateArgs};
 use crate::client::{ApiFailure, Client};
@@ -45,18 +44,19 @@ pub(super) fn gate(arguments: &GateArgs, json: bool) -> anyhow::Result<Exit> {
     let client = Client::new(&arguments.client);
     let keys = Keys(arguments.idempotency_key.as_deref());
     let created = client.post("/api/v1/changes", &body, keys.for_step("create").as_deref()).map_err(refused_input)?;
-    let id = text_of(&created["id"]).ok_or_else(|| anyhow!("the server answered without a change id"))?;
-    let mut change = if created["state"] == "draft" {
+    let created_status = ChangeStatus::of(&created);
+    let id = created_status.id.clone().ok_or_else(|| anyhow!("the server answered without a change id"))?;
+    let mut change = if created_status.is(ChangeState::Draft) {
         progress(json, &format!("created {id}; submitting it"));
         let path = format!("/api/v1/changes/{id}/actions/submit");
         client.post(&path, &json!({}), keys.for_step("submit").as_deref())?
     } else {
-        progress(json, &format!("{id} exists already (same --idempotency-key), {}", describe_state(&created)));
+        progress(json, &format!("{id} exists already (same --idempotency-key), {}", describe_state(&created_status)));
         created
     };
 
     let deadline = Instant::now() + arguments.wait;
-    let mut verdict = verdict_of(&change);
+    let mut verdict = ChangeStatus::of(&change).verdict();
     if verdict == Verdict::Waiting {
         progress(json, &format!("{id} awaits approval: {}", describe_waiting(&change, arguments.wait)));
         let mut said = (missing_of(&change), Instant::now());
@@ -79,7 +79,7 @@ pub(super) fn gate(arguments: &GateArgs, json: bool) -> anyhow::Result<Exit> {
                 }
                 Err(error) => return Err(error),
             }
-            verdict = verdict_of(&change);
+            verdict = ChangeStatus::of(&change).verdict();
             let missing = missing_of(&change);
             if verdict == Verdict::Waiting
                 && (missing != said.0 || said.1.elapsed() >= Duration::from_millis(PROGRESS_INTERVAL_MS))
@@ -95,7 +95,7 @@ pub(super) fn gate(arguments: &GateArgs, json: bool) -> anyhow::Result<Exit> {
     match verdict {
         Verdict::Approved | Verdict::Emergency if !arguments.no_start => {
             let started = start_implementing(&client, change, &keys)?;
-            report.state = text_of(&started["state"]).unwrap_or_default();
+            report.state = ChangeStatus::of(&started).state.text().unwrap_or_default().to_owned();
         }
         Verdict::Rejected => {
             // The rejection's comment is in the change's events.
@@ -189,16 +189,9 @@ fn transient(error: &anyhow::Error) -> bool {
 /// Records that the pipeline starts implementing an approved change: `schedule` when it is not
 /// scheduled yet, then `start`. An emergency change starts straight from `assessed`.
 fn start_implementing(client: &Client, mut change: Value, keys: &Keys<'_>) -> anyhow::Result<Value> {
-    let id = text_of(&change["id"]).unwrap_or_default();
+    let id = ChangeStatus::of(&change).id.unwrap_or_default();
     for _ in 0..2 {
-        let state = change["state"].as_str().unwrap_or_default();
-        let emergency = change["type"] == "emergency";
-        let action = match state {
-            "approved" => "schedule",
-            "scheduled" => "start",
-            "assessed" if emergency => "start",
-            _ => break,
-        };
+        let Some(action) = ChangeStatus::of(&change).start_step() else { break };
         let body = json!({"comment": format!("the pipeline starts implementing (changegate gate: {action})")});
         change = client
             .post(&format!("/api/v1/changes/{id}/actions/{action}"), &body, keys.for_step(action).as_deref())

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::exit::Exit;
-use super::status::Verdict;
+use super::status::{ChangeStatus, Verdict};
 use super::wording::seconds;
 
 /// What the gate says, for people and as JSON.
@@ -24,7 +24,8 @@ pub(super) struct Report {
 
 impl Report {
     pub(super) fn of(change: &Value, verdict: Verdict, server: &str) -> Report {
-        let id = text_of(&change["id"]).unwrap_or_default();
+        let status = ChangeStatus::of(change);
+        let id = status.id.unwrap_or_default();
         let assessment = &change["assessment"];
         let mut warnings = strings(&assessment["warn"]);
         if let Some(error) = assessment["policy_error"].as_str() {
@@ -38,7 +39,7 @@ impl Report {
         Report {
             url: format!("{}/changes/{id}", server.trim_end_matches('/')),
             change: id,
-            state: text_of(&change["state"]).unwrap_or_default(),
+            state: status.state.text().unwrap_or_default().to_owned(),
             verdict,
             auto_approved: change["auto_approved"] == true,
             reasons,
@@ -169,14 +170,14 @@ pub(super) fn describe_waiting(change: &Value, wait: Duration) -> String {
     text
 }
 
-pub(super) fn describe_state(change: &Value) -> String {
-    format!("state {}", change["state"].as_str().unwrap_or("?"))
+pub(super) fn describe_state(change: &ChangeStatus) -> String {
+    format!("state {}", change.state.text().unwrap_or("?"))
 }
 
 fn strings(value: &Value) -> Vec<String> {
     value.as_array().into_iter().flatten().filter_map(text_of).collect()
 }
 
-pub(super) fn text_of(value: &Value) -> Option<String> {
+fn text_of(value: &Value) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
