@@ -44,7 +44,7 @@ pub fn run(arguments: AssessArgs, json: bool) -> anyhow::Result<()> {
             let client = Client::new(&ClientArgs { server, token: arguments.token.clone() });
             remote(&client, &arguments, json, (from, to), file_answers)
         }
-        None => crate::local::runtime()?.block_on(local(&arguments, json, (from, to), file_answers)),
+        None => crate::setup::runtime()?.block_on(local(&arguments, json, (from, to), file_answers)),
     }
 }
 
@@ -128,7 +128,7 @@ async fn local(
     (from, to): (Option<Timestamp>, Option<Timestamp>),
     file_answers: Option<BTreeMap<String, bool>>,
 ) -> anyhow::Result<()> {
-    let store = crate::local::open_store(&arguments.store).await?;
+    let store = crate::setup::open_store(&arguments.store).await?;
     let service = Service::new(store, std::sync::Arc::new(SystemClock));
     if arguments.questions {
         return print_questions(&service.maturity_questions(), json);

@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::args::{AuditCommand, KeyArgs, StoreArgs};
-use crate::{keys, local};
+use crate::{keys, setup};
 
 /// Entries read per batch during export: the most the service's `events_after` hands out at once.
 const EXPORT_BATCH_SIZE: u32 = 1_000;
@@ -37,7 +37,7 @@ fn progress_bar(total: u64, json: bool, what: &str) -> ProgressBar {
 }
 
 pub(crate) async fn service(store: &StoreArgs, keys_args: &KeyArgs) -> anyhow::Result<Service> {
-    let opened = local::open_store(store).await?;
+    let opened = setup::open_store(store).await?;
     let mut service = Service::new(opened, Arc::new(SystemClock));
     if let Some(signer) = keys::load(keys_args, &store.data_dir)? {
         service = service.with_signer(signer);

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::args::{ClientArgs, ComplianceScopeArgs, ComplyArgs, ComplyCommand, KeyArgs, StoreArgs};
 use crate::client::Client;
 use crate::output::table;
-use crate::{audit, local};
+use crate::{audit, setup};
 
 /// Changes at fault printed per control in the table; the rest are counted.
 const CHANGES_PRINTED_MAX: usize = 5;
@@ -31,9 +31,9 @@ pub fn run(arguments: ComplyArgs, json: bool) -> anyhow::Result<()> {
     match arguments.command {
         None => report(&arguments.client, &arguments.scope, arguments.html.as_deref(), json),
         Some(ComplyCommand::Bundle { store, keys, scope, out, sample, emergency_deadline_hours }) => {
-            local::init_logging("warn");
+            setup::init_logging("warn");
             let options = BundleOptions { scope, sample, emergency_deadline_hours };
-            local::runtime()?.block_on(bundle(&store, &keys, &out, &options, json))
+            setup::runtime()?.block_on(bundle(&store, &keys, &out, &options, json))
         }
         Some(ComplyCommand::Verify { bundle, public_key }) => verify(&bundle, &public_key, json),
     }

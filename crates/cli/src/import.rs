@@ -15,7 +15,7 @@ use changegate_service::{
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::ImportArgs;
-use crate::local;
+use crate::setup;
 
 /// Largest CSV file read (the service refuses more rows than fit in it anyway).
 const IMPORT_FILE_SIZE_MAX_BYTES: u64 = 1024 * 1024 * 1024;
@@ -25,8 +25,8 @@ const PROBLEMS_PRINTED_MAX: usize = 50;
 const EXIT_BAD_ROWS: u8 = 2;
 
 pub fn run(arguments: &ImportArgs, json: bool) -> ExitCode {
-    local::init_logging("warn");
-    let outcome = local::runtime().and_then(|runtime| runtime.block_on(import(arguments, json)));
+    setup::init_logging("warn");
+    let outcome = setup::runtime().and_then(|runtime| runtime.block_on(import(arguments, json)));
     match outcome {
         Ok(report) => {
             print_report(arguments, &report, json);
@@ -67,7 +67,7 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
 async fn import(arguments: &ImportArgs, json: bool) -> anyhow::Result<ImportReport> {
     let changes = read_file(&arguments.changes)?;
     let incidents = arguments.incidents.as_deref().map(read_file).transpose()?;
-    let store = local::open_store(&arguments.store).await?;
+    let store = setup::open_store(&arguments.store).await?;
     let service = Service::new(store.clone(), Arc::new(SystemClock));
     let input = ImportInput { changes_csv: Some(&changes), incidents_csv: incidents.as_deref() };
     let options = ImportOptions { skip_bad: arguments.skip_bad, ..ImportOptions::default() };

@@ -18,6 +18,7 @@ mod output;
 mod policy;
 mod remote;
 mod risk;
+mod setup;
 
 use std::process::ExitCode;
 

@@ -5,39 +5,13 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use changegate_server::{Application, ServerConfig};
 use changegate_service::{CheckpointPolicy, NewUser, Service, SystemClock};
-use changegate_store::{Store, StoreLocation};
+use changegate_store::StoreLocation;
 use serde_json::json;
 
 use crate::args::{Command, KeyArgs, StoreArgs, UserCommand};
 use crate::client::Client;
+use crate::setup::{LogFormat, describe, init_logging, init_logging_as, open_store, runtime};
 use crate::{keys, output};
-
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
-}
-
-/// Logs go to standard error; `CHANGEGATE_LOG` (e.g. `debug`, `changegate_store=trace`) overrides.
-pub(crate) fn init_logging(default_filter: &str) {
-    init_logging_as(default_filter, LogFormat::Text);
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum LogFormat {
-    Text,
-    /// One JSON object per line (timestamp, level, target, fields, spans), for log collectors.
-    Json,
-}
-
-fn init_logging_as(default_filter: &str, format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CHANGEGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
-    };
-}
 
 /// Most bytes read from the alert rules file.
 const ALERT_RULES_FILE_BYTES_MAX: u64 = 1 << 20;
@@ -82,19 +56,6 @@ fn alert_settings(args: &crate::args::AlertArgs) -> anyhow::Result<changegate_se
         public_url: args.public_url.clone(),
         ..changegate_service::AlertSettings::default()
     })
-}
-
-pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
-    let location = StoreLocation::from_options(&args.data_dir, args.database_url.as_deref())?;
-    let description = describe(&location);
-    Store::open(&location).await.with_context(|| format!("opening the store ({description})"))
-}
-
-fn describe(location: &StoreLocation) -> String {
-    match location {
-        StoreLocation::DataDir(dir) => format!("SQLite in {}", dir.display()),
-        StoreLocation::Postgres(_) => "PostgreSQL".to_owned(),
-    }
 }
 
 pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
@@ -144,7 +105,7 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
                 })
                 .transpose()?;
             let options = DemoOptions { data_dir, listen, seed, changes, no_serve, end };
-            runtime()?.block_on(crate::local::demo(options, json))
+            runtime()?.block_on(demo(options, json))
         }
         Command::User(UserCommand::Add { store, name, roles, team, server, token }) => {
             init_logging("warn");

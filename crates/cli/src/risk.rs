@@ -12,7 +12,7 @@ use crate::args::RiskCommand;
 pub fn run(command: RiskCommand, json: bool) -> anyhow::Result<()> {
     match command {
         RiskCommand::Features { repo, range, csv } => features::run(&repo, &range, json, csv),
-        RiskCommand::Train { store, iterations } => crate::local::runtime()?.block_on(train(&store, iterations, json)),
+        RiskCommand::Train { store, iterations } => crate::setup::runtime()?.block_on(train(&store, iterations, json)),
         RiskCommand::Score { client, id } => score(&client, &id, json),
         RiskCommand::Models { client } => models(&client, json),
         RiskCommand::Benchmark { csv, train_fraction } => {
@@ -48,7 +48,7 @@ pub fn run(command: RiskCommand, json: bool) -> anyhow::Result<()> {
 }
 
 async fn train(store: &crate::args::StoreArgs, iterations: usize, json: bool) -> anyhow::Result<()> {
-    let opened = crate::local::open_store(store).await?;
+    let opened = crate::setup::open_store(store).await?;
     let service = changegate_service::Service::new(opened, std::sync::Arc::new(changegate_service::SystemClock));
     let system = service.system_caller(changegate_core::Role::Admin);
     let config = changegate_risk::TrainConfig { iterations, ..changegate_risk::TrainConfig::default() };
