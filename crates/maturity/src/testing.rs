@@ -12,7 +12,7 @@ use changegate_core::{
 };
 
 use crate::assessment::{Assessment, assess};
-use crate::checks::Measurement;
+use crate::criterion::Measurement;
 use crate::facts::Facts;
 use crate::input::{Answer, AssessmentInput, LiveEvidence};
 use crate::rubric::criterion;
