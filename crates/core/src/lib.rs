@@ -6,6 +6,7 @@
 //! exhaustively and replayed from the event log. Time comes in as a [`Timestamp`] argument,
 //! read by the edges from a [`Clock`].
 
+mod action;
 pub mod approval;
 pub mod canonical;
 pub mod clock;
