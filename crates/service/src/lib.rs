@@ -6,6 +6,7 @@
 //! and has the store append. It owns the system clock; everything below it gets time passed in.
 
 pub mod alerts;
+mod command_shared;
 mod commands;
 pub mod compliance;
 mod error;
