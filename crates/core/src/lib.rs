@@ -15,6 +15,8 @@ pub mod error;
 pub mod event;
 pub mod lifecycle;
 pub mod projection;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
 pub use clock::{Clock, ManualClock};
