@@ -5,9 +5,9 @@
 //! the record (which the lifecycle never produces) is recorded as-is rather than panicking, so a
 //! replay of a historic log never crashes; the property tests show the lifecycle never emits one.
 //!
-//! One room per feature's records: [`change`], [`incident`], [`organisation`] (services, teams,
-//! users), [`alert`], [`governance`] (templates, calendar windows, policy versions) and
-//! [`risk_model`]. Their types are re-exported here, so `changegate_core::projection::…` paths
+//! One room per feature's records: `change`, `incident`, `organisation` (services, teams,
+//! users), `alert`, `governance` (templates, calendar windows, policy versions) and
+//! `risk_model`. Their types are re-exported here, so `changegate_core::projection::…` paths
 //! name them as before.
 
 mod alert;

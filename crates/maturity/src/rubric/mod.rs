@@ -7,8 +7,8 @@
 //! the two in step. Change [`RUBRIC_VERSION`] whenever a criterion, threshold or gate changes:
 //! assessments record it, so levels measured under different rubrics are never compared silently.
 //!
-//! The table is kept one file per dimension ([`process`], [`risk_management`], [`metrics`],
-//! [`automation`], [`audit_compliance`]); the types of a criterion are in `crate::criterion`.
+//! The table is kept one file per dimension (`process`, `risk_management`, `metrics`,
+//! `automation`, `audit_compliance`); the types of a criterion are in `crate::criterion`.
 
 mod audit_compliance;
 mod automation;

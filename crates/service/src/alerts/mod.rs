@@ -1,11 +1,10 @@
 //! Alerts: rules, their evaluation, firing once per key, and delivery to webhooks.
 //!
-//! The rooms: [`rule`] holds the rules, their typed conditions and validation; [`engine`] reacts
-//! to events after a cursor and sweeps the time-based rules; [`delivery`] is the bounded queue
+//! The rooms: `rule` holds the rules, their typed conditions and validation; `engine` reacts
+//! to events after a cursor and sweeps the time-based rules; `delivery` is the bounded queue
 //! that posts firings to webhooks with retries. This module keeps what they share: the settings,
 //! the runtime state a service carries, the rule commands and the firing door.
 //!
-//! What it owns and why it is shaped this way:
 //! What it owns and why it is shaped this way:
 //! - Rules are ledger events (`alert_rule_defined`/`removed`); their JSON is [`AlertRule`], a
 //!   typed condition plus webhooks, validated before anything is written. A rules file given to

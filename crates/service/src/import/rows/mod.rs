@@ -5,6 +5,9 @@
 //! its own, and so that the whole input is checked before anything is written: by default one
 //! bad row stops the import. The rules are listed in `docs/import.md`; each problem names the
 //! file, the line (1-based, the header is line 1), the column and the reason, with a stable kind.
+//!
+//! The problem report is in `problems`; resolving incidents' references (to changes and services
+//! of this import or of the store) is in `resolve`.
 
 use std::collections::HashMap;
 
