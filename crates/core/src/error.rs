@@ -2,8 +2,8 @@
 
 use thiserror::Error;
 
+use crate::action::Action;
 use crate::domain::ChangeState;
-use crate::lifecycle::Action;
 
 /// One field that failed validation, named as the API names it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

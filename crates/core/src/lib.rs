@@ -6,6 +6,7 @@
 //! exhaustively and replayed from the event log. Time comes in as a [`Timestamp`] argument,
 //! read by the edges from a [`Clock`].
 
+mod action;
 pub mod approval;
 pub mod canonical;
 pub mod civil;
@@ -16,6 +17,8 @@ pub mod error;
 pub mod event;
 pub mod lifecycle;
 pub mod projection;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
 pub use clock::{Clock, ManualClock};

@@ -10,28 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use changegate_core::Timestamp;
 
-use crate::checks::Measurement;
+use crate::criterion::{Evidence, Measurement};
 use crate::facts::Facts;
 use crate::input::AssessmentInput;
 use crate::rubric::{Comparison, CriterionKind, Dimension, LEVEL_MAX, RUBRIC, RUBRIC_VERSION, Unit};
 use crate::{MaturityError, PERIOD_MAX_DAYS};
-
-/// What a criterion's check found.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {
-    /// The measurement in one sentence: counts, shares, medians, what was missing.
-    pub summary: String,
-    /// How many items were measured, for shares.
-    pub population: Option<u64>,
-    /// How many of them meet the check.
-    pub matching: Option<u64>,
-    /// Changes that do not meet the check (the ones to fix), at most five.
-    #[serde(default)]
-    pub sample_change_ids: Vec<String>,
-    /// Incidents that do not meet the check, at most five.
-    #[serde(default)]
-    pub sample_incident_ids: Vec<String>,
-}
 
 /// One criterion, checked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

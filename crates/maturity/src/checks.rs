@@ -12,14 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use changegate_core::{ChangeRecord, ChangeType, CreatedBy, IncidentRecord, RiskClass, Timestamp};
 
-use crate::assessment::Evidence;
 use crate::civil::{DAY_MS, date_text, day_of};
+use crate::criterion::{Comparison, Criterion, DEPLOYMENTS_MIN, Evidence, Measurement, TEAM_DEPLOYMENTS_MIN};
 use crate::facts::{
     Facts, approval_minutes, approved_by_person, followed_procedure, is_approved_before_start, median, start_of,
     was_approved,
 };
 use crate::input::{AlertRuleEvidence, RiskModelEvidence};
-use crate::rubric::{Comparison, Criterion, DEPLOYMENTS_MIN, TEAM_DEPLOYMENTS_MIN};
 
 /// Sample ids listed per criterion: enough to start fixing, few enough to read.
 pub(crate) const SAMPLES_MAX: usize = 5;
@@ -38,17 +37,6 @@ const SELF_AUDIT_VERIFICATION_DAYS_MAX: f64 = 7.0;
 const SELF_AUDIT_WINDOW_DAYS: i64 = 30;
 /// Tolerance of float comparisons with thresholds.
 const EPSILON: f64 = 1e-9;
-
-/// What a check found.
-#[derive(Clone, Debug)]
-pub(crate) struct Measurement {
-    pub met: bool,
-    pub value: Option<f64>,
-    pub evidence: Evidence,
-    /// How many changes have to improve to meet the criterion (for the roadmap's order); for a
-    /// criterion about the whole installation, every deployment of the period.
-    pub shortfall: u64,
-}
 
 /// `0.847` → `84.7%`.
 pub(crate) fn percent(share: f64) -> String {

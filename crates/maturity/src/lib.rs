@@ -22,6 +22,7 @@
 mod assessment;
 mod checks;
 mod civil;
+mod criterion;
 mod error;
 mod facts;
 mod input;
@@ -40,9 +41,9 @@ mod scenarios;
 mod testing;
 
 pub use assessment::{
-    Assessment, CriterionResult, DimensionLevel, DimensionResult, Evidence, RoadmapStep, assess, check_period,
-    validate_answers,
+    Assessment, CriterionResult, DimensionLevel, DimensionResult, RoadmapStep, assess, check_period, validate_answers,
 };
+pub use criterion::Evidence;
 pub use error::MaturityError;
 pub use input::{
     AlertRuleEvidence, Answer, AssessmentInput, LedgerVerificationEvidence, LiveEvidence, RiskModelEvidence,

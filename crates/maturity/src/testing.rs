@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 
 use changegate_core::projection::{Approval, Assessment as RecordedAssessment, Review};
 use changegate_core::{
-    ChangeId, ChangeRecord, ChangeState, ChangeType, CreatedBy, IncidentId, IncidentRecord, LinkProvenance, Name,
-    RiskClass, ServiceRecord, Severity, Tier, Timestamp,
+    ChangeId, ChangeRecord, ChangeState, IncidentId, IncidentRecord, LinkProvenance, Name, RiskClass, ServiceRecord,
+    Severity, Tier, Timestamp,
 };
 
+use changegate_core::testing::bare_deployment;
+
 use crate::assessment::{Assessment, assess};
-use crate::checks::Measurement;
+use crate::criterion::Measurement;
 use crate::facts::Facts;
 use crate::input::{Answer, AssessmentInput, LiveEvidence};
 use crate::rubric::criterion;
@@ -33,63 +35,6 @@ pub(crate) fn hours(count: i64) -> Timestamp {
 
 pub(crate) fn name(text: &str) -> Name {
     Name::parse(text).expect("a valid test name")
-}
-
-/// A bare production deployment of `payments-api` made at `at`: created then, started an hour
-/// later, completed and verified two hours later.
-pub(crate) fn bare_change(id: u64, at: Timestamp) -> ChangeRecord {
-    let started = at.plus_ms(HOUR_MS);
-    let completed = at.plus_ms(2 * HOUR_MS);
-    ChangeRecord {
-        id: ChangeId::new(id),
-        title: format!("Change {id}"),
-        description: String::new(),
-        change_type: ChangeType::Normal,
-        service: name("payments-api"),
-        environment: name("production"),
-        requester: name("alice"),
-        state: ChangeState::Verified,
-        implementation_plan: None,
-        rollback_plan: None,
-        planned_start: None,
-        planned_end: None,
-        links: Vec::new(),
-        test_evidence: None,
-        security_evidence: None,
-        security_critical_findings: None,
-        template: None,
-        justification: None,
-        commit: None,
-        pipeline_url: None,
-        code_metrics: None,
-        assessment: None,
-        auto_approved: false,
-        approvals: Vec::new(),
-        rejected_by: None,
-        denied: Vec::new(),
-        implementer: None,
-        retrospective_due: None,
-        emergency_overdue: false,
-        review: None,
-        team: Some(name("payments")),
-        commit_time: None,
-        created_by: CreatedBy::Manual,
-        imported: false,
-        external_id: None,
-        rollback_automated: false,
-        rollback_hook_runs: Vec::new(),
-        created_at: at,
-        updated_at: completed,
-        submitted_at: None,
-        approved_at: None,
-        started_at: Some(started),
-        completed_at: Some(completed),
-        verified_at: Some(completed),
-        failed_at: None,
-        rolled_back_at: None,
-        closed_at: None,
-        version: 6,
-    }
 }
 
 /// Records a risk assessment of `class` on the change, a minute after it was created, with a
@@ -199,7 +144,7 @@ impl History {
     pub fn deployment(&mut self, edit: impl FnOnce(&mut ChangeRecord)) -> ChangeId {
         let index = self.changes.len() as i64;
         let at = hours(1 + (index * SLOT_HOURS) % SLOT_SPAN_HOURS);
-        let mut change = bare_change(index as u64 + 1, at);
+        let mut change = bare_deployment(index as u64 + 1, at);
         edit(&mut change);
         let id = change.id;
         self.changes.push(change);
@@ -208,7 +153,7 @@ impl History {
 
     /// Adds a bare deployment made at `at` (any time, before or in the period), edited by `edit`.
     pub fn deployment_at(&mut self, at: Timestamp, edit: impl FnOnce(&mut ChangeRecord)) -> ChangeId {
-        let mut change = bare_change(self.changes.len() as u64 + 1, at);
+        let mut change = bare_deployment(self.changes.len() as u64 + 1, at);
         edit(&mut change);
         let id = change.id;
         self.changes.push(change);

@@ -15,7 +15,7 @@ use changegate_core::{
 use changegate_store::{KeyedTable, WriteTx};
 
 use crate::Permission;
-use crate::commands::{Denied, Fields, IncidentResolution, IncidentUpdate, NewIncident, deny};
+use crate::command_shared::{Denied, Fields, IncidentResolution, IncidentUpdate, NewIncident, deny};
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 mod calendar_input;
+mod command_shared;
 mod commands;
 pub mod compliance;
 mod error;

@@ -6,10 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use changegate_core::{
-    ApprovalMode, ChangeId, ChangeType, CreatedBy, DomainEvent, ImportedChange, ImportedOutcome, ManualClock, Name,
-    RiskClass, StreamId, Timestamp,
-};
+use changegate_core::testing;
+use changegate_core::{ChangeId, CreatedBy, DomainEvent, ImportedChange, ManualClock, RiskClass, StreamId, Timestamp};
 use changegate_ledger::NoteSigner;
 use changegate_service::{Caller, MaturityPeriod, NewService, NewUser, Service, ServiceError};
 use changegate_store::testing::{TestStore, every_backend};
@@ -17,7 +15,6 @@ use changegate_store::testing::{TestStore, every_backend};
 /// 2026-06-01T00:00:00Z.
 const NOW: Timestamp = Timestamp::from_unix_ms(1_780_272_000_000);
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-const HOUR_MS: i64 = 60 * 60 * 1000;
 
 struct World {
     service: Service,
@@ -76,34 +73,11 @@ fn criterion<'a>(
 
 /// A change imported from another system, deployed `days_ago` days before now.
 fn imported(number: u32, days_ago: i64) -> ImportedChange {
-    let name = |text: &str| Name::parse(text).unwrap();
-    let created = NOW.plus_ms(-days_ago * DAY_MS);
     ImportedChange {
-        external_id: format!("SNOW-{number}"),
-        title: format!("Imported change {number}"),
-        change_type: ChangeType::Normal,
-        service: name("payments-api"),
-        team: name("payments"),
-        environment: name("production"),
-        requester: name("alice"),
-        created_at: created,
-        submitted_at: Some(created.plus_ms(HOUR_MS)),
         risk_class: Some(if number.is_multiple_of(2) { RiskClass::Low } else { RiskClass::Medium }),
-        risk_score: None,
-        approved_at: Some(created.plus_ms(2 * HOUR_MS)),
-        approvers: vec![name("bob")],
-        approval_mode: Some(ApprovalMode::Manual),
-        started_at: Some(created.plus_ms(3 * HOUR_MS)),
-        completed_at: Some(created.plus_ms(4 * HOUR_MS)),
-        outcome: Some(ImportedOutcome::Success),
-        rollback_plan: Some(true),
         test_evidence: Some(!number.is_multiple_of(3)),
-        security_evidence: None,
         created_by: Some(if number.is_multiple_of(2) { CreatedBy::Pipeline } else { CreatedBy::Manual }),
-        pir_done: None,
-        root_cause: None,
-        rollback_automated: None,
-        commit_time: None,
+        ..testing::imported_change(number, NOW.plus_ms(-days_ago * DAY_MS))
     }
 }
 

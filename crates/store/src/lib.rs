@@ -10,6 +10,7 @@
 //! One code path serves SQLite and PostgreSQL through `sqlx::Any` with `$N` placeholders; the
 //! few places where the dialects truly differ (DDL types, triggers, row locks) are marked.
 
+mod encoding;
 mod group;
 mod ledger;
 mod migrations;

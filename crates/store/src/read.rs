@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
-use crate::write::encode;
+use crate::encoding::{encode, risk_model_record};
 use crate::{Backend, PAGE_SIZE_MAX, Store, StoreError};
 
 /// Most changes the approvals inbox and the overdue sweep look at in one read.
@@ -733,7 +733,7 @@ impl Store {
                         folded.remove(&format!("calendar/{name}"));
                     }
                     DomainEvent::RiskModelTrained { .. } => {
-                        let record = crate::write::risk_model_record(envelope, &event)
+                        let record = risk_model_record(envelope, &event)
                             .ok_or_else(|| StoreError::Corrupt("risk model did not fold".into()))?;
                         folded.insert(format!("risk/{}", envelope.sequence), encode(&record));
                     }

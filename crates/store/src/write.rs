@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use changegate_core::event::{EventEnvelope, SCHEMA_VERSION, canonical_payload};
 use changegate_core::{
     AlertFiringRecord, AlertRuleRecord, CalendarWindowRecord, ChangeId, ChangeRecord, DomainEvent, IncidentId,
-    IncidentRecord, Name, PolicyVersionRecord, RiskModelRecord, ServiceRecord, StreamId, TeamRecord, TemplateRecord,
-    Timestamp, UserRecord,
+    IncidentRecord, Name, PolicyVersionRecord, ServiceRecord, StreamId, TeamRecord, TemplateRecord, Timestamp,
+    UserRecord,
 };
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
 
+use crate::encoding::{encode, risk_model_record};
 use crate::read::{ExternalTable, decode_record, fetch_change, fetch_incident, ids_by_external_ids};
 use crate::{Backend, Store, StoreError};
 
@@ -781,38 +782,4 @@ fn bind_change_columns<'q>(
         .bind(record.failed_at.map(Timestamp::unix_ms))
         .bind(record.external_id.clone())
         .bind(record.deployed_at().map(Timestamp::unix_ms))
-}
-
-/// The record a `risk_model_trained` event leaves.
-pub(crate) fn risk_model_record(envelope: &EventEnvelope, event: &DomainEvent) -> Option<RiskModelRecord> {
-    let DomainEvent::RiskModelTrained {
-        version,
-        model,
-        auc,
-        brier,
-        training_rows,
-        validation_rows,
-        positive_rate,
-        calibration,
-    } = event
-    else {
-        return None;
-    };
-    Some(RiskModelRecord {
-        sequence: envelope.sequence,
-        version: version.clone(),
-        model: model.clone(),
-        auc: *auc,
-        brier: *brier,
-        training_rows: *training_rows,
-        validation_rows: *validation_rows,
-        positive_rate: *positive_rate,
-        calibration: calibration.clone(),
-        trained_by: envelope.actor.clone(),
-        trained_at: envelope.time,
-    })
-}
-
-pub(crate) fn encode<T: serde::Serialize>(record: &T) -> String {
-    serde_json::to_string(record).expect("records always serialise")
 }

@@ -5,15 +5,22 @@
 //! its own, and so that the whole input is checked before anything is written: by default one
 //! bad row stops the import. The rules are listed in `docs/import.md`; each problem names the
 //! file, the line (1-based, the header is line 1), the column and the reason, with a stable kind.
+//!
+//! The problem report is in `problems`; resolving incidents' references (to changes and services
+//! of this import or of the store) is in `resolve`.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::collections::HashMap;
 
 use changegate_core::{
-    ApprovalMode, ChangeId, ChangeType, CreatedBy, ImportedChange, ImportedOutcome, LIST_LENGTH_MAX, NAME_LENGTH_MAX,
-    Name, RiskClass, Severity, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Timestamp,
+    ApprovalMode, ChangeType, CreatedBy, ImportedChange, ImportedOutcome, LIST_LENGTH_MAX, NAME_LENGTH_MAX, Name,
+    RiskClass, Severity, TEXT_LENGTH_MAX, TITLE_LENGTH_MAX, Timestamp,
 };
-use serde::Serialize;
+
+mod problems;
+mod resolve;
+
+pub use problems::{ImportFile, ProblemKind, Problems, RowProblem};
+pub use resolve::{Cause, ResolvedIncident, StoredReferences, references_to_look_up, resolve_incidents};
 
 /// Most data rows one file may have; a larger history is imported in several files.
 pub const IMPORT_ROWS_MAX: u64 = 2_000_000;
@@ -27,173 +34,6 @@ pub const DOWNTIME_MINUTES_MAX: u32 = 366 * 24 * 60;
 pub const PROBLEMS_LISTED_MAX: usize = 1_000;
 /// Longest piece of a cell quoted back in a problem's reason.
 const QUOTED_CELL_LENGTH_MAX: usize = 60;
-
-/// Which of the two files a problem is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum ImportFile {
-    #[serde(rename = "changes.csv")]
-    Changes,
-    #[serde(rename = "incidents.csv")]
-    Incidents,
-}
-
-impl ImportFile {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ImportFile::Changes => "changes.csv",
-            ImportFile::Incidents => "incidents.csv",
-        }
-    }
-}
-
-impl fmt::Display for ImportFile {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
-
-/// What is wrong, as a stable word for scripts (the reason says it for people).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
-    /// The file has no header row.
-    EmptyFile,
-    /// A header names a column the format does not have.
-    UnknownColumn,
-    /// A required column is not in the header.
-    MissingColumn,
-    /// A header names a column twice.
-    DuplicateColumn,
-    /// The file has more than [`IMPORT_ROWS_MAX`] data rows.
-    TooManyRows,
-    /// The CSV itself cannot be read here (not UTF-8, broken quoting).
-    UnreadableRow,
-    /// A row has more or fewer cells than the header.
-    WrongColumnCount,
-    /// A required cell is empty.
-    MissingValue,
-    /// Not an RFC 3339 time.
-    BadTime,
-    /// Not one of the words the column allows.
-    BadValue,
-    /// Not a whole number.
-    BadNumber,
-    /// A number outside the column's range.
-    OutOfRange,
-    /// Not a valid name (lowercase slug).
-    BadName,
-    /// Text with control characters.
-    BadText,
-    /// Longer than the column allows.
-    TooLong,
-    /// The same id on an earlier row of the file.
-    DuplicateId,
-    /// Times or values that contradict each other.
-    Inconsistent,
-    /// A `caused_by` or service that names nothing known.
-    UnknownReference,
-}
-
-impl ProblemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProblemKind::EmptyFile => "empty_file",
-            ProblemKind::UnknownColumn => "unknown_column",
-            ProblemKind::MissingColumn => "missing_column",
-            ProblemKind::DuplicateColumn => "duplicate_column",
-            ProblemKind::TooManyRows => "too_many_rows",
-            ProblemKind::UnreadableRow => "unreadable_row",
-            ProblemKind::WrongColumnCount => "wrong_column_count",
-            ProblemKind::MissingValue => "missing_value",
-            ProblemKind::BadTime => "bad_time",
-            ProblemKind::BadValue => "bad_value",
-            ProblemKind::BadNumber => "bad_number",
-            ProblemKind::OutOfRange => "out_of_range",
-            ProblemKind::BadName => "bad_name",
-            ProblemKind::BadText => "bad_text",
-            ProblemKind::TooLong => "too_long",
-            ProblemKind::DuplicateId => "duplicate_id",
-            ProblemKind::Inconsistent => "inconsistent",
-            ProblemKind::UnknownReference => "unknown_reference",
-        }
-    }
-}
-
-impl fmt::Display for ProblemKind {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
-
-/// One thing wrong with one row (a row with two problems has two entries).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RowProblem {
-    pub file: ImportFile,
-    /// 1-based line of the file where the row starts; the header is line 1.
-    pub line: u64,
-    /// The column, when the problem is in one.
-    pub column: Option<String>,
-    pub kind: ProblemKind,
-    pub reason: String,
-}
-
-impl fmt::Display for RowProblem {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.column {
-            Some(column) => write!(formatter, "{} line {}, column {}: {}", self.file, self.line, column, self.reason),
-            None => write!(formatter, "{} line {}: {}", self.file, self.line, self.reason),
-        }
-    }
-}
-
-/// The problems found so far: the first [`PROBLEMS_LISTED_MAX`] listed, all counted, and the
-/// rows they are on counted once each.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Problems {
-    pub listed: Vec<RowProblem>,
-    pub total: u64,
-    pub bad_rows: u64,
-    /// A problem no `--skip-bad` can skip: the header, the row limit, unreadable CSV.
-    pub fatal: bool,
-}
-
-impl Problems {
-    /// Records the problems of one row (nothing when there are none).
-    pub fn add_row(&mut self, problems: Vec<RowProblem>) {
-        if problems.is_empty() {
-            return;
-        }
-        self.bad_rows += 1;
-        for problem in problems {
-            self.total += 1;
-            if self.listed.len() < PROBLEMS_LISTED_MAX {
-                self.listed.push(problem);
-            }
-        }
-    }
-
-    /// Records a problem of the file as a whole; nothing of the file can be imported.
-    fn add_fatal(&mut self, problem: RowProblem) {
-        self.fatal = true;
-        self.total += 1;
-        if self.listed.len() < PROBLEMS_LISTED_MAX {
-            self.listed.push(problem);
-        }
-    }
-
-    /// Adds another file's problems after these.
-    pub fn merge(&mut self, other: Problems) {
-        self.fatal |= other.fatal;
-        self.total += other.total;
-        self.bad_rows += other.bad_rows;
-        let room = PROBLEMS_LISTED_MAX.saturating_sub(self.listed.len());
-        self.listed.extend(other.listed.into_iter().take(room));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.total == 0
-    }
-}
 
 /// A column of one of the two files.
 trait Column: Copy + 'static {
@@ -885,119 +725,6 @@ fn read_severity(cells: &mut Cells<'_, IncidentColumn>) -> Option<Severity> {
             None
         }
     }
-}
-
-/// The change an incident row names as its cause, once resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cause {
-    /// A change of this import's `changes.csv`, by its external id (its Changegate id is known
-    /// once it is written, or was imported before).
-    InFile(String),
-    /// A change already in the store.
-    Stored(ChangeId),
-}
-
-/// An incident row whose references all resolve.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ResolvedIncident {
-    pub row: IncidentRow,
-    pub cause: Option<Cause>,
-}
-
-/// What the store already holds, as far as incident rows refer to it.
-#[derive(Clone, Debug, Default)]
-pub struct StoredReferences {
-    pub services: HashSet<Name>,
-    /// Changes imported earlier, by external id.
-    pub changes_by_external_id: HashMap<String, ChangeId>,
-    /// Changegate ids named by `caused_by` that exist.
-    pub change_ids: HashSet<ChangeId>,
-}
-
-/// The `caused_by` values that are not ids of `changes.csv`, each once: they are looked up in
-/// the store, as external ids of earlier imports and as Changegate ids.
-pub fn references_to_look_up(incidents: &ParsedIncidents, changes: &ParsedChanges) -> Vec<String> {
-    let in_file: HashSet<&str> = changes.rows.iter().map(|row| row.change.external_id.as_str()).collect();
-    let mut seen: HashSet<&str> = HashSet::new();
-    incidents
-        .rows
-        .iter()
-        .filter_map(|row| row.caused_by.as_deref())
-        .filter(|reference| !in_file.contains(reference) && !changes.bad_ids.contains_key(*reference))
-        .filter(|reference| seen.insert(reference))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Checks each incident's service and `caused_by` against the changes of this import and what
-/// the store holds. A `caused_by` is first an id of `changes.csv`, then the id of a change
-/// imported earlier, then a Changegate id (`CHG-000123`); a service must be one of this
-/// import's good change rows or already registered.
-pub fn resolve_incidents(
-    incidents: ParsedIncidents,
-    changes: &ParsedChanges,
-    stored: &StoredReferences,
-) -> (Vec<ResolvedIncident>, Problems) {
-    let in_file: HashSet<&str> = changes.rows.iter().map(|row| row.change.external_id.as_str()).collect();
-    let services_in_file: HashSet<&Name> = changes.rows.iter().map(|row| &row.change.service).collect();
-    let mut problems = incidents.problems;
-    let mut resolved = Vec::with_capacity(incidents.rows.len());
-    for row in incidents.rows {
-        let mut row_problems = Vec::new();
-        let problem = |column: &str, reason: String| RowProblem {
-            file: ImportFile::Incidents,
-            line: row.line,
-            column: Some(column.to_owned()),
-            kind: ProblemKind::UnknownReference,
-            reason,
-        };
-        if !services_in_file.contains(&row.service) && !stored.services.contains(&row.service) {
-            row_problems.push(problem(
-                "service",
-                format!(
-                    "no service named {} in changes.csv or in Changegate; an incident's service must be known",
-                    row.service
-                ),
-            ));
-        }
-        let cause = match row.caused_by.as_deref() {
-            None => None,
-            Some(reference) if in_file.contains(reference) => Some(Cause::InFile(reference.to_owned())),
-            Some(reference) if changes.bad_ids.contains_key(reference) => {
-                row_problems.push(problem(
-                    "caused_by",
-                    format!(
-                        "the change `{}` is on line {} of changes.csv, which is bad",
-                        quoted(reference),
-                        changes.bad_ids[reference]
-                    ),
-                ));
-                None
-            }
-            Some(reference) => match stored.changes_by_external_id.get(reference) {
-                Some(id) => Some(Cause::Stored(*id)),
-                None => match reference.parse::<ChangeId>() {
-                    Ok(id) if stored.change_ids.contains(&id) => Some(Cause::Stored(id)),
-                    _ => {
-                        row_problems.push(problem(
-                            "caused_by",
-                            format!(
-                                "no change `{}` in changes.csv, in earlier imports or in Changegate",
-                                quoted(reference)
-                            ),
-                        ));
-                        None
-                    }
-                },
-            },
-        };
-        if row_problems.is_empty() {
-            resolved.push(ResolvedIncident { row, cause });
-        } else {
-            problems.add_row(row_problems);
-        }
-    }
-    (resolved, problems)
 }
 
 #[cfg(test)]
