@@ -16,8 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use changegate_service::{Caller, CreatedUser, NewService, NewUser, Service, SystemClock};
+use changegate_service::CreatedUser;
 use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
 
 /// The key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -313,40 +315,7 @@ impl Drop for WebDriver<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The application under test
-
-struct Users {
-    alice: CreatedUser,
-    bob: CreatedUser,
-}
-
-fn start_app(runtime: &tokio::runtime::Runtime, data_dir: PathBuf) -> TestResult<(String, Users)> {
-    runtime.block_on(async move {
-        let store = changegate_store::Store::open(&changegate_store::StoreLocation::DataDir(data_dir)).await?;
-        let service = Service::new(store, std::sync::Arc::new(SystemClock));
-        let admin = service.bootstrap_admin("admin").await?;
-        let alice = service
-            .add_user_locally(&NewUser { name: "alice".into(), roles: vec!["requester".into()], team: None })
-            .await?;
-        let bob = service
-            .add_user_locally(&NewUser { name: "bob".into(), roles: vec!["approver".into()], team: None })
-            .await?;
-        let caller = Caller { user: admin.user.clone() };
-        let payments = NewService {
-            name: "payments-api".into(),
-            team: "payments".into(),
-            tier: 2,
-            scopes: vec![],
-            depends_on: vec![],
-        };
-        service.register_service(&caller, payments, None).await?;
-        let config = changegate_server::ServerConfig { listen: "127.0.0.1:0".parse()?, secure_cookies: false };
-        let app = changegate_server::Application::build(service, config).await?;
-        let address = app.local_addr();
-        tokio::spawn(app.run_until(std::future::pending()));
-        Ok((format!("http://{address}"), Users { alice, bob }))
-    })
-}
+// Signing in and out
 
 fn sign_in(browser: &WebDriver, base: &str, user: &CreatedUser) -> TestResult {
     browser.goto(&format!("{base}/login"))?;
@@ -381,10 +350,9 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
         }
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let data = tempfile::tempdir()?;
+    let app = spawn_app();
+    let base = app.address.clone();
     let profile = tempfile::tempdir()?;
-    let (base, users) = start_app(&runtime, data.path().to_path_buf())?;
     let driver = ChromeDriver::start(&binaries.chromedriver)?;
     let browser = driver.new_session(&binaries.chromium, profile.path())?;
 
@@ -394,7 +362,7 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
     browser.screenshot("login")?;
 
     // Alice proposes a change.
-    sign_in(&browser, &base, &users.alice)?;
+    sign_in(&browser, &base, &app.alice)?;
     browser.click("a[href='/changes/new']")?;
     browser.wait_for_url(|url| url.ends_with("/changes/new"), "the new-change form")?;
     browser.screenshot("new-change")?;
@@ -424,7 +392,7 @@ fn a_requester_proposes_and_an_approver_approves_in_a_real_browser() -> TestResu
     sign_out(&browser)?;
 
     // Bob approves it.
-    sign_in(&browser, &base, &users.bob)?;
+    sign_in(&browser, &base, &app.bob)?;
     browser.screenshot("dashboard")?;
     browser.goto(&change_url)?;
     browser.wait_for_text("#change-state", "assessed")?;
