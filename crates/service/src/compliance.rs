@@ -21,8 +21,6 @@ use crate::{Service, ServiceError};
 /// The period a report covers when none is given: the last 90 days.
 pub const PERIOD_DAYS_DEFAULT: i64 = 90;
 
-/// Roles that may read compliance reports.
-
 /// A report request as it comes from a query string or flags: all optional text.
 #[derive(Clone, Debug, Default)]
 pub struct ComplianceQuery {

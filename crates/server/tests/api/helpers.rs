@@ -175,7 +175,7 @@ impl TestAppBuilder {
             let base = serve(service.clone(), secure_cookies).await;
             (admin, alice, bob, users, base)
         });
-        Some(TestApp { runtime, address: base, service, clock, admin, alice, bob, users, _store: test_store })
+        Some(TestApp { runtime, address: base, service, clock, admin, alice, bob, users, test_store })
     }
 }
 
@@ -215,7 +215,7 @@ pub struct TestApp {
     pub alice: CreatedUser,
     pub bob: CreatedUser,
     users: Vec<CreatedUser>,
-    _store: TestStore,
+    test_store: TestStore,
 }
 
 impl TestApp {
@@ -246,8 +246,14 @@ impl TestApp {
     }
 
     /// How many events the ledger holds.
+    /// The store under the service, for checks the service does not offer (tests only: the
+    /// faces reach the store through the service).
+    pub fn store(&self) -> &changegate_store::Store {
+        &self.test_store.store
+    }
+
     pub fn event_count(&self) -> u64 {
-        self.block_on(self.service.store().event_count()).unwrap()
+        self.block_on(self.store().event_count()).unwrap()
     }
 
     pub fn add_user(&self, name: &str, roles: &[&str], team: Option<&str>) -> CreatedUser {
@@ -302,7 +308,7 @@ impl TestApp {
 
     /// The change as the store holds it.
     pub fn change(&self, id: ChangeId) -> ChangeRecord {
-        self.block_on(self.service.store().change(id)).unwrap().expect("the change exists")
+        self.block_on(self.store().change(id)).unwrap().expect("the change exists")
     }
 
     // -----------------------------------------------------------------------------------------

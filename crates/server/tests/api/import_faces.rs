@@ -16,7 +16,7 @@ SN-1,Fine,normal,billing,finance,production,alice,2025-03-01T09:00:00Z\n\
 SN-2,Broken,normal,billing,finance,production,alice,last tuesday\n";
 
 fn last_event_type(app: &TestApp) -> String {
-    app.block_on(app.service.store().recent_events(1)).unwrap()[0].event_type.clone()
+    app.block_on(app.store().recent_events(1)).unwrap()[0].event_type.clone()
 }
 
 #[test]
@@ -35,7 +35,7 @@ fn the_api_imports_and_reports() {
     assert_eq!(report["new_services"], json!(["billing"]));
     assert_eq!(report["events_appended"], 5);
     assert_eq!(app.event_count(), before + 5);
-    let change = app.block_on(app.service.store().change_by_external_id("SN-1")).unwrap().unwrap();
+    let change = app.block_on(app.store().change_by_external_id("SN-1")).unwrap().unwrap();
     assert!(change.imported);
     // And the same body again creates nothing
     let again =
@@ -124,7 +124,7 @@ fn the_page_imports_for_admins() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert!(reply.text.contains(r#"<span id="report-changes-created">2</span>"#), "{}", reply.text);
     assert!(reply.text.contains(r#"<span id="report-incidents-created">1</span>"#), "{}", reply.text);
-    assert!(app.block_on(app.service.store().incident_by_external_id("PD-1")).unwrap().is_some());
+    assert!(app.block_on(app.store().incident_by_external_id("PD-1")).unwrap().is_some());
 }
 
 #[test]

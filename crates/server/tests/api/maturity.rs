@@ -54,7 +54,7 @@ fn imported(number: u32, now: Timestamp) -> ImportedChange {
 fn spawn_with_imported_history() -> TestApp {
     let app = TestApp::builder().service(service("payments-api", "payments", 1, &[])).spawn();
     let now = app.clock.now();
-    app.block_on(app.service.store().write(async |tx| -> Result<(), StoreError> {
+    app.block_on(app.store().write(async |tx| -> Result<(), StoreError> {
         for number in 0..20 {
             let id = tx.next_change_id().await?;
             let event = DomainEvent::ChangeImported { id, change: imported(number, now) };
@@ -67,7 +67,7 @@ fn spawn_with_imported_history() -> TestApp {
 }
 
 fn maturity_events(app: &TestApp) -> usize {
-    app.block_on(app.service.store().stream_events("maturity")).unwrap().len()
+    app.block_on(app.store().stream_events("maturity")).unwrap().len()
 }
 
 #[test]

@@ -286,7 +286,7 @@ fn the_ledger_page_verifies_and_the_dashboard_shows_a_failed_verification() {
     };
     let time = app.service.now();
     app.block_on(
-        app.service.store().write(async |tx| {
+        app.store().write(async |tx| {
             tx.append(&changegate_core::StreamId::Ledger, "system", time, &failure).await.map(|_| ())
         }),
     )
@@ -362,7 +362,7 @@ fn the_incidents_page_lists_incidents_with_their_changes() {
     assert_eq!(resolved.status, 303);
     let page = alice.get("/incidents?done=resolved");
     assert!(page.text.contains("Incident resolved."));
-    let incident = app.block_on(app.service.store().incident(changegate_core::IncidentId::new(2))).unwrap().unwrap();
+    let incident = app.block_on(app.store().incident(changegate_core::IncidentId::new(2))).unwrap().unwrap();
     assert_eq!(incident.caused_by, Some(id));
     assert!(incident.resolved_at.is_some());
 }
@@ -412,7 +412,7 @@ fn the_incident_page_shows_provenance_and_links_confirms_rejects_and_resolves() 
         &[("csrf", &csrf), ("action", "resolve"), ("downtime_minutes", "30"), ("comment", "fixed")],
     );
     assert_eq!(resolved.status, 303);
-    let incident = app.block_on(app.service.store().incident(changegate_core::IncidentId::new(1))).unwrap().unwrap();
+    let incident = app.block_on(app.store().incident(changegate_core::IncidentId::new(1))).unwrap().unwrap();
     assert_eq!(incident.downtime_minutes, Some(30));
     assert_eq!(incident.rejected_causes, vec![cause]);
     assert!(incident.resolved_at.is_some() && incident.caused_by.is_none());

@@ -376,7 +376,7 @@ fn templates_are_listed_and_defined_and_a_standard_change_from_one_is_auto_appro
 fn the_policy_page_shows_the_policy_in_force_and_its_history() {
     let app = spawn_with_pci_payments();
     let mut bob = app.signed_in(&app.bob);
-    let (_, default) = app.block_on(app.service.current_policy()).unwrap();
+    let (_, default) = app.block_on(app.service.current_policy(&app.caller(&app.admin))).unwrap();
     let page = bob.get("/policy");
     assert_eq!(page.status, 200);
     assert!(page.text.contains("In force:") && page.text.contains("the default policy shipped with Changegate"));
@@ -481,19 +481,19 @@ fn pages_stay_quick_over_demo_data() {
         panic!("set CHANGEGATE_WEB_DEMO_DIR to the data directory of a demo store");
     };
     let runtime = background_runtime();
-    let (service, user, address) = runtime.block_on(async move {
+    let (store, user, address) = runtime.block_on(async move {
         let location = changegate_store::StoreLocation::DataDir(data_dir.into());
         let store = changegate_store::Store::open(&location).await.unwrap();
-        let service = Service::new(store, TestClock::new().shared());
+        let service = Service::new(store.clone(), TestClock::new().shared());
         let name = format!("timer-{}", std::process::id());
         let roles = ["requester", "approver", "security", "cab", "admin"].map(str::to_owned).to_vec();
         let user = service.add_user_locally(&NewUser { name, roles, team: None }).await.unwrap();
-        let address = serve(service.clone(), false).await;
-        (service, user, address)
+        let address = serve(service, false).await;
+        (store, user, address)
     });
     let mut client = Client::new(address);
     assert_eq!(client.post("/login", &[("token", &user.token)]).status, 303);
-    let waiting = runtime.block_on(service.store().changes_awaiting_approval(1)).unwrap();
+    let waiting = runtime.block_on(store.changes_awaiting_approval(1)).unwrap();
     let mut paths = vec![
         "/".to_owned(),
         "/approvals".to_owned(),

@@ -138,7 +138,7 @@ fn forms_without_the_right_csrf_value_are_refused_and_write_nothing() {
 
     assert_eq!(app.event_count(), before, "refused forms write nothing");
     assert_eq!(app.change(id).state.as_str(), "draft");
-    assert!(app.block_on(app.service.store().change(ChangeId::new(2))).unwrap().is_none());
+    assert!(app.block_on(app.store().change(ChangeId::new(2))).unwrap().is_none());
 
     // Without a session at all, a POST goes to the sign-in page.
     let reply = app.client().post("/changes", &new_change_fields(&bobs_csrf, "Anonymous"));
