@@ -26,8 +26,8 @@ pub const ONE_OFF_DURATION_MAX_DAYS: i64 = 366;
 /// Most occurrences [`CalendarWindow::occurrences`] returns, whatever `limit` asks for.
 pub const OCCURRENCES_MAX: usize = 1000;
 
-const MINUTE_MS: i64 = 60 * 1000;
-const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
+use changegate_core::civil::DAY_MS;
+use changegate_core::civil::MINUTE_MS;
 
 /// What a window means for changes inside it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ const ZONES: [&str; 9] = [
     "UTC",
 ];
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
 /// 2024-01-01T00:00:00Z.
 const BASE_UNIX_MS: i64 = 1_704_067_200_000;
 

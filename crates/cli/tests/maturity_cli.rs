@@ -14,8 +14,8 @@ use changegate_core::{
 use common::{BINARY, changegate, init, text};
 use serde_json::Value;
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
+use changegate_core::civil::HOUR_MS;
 
 fn imported(number: u32, now: Timestamp) -> ImportedChange {
     let name = |text: &str| Name::parse(text).unwrap();

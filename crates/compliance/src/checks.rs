@@ -16,7 +16,7 @@ use changegate_core::{ChangeId, ChangeRecord, ChangeType, IncidentRecord, Servic
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds in a day.
-pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+pub use changegate_core::civil::DAY_MS;
 
 /// Production is the core's one list of environments.
 pub use changegate_core::{PRODUCTION_ENVIRONMENTS, is_production};

@@ -13,7 +13,7 @@ use changegate_core::{
 };
 use expect_test::expect;
 
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::HOUR_MS;
 
 fn at(text: &str) -> Timestamp {
     Timestamp::parse_rfc3339(text).unwrap()

@@ -229,6 +229,29 @@ impl ChangeState {
 }
 
 word_enum!(
+    /// How a finished change ended, as its record shows (see `ChangeRecord::outcome`).
+    ChangeOutcome {
+        Successful => "successful",
+        Failed => "failed",
+        RolledBack => "rolled_back",
+        Rejected => "rejected",
+        Cancelled => "cancelled",
+    }
+);
+
+impl ChangeOutcome {
+    /// It reached its environment: successful, failed or rolled back (not refused or withdrawn).
+    pub const fn was_deployed(self) -> bool {
+        matches!(self, ChangeOutcome::Successful | ChangeOutcome::Failed | ChangeOutcome::RolledBack)
+    }
+
+    /// Deployed and then failed or undone: a failed deployment in DORA's sense.
+    pub const fn is_failure(self) -> bool {
+        matches!(self, ChangeOutcome::Failed | ChangeOutcome::RolledBack)
+    }
+}
+
+word_enum!(
     /// The risk class an assessment assigns.
     RiskClass {
         Low => "low",

@@ -8,7 +8,7 @@ use crate::event::ImportedChange;
 use crate::projection::ChangeRecord;
 use crate::time::Timestamp;
 
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use crate::civil::HOUR_MS;
 
 /// A name that is known to be valid.
 pub fn name(text: &str) -> Name {

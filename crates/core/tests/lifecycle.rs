@@ -436,7 +436,7 @@ fn an_automated_rollback_of_a_verified_change_after_an_incident_fails_it_first()
     ));
     apply_all(&mut scenario, &events);
     assert_eq!(scenario.record.state, ChangeState::RolledBack);
-    assert_eq!(scenario.record.outcome(), Some("rolled_back"));
+    assert_eq!(scenario.record.outcome(), Some(changegate_core::ChangeOutcome::RolledBack));
 }
 
 #[test]

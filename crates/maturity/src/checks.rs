@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use changegate_core::{ChangeRecord, ChangeType, CreatedBy, IncidentRecord, RiskClass, Timestamp};
+use changegate_core::{ChangeOutcome, ChangeRecord, ChangeType, CreatedBy, IncidentRecord, RiskClass, Timestamp};
 
 use crate::civil::{DAY_MS, date_text, day_of};
 use crate::criterion::{Comparison, Criterion, DEPLOYMENTS_MIN, Evidence, Measurement, TEAM_DEPLOYMENTS_MIN};
@@ -469,11 +469,10 @@ pub(crate) fn deployment_times(facts: &Facts<'_>, criterion: &Criterion) -> Meas
 
 pub(crate) fn success_rate_tracked(facts: &Facts<'_>, criterion: &Criterion) -> Measurement {
     let population = Population { items: &facts.deployments, noun: deployments_noun(), when_none: None };
-    let mut measurement = share(facts, criterion, population, |change| {
-        matches!(change.outcome(), Some("successful" | "failed" | "rolled_back"))
-    });
+    let mut measurement =
+        share(facts, criterion, population, |change| change.outcome().is_some_and(ChangeOutcome::was_deployed));
     let known: Vec<&&ChangeRecord> = facts.deployments.iter().filter(|change| change.outcome().is_some()).collect();
-    let successful = known.iter().filter(|change| change.outcome() == Some("successful")).count();
+    let successful = known.iter().filter(|change| change.outcome() == Some(ChangeOutcome::Successful)).count();
     if !known.is_empty() {
         measurement.evidence.summary.push_str(&format!(
             " have a known outcome; success rate {}",
@@ -651,8 +650,12 @@ pub(crate) fn pipeline_most(facts: &Facts<'_>, criterion: &Criterion) -> Measure
 }
 
 pub(crate) fn rollbacks_automated(facts: &Facts<'_>, criterion: &Criterion) -> Measurement {
-    let rolled_back: Vec<&ChangeRecord> =
-        facts.deployments.iter().copied().filter(|change| change.outcome() == Some("rolled_back")).collect();
+    let rolled_back: Vec<&ChangeRecord> = facts
+        .deployments
+        .iter()
+        .copied()
+        .filter(|change| change.outcome() == Some(ChangeOutcome::RolledBack))
+        .collect();
     if !rolled_back.is_empty() {
         let population =
             Population { items: &rolled_back, noun: "rolled-back production deployments", when_none: None };

@@ -15,11 +15,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use changegate_core::{ChangeId, ChangeRecord, ChangeType, IncidentRecord, ServiceRecord, Timestamp};
+use changegate_core::{ChangeId, ChangeOutcome, ChangeRecord, ChangeType, IncidentRecord, ServiceRecord, Timestamp};
 
 use crate::input::{Answer, AssessmentInput, LiveEvidence};
 
-pub(crate) const MINUTE_MS: i64 = 60 * 1000;
+pub(crate) use changegate_core::civil::MINUTE_MS;
 
 /// Whether a change went to production (the core's one list of production environments).
 pub(crate) fn is_production(change: &ChangeRecord) -> bool {
@@ -126,21 +126,21 @@ impl<'a> Facts<'a> {
             .iter()
             .filter(|change| {
                 is_production(change)
-                    && matches!(change.outcome(), Some("successful" | "failed" | "rolled_back"))
+                    && change.outcome().is_some_and(ChangeOutcome::was_deployed)
                     && finish_of(change).is_some_and(within)
             })
             .collect();
         let failed = deployments
             .iter()
             .copied()
-            .filter(|change| {
-                matches!(change.outcome(), Some("failed" | "rolled_back")) || caused.contains_key(&change.id)
-            })
+            .filter(|change| change.outcome().is_some_and(ChangeOutcome::is_failure) || caused.contains_key(&change.id))
             .collect();
         let incidents = input.incidents.iter().filter(|incident| within(incident.detected_at)).collect();
         let mut successes_by_service: HashMap<&str, Vec<Timestamp>> = HashMap::new();
-        for change in
-            input.changes.iter().filter(|change| is_production(change) && change.outcome() == Some("successful"))
+        for change in input
+            .changes
+            .iter()
+            .filter(|change| is_production(change) && change.outcome() == Some(ChangeOutcome::Successful))
         {
             if let Some(deployed) = change.deployed_at() {
                 successes_by_service.entry(change.service.as_str()).or_default().push(deployed);

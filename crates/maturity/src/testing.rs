@@ -21,8 +21,8 @@ use crate::rubric::criterion;
 
 /// 2026-01-01T00:00:00Z: the start of the test period.
 pub(crate) const START: Timestamp = Timestamp::from_unix_ms(1_767_225_600_000);
-pub(crate) const HOUR_MS: i64 = 60 * 60 * 1000;
-pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
+pub(crate) use changegate_core::civil::DAY_MS;
+pub(crate) use changegate_core::civil::HOUR_MS;
 /// Hours between the default times of consecutive deployments.
 const SLOT_HOURS: i64 = 7;
 /// The default times wrap within the period's first 87.5 days.

@@ -22,7 +22,7 @@ use crate::Permission;
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
 /// Months of the trend when none is asked for.
 pub const TREND_MONTHS_DEFAULT: u32 = 12;
 /// Longest comment kept with recorded answers.

@@ -42,7 +42,7 @@ pub const CATCH_UP_EVENTS_MAX: u64 = 200_000;
 /// The team of a change whose record names none and whose service is not registered.
 pub const TEAM_UNKNOWN: &str = "unknown";
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
 
 /// Raw metrics parameters, as they come from a query string or flags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,14 +86,15 @@ pub struct MetricsCacheStatus {
 
 /// The metrics crate's outcome of a change (see the module docs for completed, unverified ones).
 pub fn change_outcome(change: &ChangeRecord) -> ChangeOutcome {
+    use changegate_core::ChangeOutcome as Ended;
     match change.outcome() {
-        Some("rolled_back") => ChangeOutcome::RolledBack,
-        Some("failed") => ChangeOutcome::Failed,
-        Some("successful") => ChangeOutcome::Success,
-        Some("rejected") => ChangeOutcome::Rejected,
-        Some("cancelled") => ChangeOutcome::Cancelled,
-        _ if change.completed_at.is_some() => ChangeOutcome::Success,
-        _ => ChangeOutcome::Open,
+        Some(Ended::RolledBack) => ChangeOutcome::RolledBack,
+        Some(Ended::Failed) => ChangeOutcome::Failed,
+        Some(Ended::Successful) => ChangeOutcome::Success,
+        Some(Ended::Rejected) => ChangeOutcome::Rejected,
+        Some(Ended::Cancelled) => ChangeOutcome::Cancelled,
+        None if change.completed_at.is_some() => ChangeOutcome::Success,
+        None => ChangeOutcome::Open,
     }
 }
 

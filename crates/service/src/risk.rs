@@ -22,7 +22,7 @@ use crate::Permission;
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
 /// The window of the history features.
 pub const HISTORY_WINDOW_MS: i64 = 90 * DAY_MS;
 /// Share of the newest finished changes kept aside to measure a trained model.

@@ -40,7 +40,7 @@ pub const ROLLBACK_ARGUMENT_LENGTH_MAX: usize = 2_000;
 /// The worst incident severity that triggers a rollback (1 and 2 do).
 pub const ROLLBACK_SEVERITY_LEVEL_MAX: u8 = 2;
 
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::HOUR_MS;
 
 /// What triggered a run: a failed change, or an incident.
 pub const TRIGGER_VERIFICATION_FAILED: &str = "verification_failed";

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const START: Timestamp = Timestamp::from_unix_ms(1_790_000_000_000);
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::HOUR_MS;
 
 /// A local webhook receiver: answers each request with the next status of its script (the last
 /// one repeats) and keeps every JSON body it received.
@@ -178,7 +178,7 @@ impl World {
     }
 
     async fn firings(&self) -> Vec<AlertFiringRecord> {
-        self.service.alert_firings(500).await.unwrap()
+        self.service.alert_firings(&self.admin, 500).await.unwrap()
     }
 
     async fn count(&self, event_type: &str) -> usize {
@@ -426,7 +426,7 @@ async fn a_bad_rule_is_refused_with_its_field_and_writes_nothing() {
         assert_eq!(world.service.remove_alert_rule(&world.admin, "ghost").await.unwrap_err().code(), "not_found");
         world.define("ledger", json!({"kind": "ledger_verification_failed"})).await;
         world.service.remove_alert_rule(&world.admin, "ledger").await.unwrap();
-        assert!(world.service.alert_rules().await.unwrap().is_empty());
+        assert!(world.service.alert_rules(&world.admin).await.unwrap().is_empty());
     }
 }
 
@@ -449,7 +449,7 @@ async fn rules_from_a_file_are_written_only_when_they_differ() {
         rules.insert("risky".to_owned(), json!({"kind": "high_risk_change", "min_class": "critical"}));
         let written = world.service.load_alert_rules(&rules).await.unwrap();
         assert_eq!(written.iter().map(ToString::to_string).collect::<Vec<_>>(), vec!["risky"]);
-        let stored = world.service.alert_rules().await.unwrap();
+        let stored = world.service.alert_rules(&world.admin).await.unwrap();
         assert_eq!(stored.iter().find(|rule| rule.name.as_str() == "risky").unwrap().rule["min_class"], "critical");
         assert_eq!(stored[0].defined_by, "system");
         // A bad rule anywhere in the file writes nothing and names the rule.

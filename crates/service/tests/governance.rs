@@ -15,7 +15,7 @@ use changegate_store::Store;
 use changegate_store::testing::{TestStore, every_backend};
 
 const START: Timestamp = Timestamp::from_unix_ms(1_790_000_000_000);
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::HOUR_MS;
 
 struct World {
     service: Service,

@@ -578,7 +578,7 @@ fn the_records_keep_what_the_mapping_in_the_docs_says() {
     // The mapping of docs/import.md, checked on the core's fold of one row.
     let (_, change) = full_row();
     let record = ChangeRecord::imported(ChangeId::new(1), &change, START);
-    assert_eq!(record.outcome(), Some("rolled_back"));
+    assert_eq!(record.outcome(), Some(changegate_core::ChangeOutcome::RolledBack));
     assert_eq!(record.assessment.as_ref().map(|assessment| assessment.risk_class), Some(RiskClass::High));
     assert_eq!(record.approved_at, Some(time("2025-03-02T09:00:00Z")));
     assert_eq!(record.deployed_at(), Some(time("2025-03-02T12:45:30.250Z")));

@@ -14,7 +14,7 @@ use changegate_store::testing::{TestStore, every_backend};
 
 /// 2026-06-01T00:00:00Z.
 const NOW: Timestamp = Timestamp::from_unix_ms(1_780_272_000_000);
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
 
 struct World {
     service: Service,

@@ -15,7 +15,7 @@ use changegate_service::{
 use changegate_store::testing::{TestStore, every_backend};
 
 const START: Timestamp = Timestamp::from_unix_ms(1_790_000_000_000);
-const MINUTE_MS: i64 = 60_000;
+use changegate_core::civil::MINUTE_MS;
 
 struct World {
     service: Service,

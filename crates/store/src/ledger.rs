@@ -65,7 +65,7 @@ impl Store {
     /// assessment asks whether checkpoints are signed at least daily; the server signs one a
     /// minute while events arrive, so reading them all would be hundreds of thousands of rows.
     pub async fn checkpoint_days(&self, from: Timestamp, to: Timestamp) -> Result<Vec<Timestamp>, StoreError> {
-        const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+        use changegate_core::civil::DAY_MS;
         let sql = format!(
             "SELECT MIN(signed_at) FROM ledger_checkpoints WHERE signed_at >= $1 AND signed_at < $2 \
              GROUP BY signed_at / {DAY_MS} ORDER BY 1"

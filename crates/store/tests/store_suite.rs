@@ -530,7 +530,7 @@ async fn imports_incident_links_alerts_and_hooks_are_projected_as_their_fold() {
         assert_eq!(change.external_id.as_deref(), Some("SNOW-1"));
         assert_eq!(change.assessment.as_ref().unwrap().risk_class, changegate_core::RiskClass::High);
         assert_eq!(change.created_at, Timestamp::from_unix_ms(1_700_000_000_000), "the original time is kept");
-        assert_eq!(change.outcome(), Some("rolled_back"));
+        assert_eq!(change.outcome(), Some(changegate_core::ChangeOutcome::RolledBack));
         assert!(change.test_evidence.is_none() && change.rollback_plan.is_some());
         let incident = store.incident(incident_id).await.unwrap().unwrap();
         assert_eq!(incident.caused_by, Some(change_id));

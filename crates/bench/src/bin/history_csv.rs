@@ -17,9 +17,9 @@ use changegate_core::{RiskClass, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 
-const MINUTE_MS: i64 = 60 * 1000;
-const HOUR_MS: i64 = 60 * MINUTE_MS;
-const DAY_MS: i64 = 24 * HOUR_MS;
+use changegate_core::civil::DAY_MS;
+use changegate_core::civil::HOUR_MS;
+use changegate_core::civil::MINUTE_MS;
 /// How far back the history goes.
 const HISTORY_MONTHS: i64 = 18;
 /// Most changes one run writes (a bound on the file size: about 300 bytes a row).

@@ -32,9 +32,9 @@ const HISTORY_START_MS: i64 = 1_704_067_200_000;
 const HISTORY_DAYS: i64 = 548;
 const SERVICES: usize = 40;
 const TEAMS: usize = 8;
-const MINUTE_MS: i64 = 60_000;
-const HOUR_MS: i64 = 60 * MINUTE_MS;
-const DAY_MS: i64 = 24 * HOUR_MS;
+use changegate_core::civil::DAY_MS;
+use changegate_core::civil::HOUR_MS;
+use changegate_core::civil::MINUTE_MS;
 
 /// SplitMix64: a tiny deterministic generator, so the store is the same on every run.
 struct Random(u64);

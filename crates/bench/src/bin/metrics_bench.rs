@@ -36,7 +36,7 @@ const HISTORY_START_MS: i64 = 1_704_067_200_000;
 const HISTORY_DAYS: i64 = 548;
 const SERVICES: usize = 40;
 const TEAMS: usize = 8;
-const MINUTE_MS: i64 = 60_000;
+use changegate_core::civil::MINUTE_MS;
 
 /// SplitMix64: a tiny deterministic generator, so the data is the same on every run and machine.
 struct Random(u64);

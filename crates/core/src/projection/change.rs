@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::approval::{ApprovalStatus, Approver, RequiredApproval, approvals_satisfied};
 use crate::domain::{
-    ApprovalMode, ChangeId, ChangeState, ChangeType, CreatedBy, ImportedOutcome, Name, RiskClass, Role,
+    ApprovalMode, ChangeId, ChangeOutcome, ChangeState, ChangeType, CreatedBy, ImportedOutcome, Name, RiskClass, Role,
 };
 use crate::event::{DomainEvent, ImportedChange, RiskFactorRecord};
 use crate::time::Timestamp;
@@ -507,17 +507,19 @@ impl ChangeRecord {
 
     /// How the change ended, once it has: `successful` (verified or closed after verification),
     /// `failed`, `rolled_back`, `rejected` or `cancelled`; `None` while it is open.
-    pub fn outcome(&self) -> Option<&'static str> {
+    pub fn outcome(&self) -> Option<ChangeOutcome> {
         if self.rolled_back_at.is_some() {
-            return Some("rolled_back");
+            return Some(ChangeOutcome::RolledBack);
         }
         if self.failed_at.is_some() {
-            return Some("failed");
+            return Some(ChangeOutcome::Failed);
         }
         match self.state {
-            ChangeState::Verified | ChangeState::Closed if self.verified_at.is_some() => Some("successful"),
-            ChangeState::Rejected => Some("rejected"),
-            ChangeState::Cancelled => Some("cancelled"),
+            ChangeState::Verified | ChangeState::Closed if self.verified_at.is_some() => {
+                Some(ChangeOutcome::Successful)
+            }
+            ChangeState::Rejected => Some(ChangeOutcome::Rejected),
+            ChangeState::Cancelled => Some(ChangeOutcome::Cancelled),
             _ => None,
         }
     }

@@ -35,10 +35,7 @@ use crate::policy::{self, Decision, Requirement};
 use crate::templates::{ROUTINES, TemplateSpec};
 use crate::text::{self, ChangeContext, Counters};
 
-pub(crate) const SECOND: i64 = 1_000;
-pub(crate) const MINUTE: i64 = 60 * SECOND;
-pub(crate) const HOUR: i64 = 60 * MINUTE;
-pub(crate) const DAY: i64 = 24 * HOUR;
+pub(crate) use changegate_core::civil::{DAY_MS as DAY, HOUR_MS as HOUR, MINUTE_MS as MINUTE, SECOND_MS as SECOND};
 /// The average Gregorian month.
 pub(crate) const MONTH: i64 = 2_629_746 * SECOND;
 

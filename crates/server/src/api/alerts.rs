@@ -109,9 +109,9 @@ impl From<&AlertFiringRecord> for AlertFiringView {
     responses((status = 200, body = [AlertRuleView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_rules(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<AlertRuleView>>, ApiError> {
-    Ok(Json(state.service.alert_rules().await?.iter().map(AlertRuleView::from).collect()))
+    Ok(Json(state.service.alert_rules(&caller).await?.iter().map(AlertRuleView::from).collect()))
 }
 
 /// One alert rule.
@@ -121,10 +121,10 @@ pub async fn list_rules(
     security(("bearer" = [])))]
 pub async fn get_rule(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     Path(name): Path<String>,
 ) -> Result<Json<AlertRuleView>, ApiError> {
-    let rules = state.service.alert_rules().await?;
+    let rules = state.service.alert_rules(&caller).await?;
     let record = rules
         .iter()
         .find(|record| record.name.as_str() == name)
@@ -181,10 +181,10 @@ pub struct FiringParams {
     responses((status = 200, body = [AlertFiringView]), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_firings(
     State(state): State<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     ApiQuery(params): ApiQuery<FiringParams>,
 ) -> Result<Json<Vec<AlertFiringView>>, ApiError> {
-    let firings = state.service.alert_firings(params.limit.unwrap_or(50)).await?;
+    let firings = state.service.alert_firings(&caller, params.limit.unwrap_or(50)).await?;
     Ok(Json(firings.iter().map(AlertFiringView::from).collect()))
 }
 

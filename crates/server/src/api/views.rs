@@ -408,7 +408,7 @@ impl From<&ChangeRecord> for ChangeView {
             failed_at: time(change.failed_at),
             rolled_back_at: time(change.rolled_back_at),
             closed_at: time(change.closed_at),
-            outcome: change.outcome().map(str::to_owned),
+            outcome: change.outcome().map(|outcome| outcome.as_str().to_owned()),
             rollback_automated: change.rollback_automated,
             rollback_hook_runs: change
                 .rollback_hook_runs

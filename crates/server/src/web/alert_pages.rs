@@ -142,8 +142,8 @@ struct Attempt<'a> {
 async fn alerts_page(state: &AppState, session: &Session, attempt: Attempt<'_>) -> Response {
     let service = &state.service;
     let (rules, firings, services) = match (
-        service.alert_rules().await,
-        service.alert_firings(FIRINGS_SHOWN_MAX).await,
+        service.alert_rules(&session.caller).await,
+        service.alert_firings(&session.caller, FIRINGS_SHOWN_MAX).await,
         service.services(&session.caller).await,
     ) {
         (Ok(rules), Ok(firings), Ok(services)) => (rules, firings, services),

@@ -46,7 +46,7 @@ const DOTS_POINTS_MAX: usize = 160;
 const ECHO_LENGTH_MAX: usize = 200;
 /// The quick ranges offered above the form, in days back from today.
 const QUICK_RANGES_DAYS: [(i64, &str); 3] = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last 12 months")];
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
 
 /// `0.234` → `23.4%`.
 fn percent(value: f64) -> String {

@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::helpers::{Answer, TestApp, service};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::DAY_MS;
+use changegate_core::civil::HOUR_MS;
 
 /// A change imported from another system, deployed `days_ago` days before `now`.
 fn imported(number: u32, now: Timestamp) -> ImportedChange {

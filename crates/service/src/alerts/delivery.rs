@@ -25,7 +25,7 @@ pub(super) struct DeliveryJob {
 
 /// The page a firing's subject is shown on.
 fn link_path(subject: &str) -> String {
-    if let Some(change) = subject.strip_prefix("change/") {
+    if let Some(change) = subject.parse::<StreamId>().ok().and_then(|stream| stream.change()) {
         return format!("/changes/{change}");
     }
     match subject.split('/').next() {

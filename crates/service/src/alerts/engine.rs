@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use changegate_core::{ChangeId, ChangeRecord, DomainEvent, EventEnvelope, IncidentId, Name, Timestamp};
+use changegate_core::{ChangeId, ChangeRecord, DomainEvent, EventEnvelope, IncidentId, Name, StreamId, Timestamp};
 use changegate_store::AWAITING_LIST_MAX;
 use serde_json::json;
 
@@ -16,7 +16,7 @@ use crate::{Service, ServiceError};
 /// Most firings one approval-overdue sweep appends (the next sweep goes on).
 pub const SWEEP_FIRINGS_MAX: usize = 500;
 
-const HOUR_MS: i64 = 60 * 60 * 1000;
+use changegate_core::civil::HOUR_MS;
 
 /// The compliance checks read every change of the period, so the sweep runs them at most this
 /// often for `compliance_violation` rules (a new violation fires within this time).
@@ -26,12 +26,12 @@ pub const COMPLIANCE_SWEEP_WINDOW_DAYS: u32 = 90;
 
 /// `change/CHG-000001` → the change id.
 pub(crate) fn change_of_stream(stream: &str) -> Option<ChangeId> {
-    stream.strip_prefix("change/")?.parse().ok()
+    stream.parse::<StreamId>().ok()?.change()
 }
 
 /// `incident/INC-000001` → the incident id.
 pub(crate) fn incident_of_stream(stream: &str) -> Option<IncidentId> {
-    stream.strip_prefix("incident/")?.parse().ok()
+    stream.parse::<StreamId>().ok()?.incident()
 }
 
 /// The types of the events [`Service::react_to_event`] reacts to: exactly the variants its match
@@ -70,7 +70,7 @@ impl Service {
         }
         let event = envelope
             .domain_event()
-            .map_err(|error| ServiceError::Conflict(format!("event {} does not parse: {error}", envelope.sequence)))?;
+            .map_err(|error| ServiceError::Internal(format!("event {} does not parse: {error}", envelope.sequence)))?;
         let of_kind = |kind: AlertKind| -> Vec<&(Name, AlertRule)> {
             rules.iter().filter(|(_, rule)| rule.condition.kind() == kind).collect()
         };
@@ -100,7 +100,7 @@ impl Service {
                 self.fire_rules(
                     &matching,
                     AlertKind::HighRiskChange,
-                    &format!("change/{id}"),
+                    &StreamId::Change(id).to_string(),
                     &id.to_string(),
                     &message,
                     details,
@@ -126,7 +126,7 @@ impl Service {
                 self.fire_rules(
                     &matching,
                     AlertKind::EmergencyRetrospectiveOverdue,
-                    &format!("change/{id}"),
+                    &StreamId::Change(id).to_string(),
                     &id.to_string(),
                     &message,
                     details,
@@ -197,7 +197,8 @@ impl Service {
             let failures = deployments
                 .iter()
                 .filter(|change| {
-                    matches!(change.outcome(), Some("failed" | "rolled_back")) || caused.contains(&change.id)
+                    change.outcome().is_some_and(changegate_core::ChangeOutcome::is_failure)
+                        || caused.contains(&change.id)
                 })
                 .count();
             let rate = failures as f64 / deployments.len() as f64;
@@ -260,7 +261,7 @@ impl Service {
             let message = format!("{} {}: {}", violation.framework.name(), violation.control, violation.reason);
             let details = serde_json::to_value(violation).unwrap_or_default();
             let subject = match violation.change {
-                Some(change) => format!("change/{change}"),
+                Some(change) => StreamId::Change(change).to_string(),
                 None => "ledger".to_owned(),
             };
             fired += self
@@ -334,7 +335,7 @@ impl Service {
             .fire_rules(
                 rules,
                 AlertKind::ApprovalOverdue,
-                &format!("change/{}", change.id),
+                &StreamId::Change(change.id).to_string(),
                 &change.id.to_string(),
                 &message,
                 details,

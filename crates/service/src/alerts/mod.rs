@@ -38,13 +38,13 @@ pub use rule::{
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use changegate_core::{AlertFiringRecord, AlertRuleRecord, DomainEvent, Name, Role, StreamId, check_text};
+use changegate_core::{AlertFiringRecord, AlertRuleRecord, DomainEvent, Name, StreamId, check_text};
 use changegate_store::WriteTx;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::identity::Caller;
-use crate::{Service, ServiceError};
+use crate::{Permission, Service, ServiceError};
 
 use self::delivery::DeliveryJob;
 
@@ -143,7 +143,7 @@ impl Service {
 
     // --- rules ----------------------------------------------------------------------------------
 
-    pub async fn alert_rules(&self) -> Result<Vec<AlertRuleRecord>, ServiceError> {
+    pub async fn alert_rules(&self, _caller: &Caller) -> Result<Vec<AlertRuleRecord>, ServiceError> {
         Ok(self.store().alert_rules().await?)
     }
 
@@ -171,7 +171,7 @@ impl Service {
         name: &str,
         rule: &Value,
     ) -> Result<AlertRuleRecord, ServiceError> {
-        if !caller.has_role(Role::Admin) {
+        if !caller.may(Permission::ManageAlerts) {
             let reason = "defining an alert rule needs the admin role".to_owned();
             return Err(self.refuse(caller, "define_alert_rule", &format!("alert-rule/{name}"), reason).await);
         }
@@ -202,7 +202,7 @@ impl Service {
 
     /// Removes the alert rule `name` (admin). Its firings stay in the log.
     pub async fn remove_alert_rule(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
-        if !caller.has_role(Role::Admin) {
+        if !caller.may(Permission::ManageAlerts) {
             let reason = "removing an alert rule needs the admin role".to_owned();
             return Err(self.refuse(caller, "remove_alert_rule", &format!("alert-rule/{name}"), reason).await);
         }
@@ -264,7 +264,7 @@ impl Service {
     }
 
     /// Firings with their deliveries, newest first.
-    pub async fn alert_firings(&self, limit: u32) -> Result<Vec<AlertFiringRecord>, ServiceError> {
+    pub async fn alert_firings(&self, _caller: &Caller, limit: u32) -> Result<Vec<AlertFiringRecord>, ServiceError> {
         Ok(self.store().alert_firings(limit).await?)
     }
 
