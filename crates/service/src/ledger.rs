@@ -317,15 +317,19 @@ impl Service {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<VerificationReport, ServiceError> {
         let store = self.store();
+        // The tree head first: the verification covers exactly the `head.size` entries it
+        // records. Writers that commit while it runs add entries (and checkpoints) beyond that
+        // size; those are left for the next verification instead of being mistaken for tampering.
         let head = store.ledger_head().await?;
-        let checkpoints = store.checkpoints().await?;
+        let checkpoints: Vec<StoredCheckpoint> =
+            store.checkpoints().await?.into_iter().filter(|checkpoint| checkpoint.size <= head.size).collect();
         let verifier = match self.log_verifier_key().await? {
             Some(key) => {
                 Some(NoteVerifier::from_verifier_key(&key).map_err(|error| ServiceError::Internal(error.to_string()))?)
             }
             None => None,
         };
-        let total = head.size.max(store.event_count().await?);
+        let total = head.size;
         let mut frontier = Frontier::new();
         let mut checked = 0u64;
         let mut next_checkpoint = checkpoints.iter().peekable();
@@ -337,8 +341,9 @@ impl Service {
             checkpoints_checked: checked,
             message,
         };
-        loop {
-            let events = store.events_after(frontier.size(), VERIFY_BATCH_SIZE).await?;
+        while frontier.size() < head.size {
+            let batch_length = (head.size - frontier.size()).min(u64::from(VERIFY_BATCH_SIZE)) as u32;
+            let events = store.events_after(frontier.size(), batch_length).await?;
             if events.is_empty() {
                 break;
             }
@@ -420,6 +425,18 @@ impl Service {
                 last_good_checkpoint_size,
                 checked,
                 "the recomputed root differs from the stored tree head".into(),
+            ));
+        }
+        // Entries beyond the head read first are either writes committed since (every commit
+        // moves the head with its events, so a head read now covers them) or rows that no tree
+        // head covers: appended behind the store's back.
+        let events_now = store.event_count().await?;
+        let head_now = store.ledger_head().await?;
+        if events_now > head_now.size {
+            return Ok(fail(
+                head_now.size,
+                checked,
+                format!("the log has {events_now} entries but the tree head records {}", head_now.size),
             ));
         }
         Ok(VerificationReport {

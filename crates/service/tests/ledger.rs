@@ -233,3 +233,69 @@ async fn a_rewritten_history_that_fixes_its_own_leaf_hashes_still_fails_the_chec
         assert_eq!(report.first_bad_index, Some(0), "no earlier checkpoint vouches for anything");
     }
 }
+
+#[tokio::test]
+async fn an_entry_appended_behind_the_stores_back_is_found_after_the_tree_head() {
+    let append = "INSERT INTO events (sequence, stream, stream_version, event_type, actor, time_ms, schema_version, payload)
+                  SELECT sequence + 1, stream, stream_version + 1, event_type, 'mallory', time_ms, schema_version, payload
+                  FROM events WHERE sequence = (SELECT MAX(sequence) FROM events)";
+    for test_store in every_backend().await {
+        let (service, _clock) = history(&test_store, 4).await;
+        let size = service.verify_ledger_quietly(&|_, _| {}).await.unwrap().size;
+        drop_triggers(&test_store).await;
+        raw(&test_store, append).await;
+        let report = service.verify_ledger_quietly(&|_, _| {}).await.unwrap();
+        let backend = test_store.backend();
+        assert!(!report.ok, "{backend:?}: an entry in no tree head went unnoticed");
+        assert_eq!(report.first_bad_index, Some(size), "{backend:?}: {}", report.message);
+        assert!(report.message.contains(&format!("{} entries", size + 1)), "{backend:?}: {}", report.message);
+    }
+}
+
+/// Regression: verification read the tree head first and then every event there was by the time
+/// it got there, so a write landing meanwhile made it report `ok: false` ("the log has N entries
+/// but the tree head records M"), recorded forever and alerted on. It now covers the head's size
+/// and checks only that nothing lies beyond a head read at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_under_concurrent_writers_never_cries_wolf() {
+    const WRITERS: usize = 3;
+    const WRITES_PER_WRITER: usize = 25;
+    const VERIFIES_MIN: usize = 12;
+    for test_store in every_backend().await {
+        let backend = test_store.backend();
+        let (service, _clock) = history(&test_store, 2).await;
+        // The writers' team exists first, so that each of their writes is exactly one event.
+        history_more_named(&service, "warm-up").await;
+        let initial = service.verify_ledger_quietly(&|_, _| {}).await.unwrap().size;
+        let auditor = service.system_caller(changegate_core::Role::Auditor);
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let service = service.clone();
+                tokio::spawn(async move {
+                    for write in 0..WRITES_PER_WRITER {
+                        history_more_named(&service, &format!("service-{writer}-{write}")).await;
+                    }
+                })
+            })
+            .collect();
+        let mut reports = Vec::new();
+        // Two verifications at a time, recorded as events (themselves writes), until the writers
+        // are done and at least `VERIFIES_MIN` ran.
+        while reports.len() < VERIFIES_MIN || writers.iter().any(|writer| !writer.is_finished()) {
+            let (first, second) =
+                tokio::join!(service.verify_ledger(&auditor, &|_, _| {}), service.verify_ledger(&auditor, &|_, _| {}));
+            reports.push(first.unwrap());
+            reports.push(second.unwrap());
+        }
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        for report in &reports {
+            assert!(report.ok, "{backend:?}: a verification under writes failed: {}", report.message);
+        }
+        let quiet = service.verify_ledger_quietly(&|_, _| {}).await.unwrap();
+        assert!(quiet.ok, "{backend:?}: {}", quiet.message);
+        let written = (WRITERS * WRITES_PER_WRITER + reports.len()) as u64;
+        assert_eq!(quiet.size, initial + written, "{backend:?}: every write and every verification is one entry");
+    }
+}
