@@ -13,7 +13,10 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
-use crate::encoding::{encode, risk_model_record};
+use crate::encoding::{
+    ChangeColumns, IncidentColumns, ServiceColumns, change_columns, encode, incident_columns, risk_model_record,
+    service_columns,
+};
 use crate::{Backend, PAGE_SIZE_MAX, Store, StoreError};
 
 /// Most changes the approvals inbox and the overdue sweep look at in one read.
@@ -778,6 +781,23 @@ impl Store {
         folded.extend(changes.iter().map(|(id, record)| (format!("change/{id}"), encode(record))));
         folded.extend(incidents.iter().map(|(id, record)| (format!("incident/{id}"), encode(record))));
         folded.extend(services.iter().map(|(name, record)| (format!("service/{name}"), encode(record))));
+        // The columns beside each record (what list filters, indexes and the metrics read) are
+        // checked too: a doctored `state` column would otherwise pass while lists count it.
+        folded.extend(
+            changes
+                .iter()
+                .map(|(id, record)| (format!("change-columns/{id}"), format!("{:?}", change_columns(record)))),
+        );
+        folded.extend(
+            incidents
+                .iter()
+                .map(|(id, record)| (format!("incident-columns/{id}"), format!("{:?}", incident_columns(record)))),
+        );
+        folded.extend(
+            services
+                .iter()
+                .map(|(name, record)| (format!("service-columns/{name}"), format!("{:?}", service_columns(record)))),
+        );
         folded.extend(firings.iter().map(|(sequence, record)| (format!("alert-firing/{sequence}"), encode(record))));
 
         let mut stored: BTreeMap<String, String> = BTreeMap::new();
@@ -808,6 +828,40 @@ impl Store {
                     .map_err(|error| StoreError::Corrupt(format!("unreadable {kind} {key}: {error}")))?;
                 stored.insert(format!("{kind}/{key}"), record.to_string());
             }
+        }
+        let change_columns_sql =
+            "SELECT id, state, service, requester, change_type, created_at, updated_at, awaits_approval,
+             planned_start, planned_end, failed_at, external_id, deployed_at FROM changes";
+        for row in sqlx::query(change_columns_sql).fetch_all(self.pool()).await? {
+            let id = ChangeId::new(row.try_get::<i64, _>(0)? as u64);
+            let columns: ChangeColumns = (
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+                row.try_get(5)?,
+                row.try_get(6)?,
+                row.try_get(7)?,
+                row.try_get(8)?,
+                row.try_get(9)?,
+                row.try_get(10)?,
+                row.try_get(11)?,
+                row.try_get(12)?,
+            );
+            stored.insert(format!("change-columns/{id}"), format!("{columns:?}"));
+        }
+        for row in sqlx::query("SELECT id, service, caused_by, detected_at, external_id FROM incidents")
+            .fetch_all(self.pool())
+            .await?
+        {
+            let id = IncidentId::new(row.try_get::<i64, _>(0)? as u64);
+            let columns: IncidentColumns = (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
+            stored.insert(format!("incident-columns/{id}"), format!("{columns:?}"));
+        }
+        for row in sqlx::query("SELECT name, team, tier FROM services").fetch_all(self.pool()).await? {
+            let name: String = row.try_get(0)?;
+            let columns: ServiceColumns = (row.try_get(1)?, row.try_get(2)?);
+            stored.insert(format!("service-columns/{name}"), format!("{columns:?}"));
         }
         for row in sqlx::query("SELECT token_id, user_name, token_sha256, created_at FROM tokens")
             .fetch_all(self.pool())

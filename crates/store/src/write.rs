@@ -12,7 +12,7 @@ use changegate_core::{
 use changegate_ledger::{Frontier, leaf_hash};
 use sqlx::{Any, Row, Transaction};
 
-use crate::encoding::{encode, risk_model_record};
+use crate::encoding::{change_columns, encode, incident_columns, risk_model_record, service_columns};
 use crate::read::{ExternalTable, decode_record, fetch_change, fetch_incident, ids_by_external_ids};
 use crate::{Backend, Store, StoreError};
 
@@ -308,13 +308,14 @@ impl WriteTx {
                 self.dirty_changes.entry(*id).or_insert(false);
                 self.changes.insert(*id, record);
             }
-            (StreamId::Service(_), DomainEvent::ServiceRegistered { name, team, tier, .. }) => {
+            (StreamId::Service(_), DomainEvent::ServiceRegistered { name, .. }) => {
                 let record = ServiceRecord::registered(event, time)
                     .ok_or_else(|| StoreError::Corrupt("service registration did not build a record".into()))?;
+                let (team, tier) = service_columns(&record);
                 sqlx::query("INSERT INTO services (name, team, tier, record) VALUES ($1, $2, $3, $4)")
                     .bind(name.as_str())
-                    .bind(team.as_str())
-                    .bind(i64::from(tier.value()))
+                    .bind(team)
+                    .bind(tier)
                     .bind(encode(&record))
                     .execute(&mut *self.transaction)
                     .await?;
@@ -492,13 +493,14 @@ impl WriteTx {
         } else {
             "UPDATE incidents SET service = $2, caused_by = $3, detected_at = $4, record = $5, external_id = $6 WHERE id = $1"
         };
+        let (service, caused_by, detected_at, external_id) = incident_columns(record);
         sqlx::query(sql)
             .bind(record.id.number() as i64)
-            .bind(record.service.as_str())
-            .bind(record.caused_by.map(|id| id.number() as i64))
-            .bind(record.detected_at.unix_ms())
+            .bind(service)
+            .bind(caused_by)
+            .bind(detected_at)
             .bind(encode(record))
-            .bind(record.external_id.clone())
+            .bind(external_id)
             .execute(&mut *self.transaction)
             .await?;
         Ok(())
@@ -762,24 +764,39 @@ pub enum KeyedTable {
 
 /// Binds a change's row in the column order of the `changes` table's INSERT and UPDATE: id,
 /// state, service, requester, change_type, created_at, updated_at, record, awaits_approval,
-/// planned_start, planned_end, failed_at.
+/// planned_start, planned_end, failed_at, external_id, deployed_at (values from
+/// [`change_columns`], which the projection check reads too).
 fn bind_change_columns<'q>(
     query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
     record: &ChangeRecord,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    let (
+        state,
+        service,
+        requester,
+        change_type,
+        created_at,
+        updated_at,
+        awaits_approval,
+        planned_start,
+        planned_end,
+        failed_at,
+        external_id,
+        deployed_at,
+    ) = change_columns(record);
     query
         .bind(record.id.number() as i64)
-        .bind(record.state.as_str())
-        .bind(record.service.to_string())
-        .bind(record.requester.to_string())
-        .bind(record.change_type.as_str())
-        .bind(record.created_at.unix_ms())
-        .bind(record.updated_at.unix_ms())
+        .bind(state)
+        .bind(service)
+        .bind(requester)
+        .bind(change_type)
+        .bind(created_at)
+        .bind(updated_at)
         .bind(encode(record))
-        .bind(i64::from(record.awaits_approval()))
-        .bind(record.planned_start.map(Timestamp::unix_ms))
-        .bind(record.planned_end.map(Timestamp::unix_ms))
-        .bind(record.failed_at.map(Timestamp::unix_ms))
-        .bind(record.external_id.clone())
-        .bind(record.deployed_at().map(Timestamp::unix_ms))
+        .bind(awaits_approval)
+        .bind(planned_start)
+        .bind(planned_end)
+        .bind(failed_at)
+        .bind(external_id)
+        .bind(deployed_at)
 }

@@ -419,6 +419,43 @@ async fn every_projection_is_the_fold_of_the_events_and_a_doctored_row_is_found(
     }
 }
 
+/// Regression: only the record column was checked, so `UPDATE changes SET state = 'approved'`
+/// passed `audit verify` while list filters and `/metrics` counted the change as approved.
+#[tokio::test]
+async fn a_doctored_filter_column_is_found_beside_its_record() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        run_lifecycle(&world, "Columns").await;
+        let incident = changegate_service::NewIncident {
+            title: "Errors".into(),
+            service: "payments-api".into(),
+            severity: "sev3".into(),
+            detected_at: None,
+            caused_by: Some("CHG-000001".into()),
+            downtime_minutes: None,
+        };
+        world.service.open_incident(&world.alice, incident, None).await.unwrap();
+        let store = &test_store.store;
+        assert_eq!(store.verify_projections().await.unwrap(), Vec::<String>::new(), "{:?}", test_store.backend());
+        let pool = raw_pool(&test_store).await;
+        for doctor in [
+            "UPDATE changes SET state = 'approved' WHERE id = 1",
+            "UPDATE incidents SET caused_by = NULL WHERE id = 1",
+            "UPDATE services SET tier = 1 WHERE name = 'payments-api'",
+        ] {
+            sqlx::query(doctor).execute(&pool).await.unwrap();
+        }
+        let differing = store.verify_projections().await.unwrap();
+        assert_eq!(
+            differing,
+            ["change-columns/CHG-000001", "incident-columns/INC-000001", "service-columns/payments-api"],
+            "{:?}",
+            test_store.backend()
+        );
+        pool.close().await;
+    }
+}
+
 fn imported_change(external_id: &str) -> changegate_core::ImportedChange {
     let name = |text: &str| Name::parse(text).unwrap();
     changegate_core::ImportedChange {
