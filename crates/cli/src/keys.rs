@@ -59,6 +59,13 @@ fn check_permissions(_path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Removes the key file `load_or_create` just made (an `init` that failed after it leaves
+/// nothing behind). Never called for a key that existed before.
+pub fn remove_created(args: &KeyArgs, data_dir: &Path) -> anyhow::Result<()> {
+    let path = key_path(args, data_dir);
+    std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))
+}
+
 /// The configured signer, or a new one written to the key file (owner-only) when there is none.
 pub fn load_or_create(args: &KeyArgs, data_dir: &Path) -> anyhow::Result<(NoteSigner, bool)> {
     if let Some(signer) = load(args, data_dir)? {

@@ -120,12 +120,32 @@ pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
 }
 
 async fn init(store_args: &StoreArgs, keys_args: &KeyArgs, admin: &str, json: bool) -> anyhow::Result<()> {
-    let store = open_store(store_args).await?;
-    let service = Service::new(store.clone(), Arc::new(SystemClock));
-    let created = service.bootstrap_admin(admin).await?;
-    store.close().await;
-    let (signer, _) = keys::load_or_create(keys_args, &store_args.data_dir)?;
+    // What can be refused is checked before the admin is written (its token would otherwise be
+    // lost): the signing key first (an existing one must load; a new one is written), then the
+    // store, whose admin is written in one transaction. A key file made here goes again when the
+    // store refuses, so a second `init` starts from the same place.
+    let (signer, key_created) = keys::load_or_create(keys_args, &store_args.data_dir)?;
     let verifier_key = signer.verifier_key();
+    let bootstrapped = async {
+        let store = open_store(store_args).await?;
+        let service = Service::new(store.clone(), Arc::new(SystemClock)).with_signer(signer);
+        let checked = service.check_signing_key().await;
+        let created = match checked {
+            Ok(()) => service.bootstrap_admin(admin).await,
+            Err(error) => Err(error),
+        };
+        store.close().await;
+        anyhow::Ok(created?)
+    };
+    let created = match bootstrapped.await {
+        Ok(created) => created,
+        Err(error) => {
+            if key_created {
+                keys::remove_created(keys_args, &store_args.data_dir)?;
+            }
+            return Err(error);
+        }
+    };
     if json {
         println!(
             "{}",
@@ -205,6 +225,9 @@ async fn serve(
         Some(signer) => service = service.with_signer(signer),
         None => tracing::warn!("no ledger signing key found: checkpoints will not be signed (see `changegate init`)"),
     }
+    // Several instances may share one PostgreSQL: one with another key would accept writes and
+    // then fail every checkpoint, so it does not start.
+    service.check_signing_key().await.context("the ledger signing key")?;
     let application = Application::build(service, config.clone())
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?

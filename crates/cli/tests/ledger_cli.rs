@@ -235,3 +235,57 @@ fn an_offline_bundle_locates_an_altered_entry_between_two_signed_checkpoints() {
         text(&verified)
     );
 }
+
+/// Regression: `init` with a bad `--signing-key-file` failed after writing the admin user, whose
+/// token was never shown, and the next `init` answered 409. It now checks the key first.
+#[test]
+fn init_with_a_bad_signing_key_writes_nothing_and_a_second_init_succeeds() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    let missing = directory.path().join("no-such-key");
+    let refused = changegate(&["init", "--data-dir", data_dir, "--signing-key-file", missing.to_str().unwrap()]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("does not exist"), "{}", text(&refused));
+    let garbage = directory.path().join("garbage-key");
+    std::fs::write(&garbage, "not a key\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let refused = changegate(&["init", "--data-dir", data_dir, "--signing-key-file", garbage.to_str().unwrap()]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(text(&refused).contains("does not hold a signing key"), "{}", text(&refused));
+    // Nothing was written: the next `init` makes the admin and shows its token.
+    let token = init(&["--data-dir", data_dir]);
+    assert!(token.starts_with("cg_"), "{token}");
+}
+
+/// Several instances may share one store: one started with another signing key must not start
+/// (it would accept writes and then fail every checkpoint), and must name the key the log has.
+#[test]
+fn serve_refuses_a_signing_key_other_than_the_logs() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("data");
+    let data_dir = data.to_str().unwrap();
+    init(&["--data-dir", data_dir]);
+    let signed = changegate(&["audit", "checkpoint", "--data-dir", data_dir]);
+    assert!(signed.status.success(), "{}", text(&signed));
+    let log_key = std::fs::read_to_string(data.join("ledger-signing-key")).unwrap();
+    let other = directory.path().join("other");
+    init(&["--data-dir", other.to_str().unwrap()]);
+    let other_key = other.join("ledger-signing-key");
+    let refused = changegate(&[
+        "serve",
+        "--data-dir",
+        data_dir,
+        "--signing-key-file",
+        other_key.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    let log_key_name = log_key.trim().split('+').nth(2).unwrap();
+    assert!(text(&refused).contains(log_key_name), "names the log's key {log_key_name}: {}", text(&refused));
+}

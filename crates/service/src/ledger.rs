@@ -99,6 +99,22 @@ impl Service {
         self.log_verifier_key().await
     }
 
+    /// Refuses a signing key other than the one this log's checkpoints are signed with (one log
+    /// has one key): a server started with another would accept writes and then fail every
+    /// checkpoint. The error names the key the log expects. No key, or a log not signed yet, is
+    /// fine.
+    pub async fn check_signing_key(&self) -> Result<(), ServiceError> {
+        let Some(signer) = self.signer() else { return Ok(()) };
+        match self.store().signer_verifier_key().await? {
+            Some(recorded) if recorded != signer.verifier_key() => Err(ServiceError::Conflict(format!(
+                "this log's checkpoints are signed with the key `{recorded}`, and the key given is `{}`: \
+                 start with the log's key (`--signing-key-file` or CHANGEGATE_SIGNING_KEY)",
+                signer.verifier_key()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) async fn log_verifier_key(&self) -> Result<Option<String>, ServiceError> {
         if let Some(signer) = self.signer() {
             return Ok(Some(signer.verifier_key()));

@@ -148,6 +148,21 @@ async fn the_policy_signs_after_enough_events_or_time() {
     }
 }
 
+#[tokio::test]
+async fn a_server_with_another_key_is_refused_before_it_starts() {
+    for test_store in every_backend().await {
+        let (service, clock) = history(&test_store, 1).await;
+        assert!(service.check_signing_key().await.is_ok(), "nothing signed yet: any key");
+        service.checkpoint_now(&service.system_caller(changegate_core::Role::Admin)).await.unwrap();
+        assert!(service.check_signing_key().await.is_ok(), "the log's own key");
+        let impostor = Service::new(test_store.store.clone(), clock.clone()).with_signer(signer(9));
+        let refusal = impostor.check_signing_key().await.unwrap_err().to_string();
+        assert!(refusal.contains(&signer(7).verifier_key()), "{:?}: {refusal}", test_store.backend());
+        let unsigned = Service::new(test_store.store.clone(), clock.clone());
+        assert!(unsigned.check_signing_key().await.is_ok(), "no key: checkpoints are simply not signed");
+    }
+}
+
 async fn history_more_named(service: &Service, name: &str) {
     let admin = service.local_caller_as(&changegate_core::Name::parse("admin").unwrap()).await.unwrap().unwrap();
     let extra = NewService { name: name.into(), team: "platform".into(), tier: 3, ..NewService::default() };
