@@ -389,6 +389,41 @@ pub fn check_text(field: &str, text: &str, length_max: usize) -> Result<(), Doma
     Ok(())
 }
 
+/// Longest link (to a ticket, a pull request, a pipeline run) a change records.
+pub const LINK_LENGTH_MAX: usize = 2_000;
+
+/// URL schemes a browser runs or embeds instead of navigating to: a page that shows a change's
+/// links as `href`s must never carry one.
+const LINK_SCHEMES_REFUSED: [&str; 5] = ["javascript", "data", "vbscript", "file", "blob"];
+
+/// A link a change records (`links`, `pipeline_url`): 1 to [`LINK_LENGTH_MAX`] bytes, no
+/// whitespace or control characters, and no scheme a browser would run (`javascript:`, `data:`, …).
+/// A plain reference such as `PROJ-123` is a link too.
+pub fn check_link(text: &str) -> Result<(), String> {
+    if text.is_empty() || text.len() > LINK_LENGTH_MAX || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("1 to {LINK_LENGTH_MAX} characters without spaces or control characters"));
+    }
+    if let Some((scheme, _)) = text.split_once(':')
+        && LINK_SCHEMES_REFUSED.iter().any(|refused| scheme.eq_ignore_ascii_case(refused))
+    {
+        return Err(format!("`{scheme}:` links are refused: give an http(s) address or a reference"));
+    }
+    Ok(())
+}
+
+/// Whether any string in a JSON value (keys included) holds a control character.
+pub fn json_has_control_characters(value: &serde_json::Value) -> bool {
+    let has = |text: &str| text.chars().any(char::is_control);
+    match value {
+        serde_json::Value::String(text) => has(text),
+        serde_json::Value::Array(items) => items.iter().any(json_has_control_characters),
+        serde_json::Value::Object(entries) => {
+            entries.iter().any(|(key, item)| has(key) || json_has_control_characters(item))
+        }
+        _ => false,
+    }
+}
+
 /// A new assessment starts from low risk (used as the default of builders).
 impl Default for RiskClass {
     fn default() -> Self {
@@ -399,6 +434,22 @@ impl Default for RiskClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_refuse_spaces_control_characters_and_scripts() {
+        for good in ["https://ci.example.com/runs/981", "PROJ-123", "http://x/a?b=c:d", "mailto:ops@example.com"] {
+            assert_eq!(check_link(good), Ok(()), "{good}");
+        }
+        for bad in
+            ["", "a b", "a\u{0}b", "javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<b>", "vbscript:x"]
+        {
+            assert!(check_link(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_link(&"x".repeat(LINK_LENGTH_MAX + 1)).is_err());
+        assert!(json_has_control_characters(&serde_json::json!({"la": "x\u{1}"})));
+        assert!(json_has_control_characters(&serde_json::json!({"l\u{0}a": 1})));
+        assert!(!json_has_control_characters(&serde_json::json!({"la": ["fine", 3]})));
+    }
 
     #[test]
     fn change_ids_print_and_parse() {

@@ -19,8 +19,6 @@ pub use crate::command_shared::{IncidentResolution, IncidentUpdate, NewIncident}
 use crate::identity::{Caller, IdempotencyKey, generate_token, token_sha256};
 use crate::{Service, ServiceError, incidents};
 
-/// Longest link on a change.
-pub const LINK_LENGTH_MAX: usize = 2_000;
 /// Largest JSON of code metrics on a change.
 pub const CODE_METRICS_BYTES_MAX: usize = 4_096;
 /// Most commands in one batch.
@@ -303,11 +301,8 @@ async fn create_change(
     if input.links.len() > LIST_LENGTH_MAX {
         fields.push("links", format!("at most {LIST_LENGTH_MAX} links"));
     }
-    for link in &input.links {
-        if link.is_empty() || link.len() > LINK_LENGTH_MAX || link.chars().any(char::is_whitespace) {
-            fields.push("links", format!("each link is 1 to {LINK_LENGTH_MAX} characters without spaces"));
-            break;
-        }
+    if let Some(message) = input.links.iter().find_map(|link| changegate_core::check_link(link).err()) {
+        fields.push("links", format!("each link: {message}"));
     }
     let mut service_record = None;
     if let Some(service) = &service {
@@ -321,16 +316,16 @@ async fn create_change(
         fields.text("justification", text, TEXT_LENGTH_MAX);
     }
     for (field, text) in [("commit", &input.commit), ("pipeline_url", &input.pipeline_url)] {
-        if let Some(text) = text
-            && (text.is_empty() || text.len() > LINK_LENGTH_MAX || text.chars().any(char::is_whitespace))
-        {
-            fields.push(field, format!("1 to {LINK_LENGTH_MAX} characters without spaces"));
+        if let Some(Err(message)) = text.as_deref().map(changegate_core::check_link) {
+            fields.push(field, message);
         }
     }
-    if let Some(metrics) = &input.code_metrics
-        && (!metrics.is_object() || metrics.to_string().len() > CODE_METRICS_BYTES_MAX)
-    {
-        fields.push("code_metrics", format!("a JSON object of at most {CODE_METRICS_BYTES_MAX} bytes"));
+    if let Some(metrics) = &input.code_metrics {
+        if !metrics.is_object() || metrics.to_string().len() > CODE_METRICS_BYTES_MAX {
+            fields.push("code_metrics", format!("a JSON object of at most {CODE_METRICS_BYTES_MAX} bytes"));
+        } else if changegate_core::json_has_control_characters(metrics) {
+            fields.push("code_metrics", "must not contain control characters");
+        }
     }
     let template_record = match input.template.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
         None => None,

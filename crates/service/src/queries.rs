@@ -134,6 +134,11 @@ impl Service {
         if limit == 0 || limit > 1_000 {
             return Err(ServiceError::invalid("limit", "must be 1 to 1000"));
         }
+        // Sequences are stored as signed 64-bit integers: a larger `after` would wrap around and
+        // answer from the start of the log.
+        if after > i64::MAX as u64 {
+            return Err(ServiceError::invalid("after", format!("must be at most {}", i64::MAX)));
+        }
         Ok(self.store().events_after(after, limit).await?)
     }
 

@@ -213,6 +213,35 @@ async fn the_implementer_of_a_scoped_emergency_does_not_approve_it_retrospective
     }
 }
 
+/// Regression: `javascript:` and `data:` links were stored, and control characters were accepted
+/// in links and code metrics while refused everywhere else.
+#[tokio::test]
+async fn scripted_links_and_control_characters_are_refused_and_write_nothing() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let events = world.store.event_count().await.unwrap();
+        for (field, input) in [
+            ("links", NewChange { links: vec!["javascript:alert(1)".into()], ..change("catalog", "normal") }),
+            ("links", NewChange { links: vec!["DATA:text/html,<b>x</b>".into()], ..change("catalog", "normal") }),
+            ("links", NewChange { links: vec!["https://x/\u{0}".into()], ..change("catalog", "normal") }),
+            ("pipeline_url", NewChange { pipeline_url: Some("javascript:x".into()), ..change("catalog", "normal") }),
+            (
+                "code_metrics",
+                NewChange { code_metrics: Some(serde_json::json!({"la": "\u{7}"})), ..change("catalog", "normal") },
+            ),
+        ] {
+            let error = world.service.create_change(&world.rita, input, None).await.unwrap_err();
+            assert!(error.fields().iter().any(|error| error.field == field), "{field}: {error}");
+        }
+        assert_eq!(world.store.event_count().await.unwrap(), events, "refusals write nothing");
+        let fine = NewChange {
+            links: vec!["https://ci.example.com/runs/1".into(), "PROJ-7".into()],
+            ..change("catalog", "normal")
+        };
+        world.service.create_change(&world.rita, fine, None).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn an_emergency_without_justification_is_refused_and_an_overdue_one_is_flagged_once() {
     for test_store in every_backend().await {

@@ -314,3 +314,15 @@ async fn verification_under_concurrent_writers_never_cries_wolf() {
         assert_eq!(quiet.size, initial + written, "{backend:?}: every write and every verification is one entry");
     }
 }
+
+/// Regression: `after` above `i64::MAX` wrapped around in the store and answered from the start.
+#[tokio::test]
+async fn an_event_cursor_beyond_the_sequence_range_is_refused() {
+    for test_store in every_backend().await {
+        let (service, _clock) = history(&test_store, 1).await;
+        let reader = service.system_caller(changegate_core::Role::Auditor);
+        let error = service.events_after(&reader, 9_223_372_036_854_775_808, 10).await.unwrap_err();
+        assert_eq!(error.fields().first().map(|field| field.field.as_str()), Some("after"), "{error}");
+        assert!(service.events_after(&reader, i64::MAX as u64, 10).await.unwrap().is_empty());
+    }
+}

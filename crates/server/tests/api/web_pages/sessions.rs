@@ -156,7 +156,16 @@ fn hostile_input_is_escaped_everywhere() {
     let mut fields = new_change_fields(&csrf, hostile);
     fields.retain(|(name, _)| *name != "links" && *name != "description");
     fields.push(("description", r#"<img src=x onerror="alert(2)">"#));
-    fields.push(("links", "javascript:alert(3)"));
+    // A `javascript:` link is refused outright (it used to be stored and shown as text).
+    let before = app.event_count();
+    let mut scripted = fields.clone();
+    scripted.push(("links", "javascript:alert(3)"));
+    let reply = alice.post("/changes", &scripted);
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert!(reply.text.contains("`javascript:` links are refused"), "{}", reply.text);
+    assert_eq!(app.event_count(), before, "a refused link writes nothing");
+    // A reference that is not an address is shown as text, escaped.
+    fields.push(("links", "PROJ-<b>3"));
     let reply = alice.post("/changes", &fields);
     assert_eq!(reply.status, 303, "{}", reply.text);
     let location = reply.location().to_owned();
@@ -170,8 +179,8 @@ fn hostile_input_is_escaped_everywhere() {
     }
     let page = alice.get(&location);
     assert!(page.text.contains("&lt;img src=x onerror=&quot;alert(2)&quot;&gt;"));
-    assert!(!page.text.contains(r#"href="javascript:"#), "a javascript: link never becomes an href");
-    assert!(page.text.contains(r#"<span class="mono">javascript:alert(3)</span>"#));
+    assert!(!page.text.contains("<b>3"), "the reference is escaped");
+    assert!(page.text.contains(r#"<span class="mono">PROJ-&lt;b&gt;3</span>"#), "{}", page.text);
 
     // A hostile title also stays escaped in the form re-rendered after a validation error.
     let mut fields = new_change_fields(&csrf, hostile);
