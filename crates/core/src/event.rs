@@ -120,6 +120,10 @@ impl StreamId {
     }
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 /// Something that happened. Serialised as `{"type": "...", "data": {...}}`; the store keeps the
 /// type and the data in separate columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -483,6 +487,10 @@ pub enum DomainEvent {
         action: String,
         target: String,
         reason: String,
+        /// Identical refusals (same actor, action, target and reason) folded into this one since
+        /// the previous one was recorded; absent when none were (so older events keep their bytes).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        repeats_folded: u64,
     },
 }
 

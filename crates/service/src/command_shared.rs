@@ -9,6 +9,7 @@ use changegate_core::{DomainEvent, FieldError, LIST_LENGTH_MAX, Name, StreamId, 
 use changegate_store::WriteTx;
 
 use crate::ServiceError;
+use crate::denials::{DenialKey, DenialThrottle, Verdict};
 use crate::identity::Caller;
 
 /// Input for a new incident.
@@ -43,8 +44,20 @@ pub struct IncidentResolution {
     pub comment: Option<String>,
 }
 
-/// A command that was refused for lack of rights; the denial is already appended.
-pub(crate) struct Denied(pub(crate) String);
+/// A command that was refused for lack of rights. Whoever runs the command records it in the
+/// command's transaction ([`record_denial`]: `execute` and `Service::refuse`), so the folding of
+/// repeats lives in one place.
+#[derive(Clone, Debug)]
+pub(crate) struct Denied {
+    pub(crate) action: String,
+    pub(crate) target: String,
+    pub(crate) reason: String,
+}
+
+/// A refusal of `action` on `target`, for `reason`.
+pub(crate) fn denial(action: &str, target: &str, reason: String) -> Denied {
+    Denied { action: action.to_owned(), target: target.to_owned(), reason }
+}
 
 /// Collects field errors so a user sees all of them at once.
 #[derive(Default)]
@@ -94,18 +107,30 @@ impl Fields {
     }
 }
 
-/// Appends an `access_denied` event and returns the refusal.
-pub(crate) async fn deny(
+/// Records a refusal as an `access_denied` event, unless `denials` folds it as a repeat.
+pub(crate) async fn record_denial(
+    denials: &DenialThrottle,
     tx: &mut WriteTx,
     caller: &Caller,
     time: Timestamp,
-    action: &str,
-    target: &str,
-    reason: String,
-) -> Result<Denied, ServiceError> {
+    denied: &Denied,
+) -> Result<(), ServiceError> {
+    let Denied { action, target, reason } = denied;
     tracing::warn!(actor = %caller.name(), action, target, %reason, "access denied");
-    let event =
-        DomainEvent::AccessDenied { action: action.to_owned(), target: target.to_owned(), reason: reason.clone() };
-    tx.append(&StreamId::Access, caller.name().as_str(), time, &event).await?;
-    Ok(Denied(reason))
+    let key = DenialKey {
+        actor: caller.name().to_string(),
+        action: action.clone(),
+        target: target.clone(),
+        reason: reason.clone(),
+    };
+    if let Verdict::Record { repeats_folded } = denials.admit(key, time) {
+        let event = DomainEvent::AccessDenied {
+            action: action.clone(),
+            target: target.clone(),
+            reason: reason.clone(),
+            repeats_folded,
+        };
+        tx.append(&StreamId::Access, caller.name().as_str(), time, &event).await?;
+    }
+    Ok(())
 }

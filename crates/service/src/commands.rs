@@ -14,7 +14,7 @@ use changegate_core::{
 use changegate_store::{IdempotencyRecord, KeyedTable, WriteTx};
 
 use crate::Permission;
-use crate::command_shared::{Denied, Fields, deny};
+use crate::command_shared::{Denied, Fields, denial, record_denial};
 pub use crate::command_shared::{IncidentResolution, IncidentUpdate, NewIncident};
 use crate::identity::{Caller, IdempotencyKey, generate_token, token_sha256};
 use crate::{Service, ServiceError, incidents};
@@ -172,7 +172,7 @@ async fn register_service(
 ) -> Result<Result<ServiceRecord, Denied>, ServiceError> {
     if !caller.may(Permission::RegisterServices) {
         let reason = "registering a service needs the admin role".to_owned();
-        return Ok(Err(deny(tx, caller, time, "register_service", &format!("service/{}", input.name), reason).await?));
+        return Ok(Err(denial("register_service", &format!("service/{}", input.name), reason)));
     }
     let mut fields = Fields::default();
     let name = fields.name("name", &input.name);
@@ -250,7 +250,7 @@ async fn create_user(
 ) -> Result<Result<CreatedUser, Denied>, ServiceError> {
     if !caller.may(Permission::ManageUsers) {
         let reason = "adding a user needs the admin role".to_owned();
-        return Ok(Err(deny(tx, caller, time, "create_user", &format!("user/{}", input.name), reason).await?));
+        return Ok(Err(denial("create_user", &format!("user/{}", input.name), reason)));
     }
     Ok(Ok(add_user(tx, caller.name().as_str(), input, time).await?))
 }
@@ -264,7 +264,7 @@ async fn create_change(
 ) -> Result<Result<ChangeRecord, Denied>, ServiceError> {
     if !caller.may(Permission::CreateChanges) {
         let reason = "creating a change needs the requester or admin role".to_owned();
-        return Ok(Err(deny(tx, caller, time, "create_change", "change", reason).await?));
+        return Ok(Err(denial("create_change", "change", reason)));
     }
     let mut fields = Fields::default();
     let title = input.title.trim();
@@ -400,7 +400,7 @@ async fn act(
     // Checked again by `lifecycle::handle`; asked first so that a refused caller costs no
     // assessment.
     if let Err(reason) = lifecycle::authorize(&actor, action, &change) {
-        return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
+        return Ok(Err(denial(action.as_str(), &StreamId::Change(id).to_string(), reason)));
     }
     let mut fields = Fields::default();
     let mut input = ActionInput {
@@ -427,7 +427,7 @@ async fn act(
     let events = match lifecycle::handle(&change, &actor, action, &input, service.tier, time) {
         Ok(events) => events,
         Err(DomainError::Forbidden(reason)) => {
-            return Ok(Err(deny(tx, caller, time, action.as_str(), &StreamId::Change(id).to_string(), reason).await?));
+            return Ok(Err(denial(action.as_str(), &StreamId::Change(id).to_string(), reason)));
         }
         Err(refusal) => return Err(refusal.into()),
     };
@@ -438,8 +438,23 @@ async fn act(
     Ok(Ok(record))
 }
 
-/// Runs one command in an open transaction.
+/// Runs one command in an open transaction; a refusal is recorded in it (see `record_denial`).
 async fn execute(
+    service: &Service,
+    tx: &mut WriteTx,
+    prepared: Option<&crate::governance::PreparedSubmit>,
+    caller: &Caller,
+    command: &Command,
+    time: Timestamp,
+) -> Result<Result<Produced, Denied>, ServiceError> {
+    let result = execute_command(service, tx, prepared, caller, command, time).await?;
+    if let Err(denied) = &result {
+        record_denial(&service.denials, tx, caller, time, denied).await?;
+    }
+    Ok(result)
+}
+
+async fn execute_command(
     service: &Service,
     tx: &mut WriteTx,
     prepared: Option<&crate::governance::PreparedSubmit>,
@@ -530,7 +545,7 @@ impl Service {
                 Ok(Ok(Outcome { value: produced, replayed: false }))
             })
             .await?;
-        result.map_err(|Denied(reason)| ServiceError::Forbidden(reason))
+        result.map_err(|denied| ServiceError::Forbidden(denied.reason))
     }
 
     /// Runs many commands, each as its caller at its own time, in one transaction: all or none.
@@ -545,7 +560,8 @@ impl Service {
                 for (position, (caller, time, command)) in commands.iter().enumerate() {
                     match execute(self, tx, None, caller, command, *time).await? {
                         Ok(value) => produced.push(value),
-                        Err(Denied(reason)) => {
+                        Err(denied) => {
+                            let reason = denied.reason;
                             return Err(ServiceError::Forbidden(format!("command {position} of the batch: {reason}")));
                         }
                     }
@@ -561,12 +577,12 @@ impl Service {
         let time = self.now();
         let written = self
             .store()
-            .write(async |tx: &mut WriteTx| -> Result<Denied, ServiceError> {
-                deny(tx, caller, time, action, target, reason.clone()).await
+            .write(async |tx: &mut WriteTx| -> Result<(), ServiceError> {
+                record_denial(&self.denials, tx, caller, time, &denial(action, target, reason.clone())).await
             })
             .await;
         match written {
-            Ok(Denied(reason)) => ServiceError::Forbidden(reason),
+            Ok(()) => ServiceError::Forbidden(reason),
             Err(error) => error,
         }
     }

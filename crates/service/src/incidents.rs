@@ -15,7 +15,7 @@ use changegate_core::{
 use changegate_store::{KeyedTable, WriteTx};
 
 use crate::Permission;
-use crate::command_shared::{Denied, Fields, IncidentResolution, IncidentUpdate, NewIncident, deny};
+use crate::command_shared::{Denied, Fields, IncidentResolution, IncidentUpdate, NewIncident, denial};
 use crate::identity::Caller;
 use crate::{Service, ServiceError};
 
@@ -26,18 +26,13 @@ pub const DOWNTIME_MINUTES_MAX: u32 = 525_600;
 /// How many recent deployments the rule considers before giving up (rejected ones are skipped).
 const CANDIDATES_MAX: u32 = 50;
 
-async fn authorize(
-    tx: &mut WriteTx,
-    caller: &Caller,
-    time: Timestamp,
-    action: &str,
-    target: &str,
-) -> Result<Option<Denied>, ServiceError> {
+/// The refusal of `action` when `caller` may not edit incidents.
+fn authorize(caller: &Caller, action: &str, target: &str) -> Option<Denied> {
     if caller.may(Permission::EditIncidents) {
-        return Ok(None);
+        return None;
     }
     let reason = format!("{} an incident needs the requester, cab or admin role", action.replace('_', " "));
-    Ok(Some(deny(tx, caller, time, action, target, reason).await?))
+    Some(denial(action, target, reason))
 }
 
 /// A severity given as `sev1`…`sev4` or `1`…`4`.
@@ -117,7 +112,7 @@ pub(crate) async fn open_incident(
     input: &NewIncident,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, "open_incident", "incident").await? {
+    if let Some(denied) = authorize(caller, "open_incident", "incident") {
         return Ok(Err(denied));
     }
     let mut fields = Fields::default();
@@ -170,7 +165,7 @@ pub(crate) async fn update_incident(
     update: &IncidentUpdate,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, "update_incident", &format!("incident/{id}")).await? {
+    if let Some(denied) = authorize(caller, "update_incident", &format!("incident/{id}")) {
         return Ok(Err(denied));
     }
     let mut fields = Fields::default();
@@ -215,7 +210,7 @@ pub(crate) async fn resolve_incident(
     resolution: &IncidentResolution,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, "resolve_incident", &format!("incident/{id}")).await? {
+    if let Some(denied) = authorize(caller, "resolve_incident", &format!("incident/{id}")) {
         return Ok(Err(denied));
     }
     let mut fields = Fields::default();
@@ -249,7 +244,7 @@ pub(crate) async fn link_incident(
     comment: Option<&str>,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, "link_incident", &format!("incident/{id}")).await? {
+    if let Some(denied) = authorize(caller, "link_incident", &format!("incident/{id}")) {
         return Ok(Err(denied));
     }
     let mut fields = Fields::default();
@@ -293,9 +288,8 @@ async fn link_decision(
     id: IncidentId,
     action: &str,
     comment: Option<&str>,
-    time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    if let Some(denied) = authorize(tx, caller, time, action, &format!("incident/{id}")).await? {
+    if let Some(denied) = authorize(caller, action, &format!("incident/{id}")) {
         return Ok(Err(denied));
     }
     let mut fields = Fields::default();
@@ -311,7 +305,7 @@ pub(crate) async fn confirm_link(
     comment: Option<&str>,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    let record = match link_decision(tx, caller, id, "confirm_incident_link", comment, time).await? {
+    let record = match link_decision(tx, caller, id, "confirm_incident_link", comment).await? {
         Ok(record) => record,
         Err(denied) => return Ok(Err(denied)),
     };
@@ -329,7 +323,7 @@ pub(crate) async fn reject_link(
     comment: Option<&str>,
     time: Timestamp,
 ) -> Result<Result<IncidentRecord, Denied>, ServiceError> {
-    let record = match link_decision(tx, caller, id, "reject_incident_link", comment, time).await? {
+    let record = match link_decision(tx, caller, id, "reject_incident_link", comment).await? {
         Ok(record) => record,
         Err(denied) => return Ok(Err(denied)),
     };

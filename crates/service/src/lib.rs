@@ -10,6 +10,7 @@ mod calendar_input;
 mod command_shared;
 mod commands;
 pub mod compliance;
+mod denials;
 mod error;
 pub mod governance;
 mod identity;
@@ -40,6 +41,7 @@ pub use commands::{
     NewService, NewUser, Outcome, Produced,
 };
 pub use compliance::{ChangeEvidence, ComplianceQuery, ComplianceRequest};
+pub use denials::{DENIAL_KEYS_MAX, DENIAL_WINDOW_MS};
 pub use error::ServiceError;
 pub use governance::{CalendarView, GovernanceSettings, InboxItem, NewTemplate, WindowOccurrence};
 pub use identity::{Caller, IdempotencyKey, SYSTEM_ACTOR, generate_signer, generate_token, token_sha256};
@@ -80,6 +82,7 @@ pub struct Service {
     alerts: Arc<alerts::AlertRuntime>,
     metrics: Arc<telemetry::ServiceMetrics>,
     metrics_cache: Arc<metrics::MetricsCache>,
+    denials: Arc<denials::DenialThrottle>,
 }
 
 impl Service {
@@ -96,6 +99,7 @@ impl Service {
             alerts: Arc::new(alerts::AlertRuntime::new(AlertSettings::default())),
             metrics: Arc::new(telemetry::ServiceMetrics::default()),
             metrics_cache: Arc::new(metrics::MetricsCache::new(changegate_metrics::MetricsConfig::default())),
+            denials: Arc::new(denials::DenialThrottle::default()),
         }
     }
 

@@ -213,6 +213,35 @@ async fn the_implementer_of_a_scoped_emergency_does_not_approve_it_retrospective
     }
 }
 
+/// Regression: every refusal appended an `access_denied` event, unthrottled (one fuzzing pass
+/// added 5,773). Identical refusals in a window are folded and counted in the next one recorded.
+#[tokio::test]
+async fn repeated_identical_refusals_are_folded_and_counted() {
+    for test_store in every_backend().await {
+        let world = world(&test_store).await;
+        let denials = world.denials().await;
+        let input = || NewService { name: "sneaky".into(), team: "shop".into(), tier: 3, ..NewService::default() };
+        for _ in 0..10 {
+            let error = world.service.register_service(&world.rita, input(), None).await.unwrap_err();
+            assert!(matches!(error, ServiceError::Forbidden(_)), "{error}");
+        }
+        assert_eq!(world.denials().await, denials + 1, "ten identical refusals, one event");
+        // Another refusal is recorded at once.
+        world.service.register_service(&world.sam, input(), None).await.unwrap_err();
+        assert_eq!(world.denials().await, denials + 2);
+        // After the window, the next identical refusal is recorded and says what it stands for.
+        world.clock.advance_ms(changegate_service::DENIAL_WINDOW_MS);
+        world.service.register_service(&world.rita, input(), None).await.unwrap_err();
+        assert_eq!(world.denials().await, denials + 3);
+        let events = world.store.events_after(0, 100_000).await.unwrap();
+        let last = events.iter().rev().find(|event| event.event_type == "access_denied").unwrap();
+        assert_eq!(last.actor, "rita");
+        assert!(last.payload.contains("\"repeats_folded\":9"), "{}", last.payload);
+        let first = events.iter().find(|event| event.event_type == "access_denied").unwrap();
+        assert!(!first.payload.contains("repeats_folded"), "nothing folded, no field: {}", first.payload);
+    }
+}
+
 /// Regression: `javascript:` and `data:` links were stored, and control characters were accepted
 /// in links and code metrics while refused everywhere else.
 #[tokio::test]
