@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::args::ClientArgs;
@@ -58,7 +60,7 @@ impl Client {
         read(response)
     }
 
-    pub fn post(&self, path: &str, body: &Value, idempotency_key: Option<&str>) -> anyhow::Result<Value> {
+    pub fn post(&self, path: &str, body: &impl Serialize, idempotency_key: Option<&str>) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
         let mut request = self.agent.post(&url).header("Authorization", &format!("Bearer {}", self.token()?));
         if let Some(key) = idempotency_key {
@@ -83,7 +85,7 @@ impl Client {
         read(response)
     }
 
-    pub fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+    pub fn patch(&self, path: &str, body: &impl Serialize) -> anyhow::Result<Value> {
         let url = format!("{}{path}", self.base);
         let response = self
             .agent
@@ -102,6 +104,12 @@ impl Client {
             )?;
         read(response)
     }
+}
+
+/// Reads an answer as one of the API's types (`changegate_api`), for the commands that look into
+/// it; `what` names it in the error when the answer is not one.
+pub fn typed<T: DeserializeOwned>(answer: &Value, what: &str) -> anyhow::Result<T> {
+    T::deserialize(answer).with_context(|| format!("the server's answer is not {what}"))
 }
 
 fn read(mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<Value> {

@@ -50,3 +50,13 @@ pub fn cell(value: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// An optional value of a typed answer as a table cell: `-` when absent, as [`cell`] shows null.
+pub fn optional(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| value.to_string())
+}
+
+/// A list of a typed answer as a table cell, comma-separated, as [`cell`] shows an array.
+pub fn list(items: &[String]) -> String {
+    items.join(",")
+}

@@ -1,75 +1,90 @@
 //! Client commands: each is one or two API calls and a table (or the raw JSON with `--json`).
+//! Changes, incidents, services, users and events are read as the API's own types
+//! (`changegate_api`), and the create requests are sent as them; `--json` prints the server's
+//! answer as it came. The metrics report is still read as JSON.
 
 use anyhow::bail;
-use serde_json::{Value, json};
+use changegate_api::{
+    ActionBody, ChangeDetailView, ChangePageView, ChangeView, CreateChangeRequest, CreateIncidentRequest,
+    CreateServiceRequest, EventPageView, IncidentLinkDecisionRequest, IncidentView, LinkIncidentRequest, ListView,
+    ResolveIncidentRequest, ServiceView, UpdateIncidentRequest, UserView,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::args::{ActionArgs, ChangeCommand, Command, IncidentCommand, NewChangeArgs, ServiceCommand, UserCommand};
-use crate::client::Client;
-use crate::output::{cell, fields, table};
+use crate::client::{Client, typed};
+use crate::output::{cell, fields, list, optional, table};
 
 pub fn run(command: Command, json: bool) -> anyhow::Result<()> {
     match command {
         Command::Service(ServiceCommand::Add { client, name, team, tier, scopes, depends_on }) => {
-            let body = json!({"name": name, "team": team, "tier": tier, "scopes": scopes, "depends_on": depends_on});
-            let service = Client::new(&client).post("/api/v1/services", &body, None)?;
-            emit(json, &service, || {
-                println!(
-                    "Registered {} (team {}, tier {}).",
-                    cell(&service["name"]),
-                    cell(&service["team"]),
-                    cell(&service["tier"])
-                )
-            });
+            let body = CreateServiceRequest { name, team, tier, scopes, depends_on };
+            let answer = Client::new(&client).post("/api/v1/services", &body, None)?;
+            emit_as(json, &answer, "a service", |service: ServiceView| {
+                println!("Registered {} (team {}, tier {}).", service.name, service.team, service.tier)
+            })?;
         }
         Command::Service(ServiceCommand::List { client }) => {
             let answer = Client::new(&client).get("/api/v1/services")?;
-            emit(json, &answer, || {
-                let rows = items(&answer)
+            emit_as(json, &answer, "a list of services", |services: ListView<ServiceView>| {
+                let rows = services
+                    .items
+                    .iter()
                     .map(|service| {
                         vec![
-                            cell(&service["name"]),
-                            cell(&service["team"]),
-                            cell(&service["tier"]),
-                            cell(&service["scopes"]),
-                            cell(&service["depends_on"]),
+                            service.name.clone(),
+                            service.team.clone(),
+                            service.tier.to_string(),
+                            list(&service.scopes),
+                            list(&service.depends_on),
                         ]
                     })
                     .collect::<Vec<_>>();
                 table(&["name", "team", "tier", "scopes", "depends on"], &rows);
-            });
+            })?;
         }
         Command::User(UserCommand::List { client }) => {
             let answer = Client::new(&client).get("/api/v1/users")?;
-            emit(json, &answer, || {
-                let rows = items(&answer)
+            emit_as(json, &answer, "a list of users", |users: ListView<UserView>| {
+                let rows = users
+                    .items
+                    .iter()
                     .map(|user| {
-                        vec![cell(&user["name"]), cell(&user["roles"]), cell(&user["team"]), cell(&user["created_at"])]
+                        vec![
+                            user.name.clone(),
+                            list(&user.roles),
+                            optional(user.team.as_ref()),
+                            user.created_at.clone(),
+                        ]
                     })
                     .collect::<Vec<_>>();
                 table(&["name", "roles", "team", "created"], &rows);
-            });
+            })?;
         }
         Command::Change(command) => change(command, json)?,
         Command::Incident(command) => incident(command, json)?,
         Command::Events { client, after, limit } => {
             let answer = Client::new(&client).get(&format!("/api/v1/events?after={after}&limit={limit}"))?;
-            emit(json, &answer, || {
-                let rows = items(&answer)
+            emit_as(json, &answer, "a page of events", |page: EventPageView| {
+                let rows = page
+                    .items
+                    .iter()
                     .map(|event| {
                         vec![
-                            cell(&event["sequence"]),
-                            cell(&event["time"]),
-                            cell(&event["stream"]),
-                            cell(&event["type"]),
-                            cell(&event["actor"]),
+                            event.sequence.to_string(),
+                            event.time.clone(),
+                            event.stream.clone(),
+                            event.event_type.clone(),
+                            event.actor.clone(),
                         ]
                     })
                     .collect::<Vec<_>>();
                 table(&["seq", "time", "stream", "type", "actor"], &rows);
-                if let Some(next) = answer["next_after"].as_u64() {
+                if let Some(next) = page.next_after {
                     println!("\nNext page: changegate events --after {next}");
                 }
-            });
+            })?;
         }
         Command::Metrics { client, from, to, service, team, environment } => {
             let query: Vec<String> =
@@ -167,10 +182,6 @@ fn show_metrics(report: &Value) {
     table(&["service", "deployments", "lead time", "failure rate", "recovery", "incidents", "mttr", "mtbf"], &services);
 }
 
-fn items(answer: &Value) -> impl Iterator<Item = &Value> {
-    answer["items"].as_array().into_iter().flatten()
-}
-
 /// Prints the JSON as is, or runs the human printer.
 fn emit(json: bool, value: &Value, human: impl FnOnce()) {
     if json {
@@ -178,6 +189,17 @@ fn emit(json: bool, value: &Value, human: impl FnOnce()) {
     } else {
         human();
     }
+}
+
+/// Prints the JSON as is (the server's answer, never re-serialised), or reads it as the API's
+/// type `T` (`what` names it in the error when it is not one) and runs the human printer on it.
+fn emit_as<T: DeserializeOwned>(json: bool, value: &Value, what: &str, human: impl FnOnce(T)) -> anyhow::Result<()> {
+    if json {
+        emit(json, value, || {});
+    } else {
+        human(typed(value, what)?);
+    }
+    Ok(())
 }
 
 /// Encodes a query-string value (ids, names and states never need it, but free text might).
@@ -201,31 +223,31 @@ fn change(command: ChangeCommand, json: bool) -> anyhow::Result<()> {
                 }
             }
             let answer = Client::new(&client).get(&format!("/api/v1/changes?{}", query.join("&")))?;
-            emit(json, &answer, || {
-                let rows = items(&answer)
+            return emit_as(json, &answer, "a page of changes", |page: ChangePageView| {
+                let rows = page
+                    .items
+                    .iter()
                     .map(|change| {
                         vec![
-                            cell(&change["id"]),
-                            cell(&change["state"]),
-                            cell(&change["type"]),
-                            cell(&change["assessment"]["risk_class"]),
-                            cell(&change["service"]),
-                            cell(&change["requester"]),
-                            cell(&change["title"]),
+                            change.id.clone(),
+                            change.state.clone(),
+                            change.change_type.clone(),
+                            risk_class(change),
+                            change.service.clone(),
+                            change.requester.clone(),
+                            change.title.clone(),
                         ]
                     })
                     .collect::<Vec<_>>();
                 table(&["id", "state", "type", "risk", "service", "requester", "title"], &rows);
-                if let Some(cursor) = answer["next_cursor"].as_str() {
+                if let Some(cursor) = &page.next_cursor {
                     println!("\nMore: changegate change list --cursor {cursor}");
                 }
             });
-            return Ok(());
         }
         ChangeCommand::Show { client, id } => {
             let answer = Client::new(&client).get(&format!("/api/v1/changes/{}", encode(&id)))?;
-            emit(json, &answer, || show_change(&answer));
-            return Ok(());
+            return emit_as(json, &answer, "a change", |change: ChangeDetailView| show_change(&change));
         }
         ChangeCommand::Submit(args) => ("submit", args),
         ChangeCommand::Approve(args) => ("approve", args),
@@ -240,91 +262,83 @@ fn change(command: ChangeCommand, json: bool) -> anyhow::Result<()> {
         ChangeCommand::Close(args) => ("close", args),
         ChangeCommand::Cancel(args) => ("cancel", args),
     };
-    let mut body = serde_json::Map::new();
-    for (key, value) in [
-        ("comment", &args.comment),
-        ("root_cause", &args.root_cause),
-        ("planned_start", &args.planned_start),
-        ("planned_end", &args.planned_end),
-    ] {
-        if let Some(value) = value {
-            body.insert(key.to_owned(), Value::String(value.clone()));
-        }
-    }
+    let body = ActionBody {
+        comment: args.comment,
+        root_cause: args.root_cause,
+        planned_start: args.planned_start,
+        planned_end: args.planned_end,
+    };
     let path = format!("/api/v1/changes/{}/actions/{action}", encode(&args.id));
-    let change = Client::new(&args.client).post(&path, &Value::Object(body), args.idempotency_key.as_deref())?;
-    emit(json, &change, || {
-        let risk = change["assessment"]["risk_class"].as_str().map(|risk| format!(", risk {risk}")).unwrap_or_default();
-        println!("{} is now {}{risk}.", cell(&change["id"]), cell(&change["state"]));
-    });
-    Ok(())
+    let answer = Client::new(&args.client).post(&path, &body, args.idempotency_key.as_deref())?;
+    emit_as(json, &answer, "a change", |change: ChangeView| {
+        let risk = change.assessment.as_ref().map(|assessment| format!(", risk {}", assessment.risk_class));
+        println!("{} is now {}{}.", change.id, change.state, risk.unwrap_or_default());
+    })
 }
 
 fn new_change(args: NewChangeArgs, json: bool) -> anyhow::Result<()> {
-    let body = json!({
-        "title": args.title,
-        "type": args.change_type.unwrap_or_default(),
-        "service": args.service,
-        "environment": args.environment,
-        "description": args.description,
-        "implementation_plan": args.implementation_plan,
-        "rollback_plan": args.rollback_plan,
-        "planned_start": args.planned_start,
-        "planned_end": args.planned_end,
-        "links": args.links,
-        "test_evidence": args.test_evidence,
-        "security_evidence": args.security_evidence,
-        "security_critical_findings": args.security_critical_findings,
-        "template": args.template,
-        "justification": args.justification,
-        "commit": args.commit,
-        "pipeline_url": args.pipeline_url,
-    });
-    let change = Client::new(&args.client).post("/api/v1/changes", &body, args.idempotency_key.as_deref())?;
-    emit(json, &change, || {
-        println!(
-            "Created {} ({}). Submit it with: changegate change submit {}",
-            cell(&change["id"]),
-            cell(&change["state"]),
-            cell(&change["id"])
-        );
-    });
-    Ok(())
+    let body = CreateChangeRequest {
+        title: args.title,
+        description: args.description,
+        change_type: args.change_type.unwrap_or_default(),
+        service: args.service,
+        environment: args.environment,
+        implementation_plan: args.implementation_plan,
+        rollback_plan: args.rollback_plan,
+        planned_start: args.planned_start,
+        planned_end: args.planned_end,
+        links: args.links,
+        test_evidence: args.test_evidence,
+        security_evidence: args.security_evidence,
+        security_critical_findings: args.security_critical_findings,
+        template: args.template,
+        justification: args.justification,
+        commit: args.commit,
+        pipeline_url: args.pipeline_url,
+        code_metrics: None,
+        commit_time: None,
+    };
+    let answer = Client::new(&args.client).post("/api/v1/changes", &body, args.idempotency_key.as_deref())?;
+    emit_as(json, &answer, "a change", |change: ChangeView| {
+        println!("Created {} ({}). Submit it with: changegate change submit {}", change.id, change.state, change.id);
+    })
 }
 
-fn show_change(change: &Value) {
+/// The change's risk class, `-` before it is assessed.
+fn risk_class(change: &ChangeView) -> String {
+    optional(change.assessment.as_ref().map(|assessment| &assessment.risk_class))
+}
+
+fn show_change(detail: &ChangeDetailView) {
+    let change = &detail.change;
     fields(&[
-        ("id", cell(&change["id"])),
-        ("title", cell(&change["title"])),
-        ("state", cell(&change["state"])),
-        ("type", cell(&change["type"])),
-        ("service", cell(&change["service"])),
-        ("environment", cell(&change["environment"])),
-        ("requester", cell(&change["requester"])),
-        ("risk", cell(&change["assessment"]["risk_class"])),
+        ("id", change.id.clone()),
+        ("title", change.title.clone()),
+        ("state", change.state.clone()),
+        ("type", change.change_type.clone()),
+        ("service", change.service.clone()),
+        ("environment", change.environment.clone()),
+        ("requester", change.requester.clone()),
+        ("risk", risk_class(change)),
         (
             "approvals",
-            change["approvals"]
-                .as_array()
-                .map(|list| list.iter().map(|a| cell(&a["approver"])).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default(),
+            change.approvals.iter().map(|approval| approval.approver.as_str()).collect::<Vec<_>>().join(", "),
         ),
-        ("planned", format!("{} → {}", cell(&change["planned_start"]), cell(&change["planned_end"]))),
-        ("links", cell(&change["links"])),
-        ("you may", cell(&change["available_actions"])),
+        ("planned", format!("{} → {}", optional(change.planned_start.as_ref()), optional(change.planned_end.as_ref()))),
+        ("links", list(&change.links)),
+        ("you may", list(&detail.available_actions)),
     ]);
     println!();
-    let rows = change["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let rows = detail
+        .events
+        .iter()
         .map(|event| {
             vec![
-                cell(&event["sequence"]),
-                cell(&event["time"]),
-                cell(&event["type"]),
-                cell(&event["actor"]),
-                cell(&event["data"]["comment"]),
+                event.sequence.to_string(),
+                event.time.clone(),
+                event.event_type.clone(),
+                event.actor.clone(),
+                cell(&event.data["comment"]),
             ]
         })
         .collect::<Vec<_>>();
@@ -332,91 +346,86 @@ fn show_change(change: &Value) {
 }
 
 fn incident(command: IncidentCommand, json: bool) -> anyhow::Result<()> {
-    let link_text = |incident: &Value| -> String {
-        match incident["link"].as_object() {
-            Some(link) => format!("{} ({})", cell(&link["change"]), cell(&link["provenance"])),
+    let link_text = |incident: &IncidentView| -> String {
+        match &incident.link {
+            Some(link) => format!("{} ({})", link.change, link.provenance),
             None => "-".to_owned(),
         }
     };
-    let show = |incident: &Value, verb: &str| {
-        println!(
-            "{verb} {} on {} ({}): {}",
-            cell(&incident["id"]),
-            cell(&incident["service"]),
-            cell(&incident["severity"]),
-            cell(&incident["title"])
-        );
-        println!("  link: {}", link_text(incident));
-        if let Some(rule) = incident["link"]["rule"].as_str() {
-            println!("  suggested by: {rule} (not counted until confirmed: `changegate incident confirm|reject`)");
+    let show = |verb: &'static str| {
+        move |incident: IncidentView| {
+            println!("{verb} {} on {} ({}): {}", incident.id, incident.service, incident.severity, incident.title);
+            println!("  link: {}", link_text(&incident));
+            if let Some(rule) = incident.link.as_ref().and_then(|link| link.rule.as_ref()) {
+                println!("  suggested by: {rule} (not counted until confirmed: `changegate incident confirm|reject`)");
+            }
+            println!(
+                "  detected {}, resolved {}, downtime {} min",
+                incident.detected_at,
+                optional(incident.resolved_at.as_ref()),
+                optional(incident.downtime_minutes)
+            );
         }
-        println!(
-            "  detected {}, resolved {}, downtime {} min",
-            cell(&incident["detected_at"]),
-            cell(&incident["resolved_at"]),
-            cell(&incident["downtime_minutes"])
-        );
     };
     match command {
         IncidentCommand::Open { client, title, service, severity, caused_by, detected_at, downtime_minutes } => {
-            let body = json!({"title": title, "service": service, "severity": severity, "caused_by": caused_by,
-                "detected_at": detected_at, "downtime_minutes": downtime_minutes});
-            let incident = Client::new(&client).post("/api/v1/incidents", &body, None)?;
-            emit(json, &incident, || show(&incident, "Opened"));
+            let body = CreateIncidentRequest { title, service, severity, detected_at, caused_by, downtime_minutes };
+            let answer = Client::new(&client).post("/api/v1/incidents", &body, None)?;
+            emit_as(json, &answer, "an incident", show("Opened"))?;
         }
         IncidentCommand::List { client, limit } => {
             let answer = Client::new(&client).get(&format!("/api/v1/incidents?limit={limit}"))?;
-            emit(json, &answer, || {
-                let rows = items(&answer)
+            emit_as(json, &answer, "a list of incidents", |incidents: ListView<IncidentView>| {
+                let rows = incidents
+                    .items
+                    .iter()
                     .map(|incident| {
                         vec![
-                            cell(&incident["id"]),
-                            cell(&incident["severity"]),
-                            cell(&incident["service"]),
+                            incident.id.clone(),
+                            incident.severity.clone(),
+                            incident.service.clone(),
                             link_text(incident),
-                            cell(&incident["detected_at"]),
-                            cell(&incident["resolved_at"]),
-                            cell(&incident["downtime_minutes"]),
-                            cell(&incident["title"]),
+                            incident.detected_at.clone(),
+                            optional(incident.resolved_at.as_ref()),
+                            optional(incident.downtime_minutes),
+                            incident.title.clone(),
                         ]
                     })
                     .collect::<Vec<_>>();
                 table(&["id", "sev", "service", "link", "detected", "resolved", "downtime", "title"], &rows);
-            });
+            })?;
         }
         IncidentCommand::Show { client, id } => {
-            let incident = Client::new(&client).get(&format!("/api/v1/incidents/{}", encode(&id)))?;
-            emit(json, &incident, || show(&incident, "Incident"));
+            let answer = Client::new(&client).get(&format!("/api/v1/incidents/{}", encode(&id)))?;
+            emit_as(json, &answer, "an incident", show("Incident"))?;
         }
         IncidentCommand::Update { client, id, title, severity, detected_at, downtime_minutes, comment } => {
-            let body = json!({"title": title, "severity": severity, "detected_at": detected_at,
-                "downtime_minutes": downtime_minutes, "comment": comment});
-            let incident = Client::new(&client).patch(&format!("/api/v1/incidents/{}", encode(&id)), &body)?;
-            emit(json, &incident, || show(&incident, "Updated"));
+            let body = UpdateIncidentRequest { title, severity, detected_at, downtime_minutes, comment };
+            let answer = Client::new(&client).patch(&format!("/api/v1/incidents/{}", encode(&id)), &body)?;
+            emit_as(json, &answer, "an incident", show("Updated"))?;
         }
         IncidentCommand::Resolve { client, id, resolved_at, downtime_minutes, comment } => {
-            let body = json!({"resolved_at": resolved_at, "downtime_minutes": downtime_minutes, "comment": comment});
-            let incident =
+            let body = ResolveIncidentRequest { resolved_at, downtime_minutes, comment };
+            let answer =
                 Client::new(&client).post(&format!("/api/v1/incidents/{}/resolve", encode(&id)), &body, None)?;
-            emit(json, &incident, || show(&incident, "Resolved"));
+            emit_as(json, &answer, "an incident", show("Resolved"))?;
         }
         IncidentCommand::Link { client, id, change, comment } => {
-            let body = json!({"change": change, "comment": comment});
-            let incident =
-                Client::new(&client).post(&format!("/api/v1/incidents/{}/link", encode(&id)), &body, None)?;
-            emit(json, &incident, || show(&incident, "Linked"));
+            let body = LinkIncidentRequest { change, comment };
+            let answer = Client::new(&client).post(&format!("/api/v1/incidents/{}/link", encode(&id)), &body, None)?;
+            emit_as(json, &answer, "an incident", show("Linked"))?;
         }
         IncidentCommand::Confirm { client, id, comment } => {
-            let body = json!({"comment": comment});
+            let body = IncidentLinkDecisionRequest { comment };
             let path = format!("/api/v1/incidents/{}/confirm-link", encode(&id));
-            let incident = Client::new(&client).post(&path, &body, None)?;
-            emit(json, &incident, || show(&incident, "Confirmed the link of"));
+            let answer = Client::new(&client).post(&path, &body, None)?;
+            emit_as(json, &answer, "an incident", show("Confirmed the link of"))?;
         }
         IncidentCommand::Reject { client, id, comment } => {
-            let body = json!({"comment": comment});
+            let body = IncidentLinkDecisionRequest { comment };
             let path = format!("/api/v1/incidents/{}/reject-link", encode(&id));
-            let incident = Client::new(&client).post(&path, &body, None)?;
-            emit(json, &incident, || show(&incident, "Rejected the link of"));
+            let answer = Client::new(&client).post(&path, &body, None)?;
+            emit_as(json, &answer, "an incident", show("Rejected the link of"))?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
+use changegate_api::CreateChangeRequest;
 use changegate_core::ChangeState;
 use serde_json::{Value, json};
 
@@ -116,38 +117,36 @@ pub(super) fn gate(arguments: &GateArgs, json: bool) -> anyhow::Result<Exit> {
 }
 
 /// The body of `POST /api/v1/changes`, with the evidence files read and summarised.
-fn proposal(arguments: &GateArgs) -> anyhow::Result<Value> {
+fn proposal(arguments: &GateArgs) -> anyhow::Result<CreateChangeRequest> {
     let evidence = Evidence::read(&arguments.evidence)?;
     let change_type = arguments.change_type.unwrap_or(ChangeTypeArgument::Standard);
-    let mut body = json!({
-        "title": arguments.title.clone().unwrap_or_default(),
-        "description": arguments.description.clone().unwrap_or_default(),
-        "type": change_type.as_str(),
-        "service": arguments.service.clone().unwrap_or_default(),
-        "environment": arguments.environment.clone().unwrap_or_default(),
-    });
-    let optional = [
-        ("template", arguments.template.clone()),
-        ("rollback_plan", arguments.rollback_plan.clone()),
-        ("justification", arguments.justification.clone()),
-        ("commit", arguments.commit.clone()),
-        ("pipeline_url", arguments.pipeline_url.clone()),
-        ("test_evidence", evidence.test_text()),
-        ("security_evidence", evidence.security_text()),
-    ];
-    for (field, value) in optional {
-        if let Some(value) = value {
-            body[field] = Value::String(value);
-        }
-    }
-    if let Some(critical) = evidence.critical_findings() {
-        body["security_critical_findings"] = json!(critical);
-    }
-    if let (Some(repository), Some(commit)) = (&arguments.repo, &arguments.commit) {
-        body["code_metrics"] = code_metrics(repository, commit)?;
-    }
-    Ok(body)
+    let code_metrics = match (&arguments.repo, &arguments.commit) {
+        (Some(repository), Some(commit)) => Some(code_metrics(repository, commit)?),
+        _ => None,
+    };
+    Ok(CreateChangeRequest {
+        title: arguments.title.clone().unwrap_or_default(),
+        description: arguments.description.clone().unwrap_or_default(),
+        change_type: change_type.as_str().to_owned(),
+        service: arguments.service.clone().unwrap_or_default(),
+        environment: arguments.environment.clone().unwrap_or_default(),
+        implementation_plan: None,
+        rollback_plan: arguments.rollback_plan.clone(),
+        planned_start: None,
+        planned_end: None,
+        links: Vec::new(),
+        test_evidence: evidence.test_text(),
+        security_evidence: evidence.security_text(),
+        security_critical_findings: evidence.critical_findings(),
+        template: arguments.template.clone(),
+        justification: arguments.justification.clone(),
+        commit: arguments.commit.clone(),
+        pipeline_url: arguments.pipeline_url.clone(),
+        code_metrics,
+        commit_time: None,
+    })
 }
+
 /// The 14 JIT metrics of `commit` in `repository`, as the API's `code_metrics` object.
 fn code_metrics(repository: &Path, commit: &str) -> anyhow::Result<Value> {
     // The commit's own metrics need the history before it: compute over everything reachable

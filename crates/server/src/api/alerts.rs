@@ -10,10 +10,10 @@ use changegate_service::{AlertRule, RollbackHookRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::views::ServiceView;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, Authenticated, JsonBody};
+use changegate_api::ServiceView;
 
 /// An alert rule as stored.
 #[derive(Debug, Serialize, ToSchema)]

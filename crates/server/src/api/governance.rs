@@ -10,10 +10,10 @@ use changegate_service::{CalendarView, InboxItem, NewTemplate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::views::{ChangeView, RequiredApprovalView};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, Authenticated, JsonBody};
+use changegate_api::{ChangeView, RequiredApprovalView};
 
 /// One file of a policy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

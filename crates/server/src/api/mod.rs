@@ -10,7 +10,6 @@ pub mod maturity;
 pub mod metrics;
 pub mod resources;
 pub mod risk;
-pub mod views;
 
 use axum::Json;
 use axum::Router;
@@ -20,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
 use crate::error::{ErrorBody, ErrorDetail, FieldErrorBody};
-use views::*;
+use changegate_api::*;
 
 #[derive(OpenApi)]
 #[openapi(

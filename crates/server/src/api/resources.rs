@@ -14,10 +14,10 @@ use changegate_service::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::views::*;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, Authenticated, BoundedBody, IdempotencyHeader, JsonBody, optional_json};
+use changegate_api::*;
 
 /// Responds 201 for a new resource, or 201 with `Idempotent-Replayed: true` for a replay.
 fn created<T: serde::Serialize>(body: T, replayed: bool) -> Response {

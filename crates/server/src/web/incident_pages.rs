@@ -20,7 +20,7 @@ use super::forms::{CsrfField, DoneParams, checked_form, datetime_local_to_rfc333
 use super::render::{self, Flash, layout, render, service_error, to_value};
 use super::session::Session;
 use crate::AppState;
-use crate::api::views::IncidentView;
+use changegate_api::IncidentView;
 
 /// Every form of the incident page posts this; `action` says which.
 #[derive(Deserialize, Serialize, Default, Clone)]
