@@ -170,6 +170,7 @@ pub async fn delete_rule(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FiringParams {
     /// How many, newest first (1 to 500; default 50).

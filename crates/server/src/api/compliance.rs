@@ -21,6 +21,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiQuery, Authenticated};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ComplianceParams {
     /// pci-dss, soc2, iso27001, nist-800-53, hipaa, gdpr, eu-dora or all (default all).

@@ -274,6 +274,7 @@ impl From<&CalendarView> for CalendarViewBody {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarParams {
     /// RFC 3339 start (inclusive); default now.

@@ -98,6 +98,7 @@ pub async fn public_key(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntriesParams {
     /// First index (from 0).
@@ -127,6 +128,7 @@ pub async fn entries(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionParams {
     pub index: u64,
@@ -171,6 +173,7 @@ pub async fn inclusion(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyParams {
     pub from: u64,

@@ -188,6 +188,7 @@ impl From<&Assessment> for MaturityAssessmentView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MaturityParams {
     /// RFC 3339 start (inclusive); default 90 days before `to`.
@@ -346,6 +347,7 @@ impl From<&TrendPoint> for TrendPointView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TrendParams {
     /// RFC 3339 end of the last month's window; default now.

@@ -14,6 +14,7 @@ use crate::extract::{ApiQuery, Authenticated};
 
 /// The period and the filters of a metrics query.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsQueryParams {
     /// Inclusive start of the period: `2026-01-01` (UTC midnight) or an RFC 3339 time. Deployments

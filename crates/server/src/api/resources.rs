@@ -80,6 +80,7 @@ pub async fn create_change(
 
 /// Filters and paging for listing changes.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListChangesParams {
     /// Only changes in this state.
@@ -277,6 +278,7 @@ pub async fn create_incident(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LimitParams {
     /// Page size, 1 to 500 (default 50).
@@ -429,6 +431,7 @@ pub async fn reject_incident_link(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
     /// Return events with a sequence above this (default 0: from the start).
