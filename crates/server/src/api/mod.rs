@@ -196,9 +196,20 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/maturity/trend", get(maturity::trend))
         .route("/v1/metrics", get(metrics::metrics))
         .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
         .layer(axum::middleware::from_fn(crate::extract::read_whole_body))
         // After the layer above: the import reads whole CSV files, under a limit of its own.
         .merge(import::routes())
+}
+
+/// A known path asked with a method it does not take: the JSON error every other refusal has.
+async fn api_method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> crate::ApiError {
+    crate::ApiError {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{method} is not allowed on {}; see /api/openapi.json", uri.path()),
+        fields: Vec::new(),
+    }
 }
 
 async fn api_not_found(uri: axum::http::Uri) -> crate::ApiError {

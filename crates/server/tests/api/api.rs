@@ -344,6 +344,16 @@ fn every_parameter_is_declared_where_it_really_is() {
     assert_eq!(listed.status, 200, "{:?}", listed.body);
 }
 
+/// Regression: a known path asked with another method answered 405 with an empty body.
+#[test]
+fn a_method_a_path_does_not_take_is_a_json_405() {
+    let app = spawn_app();
+    let answer = app.delete("/api/v1/changes", Some(&app.admin.token));
+    assert_eq!(answer.status, 405, "{:?}", answer.body);
+    assert_eq!(answer.code(), "method_not_allowed");
+    assert!(answer.body["error"]["message"].as_str().unwrap().contains("DELETE"), "{:?}", answer.body);
+}
+
 #[test]
 fn the_api_works_the_same_on_postgres() {
     let Some(app) = TestApp::builder().postgres().try_spawn() else {
