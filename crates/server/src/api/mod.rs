@@ -112,7 +112,7 @@ use changegate_api::*;
         import::ImportRequest, import::ImportReportView, import::RowProblemView,
         import::ImportRejectedBody
     )),
-    modifiers(&BearerSecurity),
+    modifiers(&BearerSecurity, &RefusalResponses),
     tags(
         (name = "changes", description = "Changes and their lifecycle"),
         (name = "services", description = "Services (configuration items)"),
@@ -133,6 +133,43 @@ use changegate_api::*;
 pub struct ApiDoc;
 
 struct BearerSecurity;
+
+/// The refusals every operation of a kind can answer, documented on all of them from one place:
+/// a JSON body can be malformed (400), too large (413) or not JSON (415), a query string can be
+/// malformed (400), and a deletion names its target by a value that can be invalid (422).
+struct RefusalResponses;
+
+impl Modify for RefusalResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let refusal = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+        };
+        let add = |operation: &mut utoipa::openapi::path::Operation, status: &str, description: &str| {
+            operation.responses.responses.entry(status.to_owned()).or_insert_with(|| refusal(description));
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+                if operation.request_body.is_some() {
+                    add(operation, "400", "The body is not valid JSON, or not readable");
+                    add(operation, "413", "The body is larger than the limit");
+                    add(operation, "415", "The body is not `application/json`");
+                }
+            }
+            if let Some(operation) = &mut item.get
+                && operation.parameters.iter().flatten().any(|parameter| {
+                    matches!(parameter, RefOr::T(parameter) if parameter.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                })
+            {
+                add(operation, "400", "The query string is malformed (an unknown parameter, a wrong type)");
+            }
+            if let Some(operation) = &mut item.delete {
+                add(operation, "422", "The target's name or id is not valid");
+            }
+        }
+    }
+}
 
 impl Modify for BearerSecurity {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

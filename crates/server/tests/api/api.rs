@@ -344,6 +344,32 @@ fn every_parameter_is_declared_where_it_really_is() {
     assert_eq!(listed.status, 200, "{:?}", listed.body);
 }
 
+/// Regression: 400 and 415 were undocumented on JSON bodies, and 422 on the deletions.
+#[test]
+fn every_refusal_an_operation_can_answer_is_documented() {
+    let app = spawn_app();
+    let document = app.get("/api/openapi.json", None);
+    for (path, operations) in document.body["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let documented = |status: &str| responses.contains_key(status);
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415"] {
+                    assert!(documented(status), "{method} {path} does not document {status}");
+                }
+            }
+            if method == "delete" {
+                assert!(documented("422"), "{method} {path} does not document 422");
+            }
+        }
+    }
+    // What the document promises, the server answers.
+    let not_json = app.post_raw("/api/v1/changes", Some(&app.alice.token), Some("text/plain"), b"{}", None);
+    assert_eq!(not_json.status, 415, "{:?}", not_json.body);
+    let malformed = app.post_raw("/api/v1/changes", Some(&app.alice.token), Some("application/json"), b"{", None);
+    assert_eq!(malformed.status, 400, "{:?}", malformed.body);
+}
+
 /// Regression: a known path asked with another method answered 405 with an empty body.
 #[test]
 fn a_method_a_path_does_not_take_is_a_json_405() {
