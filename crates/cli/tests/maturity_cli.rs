@@ -7,45 +7,23 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use changegate_core::{
-    ApprovalMode, ChangeType, CreatedBy, DomainEvent, ImportedChange, ImportedOutcome, Name, RiskClass, StreamId,
-    Timestamp,
-};
+use changegate_core::{CreatedBy, DomainEvent, ImportedChange, RiskClass, StreamId, Timestamp};
 use common::{BINARY, changegate, init, text};
 use serde_json::Value;
 
 use changegate_core::civil::DAY_MS;
-use changegate_core::civil::HOUR_MS;
+use changegate_core::testing::imported_change;
 
+/// A change imported from Jira, created `2 + 2 × number` days before `now`, by a pipeline.
 fn imported(number: u32, now: Timestamp) -> ImportedChange {
-    let name = |text: &str| Name::parse(text).unwrap();
     let created = now.plus_ms(-(2 + i64::from(number) * 2) * DAY_MS);
     ImportedChange {
         external_id: format!("JIRA-{number}"),
-        title: format!("Imported change {number}"),
-        change_type: ChangeType::Normal,
-        service: name("payments-api"),
-        team: name("payments"),
-        environment: name("production"),
-        requester: name("alice"),
-        created_at: created,
-        submitted_at: Some(created.plus_ms(HOUR_MS)),
         risk_class: Some(RiskClass::Medium),
-        risk_score: None,
-        approved_at: Some(created.plus_ms(2 * HOUR_MS)),
-        approvers: vec![name("bob")],
-        approval_mode: Some(ApprovalMode::Manual),
-        started_at: Some(created.plus_ms(3 * HOUR_MS)),
-        completed_at: Some(created.plus_ms(4 * HOUR_MS)),
-        outcome: Some(ImportedOutcome::Success),
-        rollback_plan: Some(true),
         test_evidence: Some(true),
         security_evidence: Some(number.is_multiple_of(2)),
         created_by: Some(CreatedBy::Pipeline),
-        pir_done: None,
-        root_cause: None,
-        rollback_automated: None,
-        commit_time: None,
+        ..imported_change(number, created)
     }
 }
 

@@ -4,48 +4,23 @@
 //! background runtime over a fresh SQLite store holding an imported history; the test drives it
 //! with blocking `ureq`.
 
-use changegate_core::{
-    ApprovalMode, ChangeType, CreatedBy, DomainEvent, ImportedChange, ImportedOutcome, Name, RiskClass, StreamId,
-    Timestamp,
-};
+use changegate_core::{CreatedBy, DomainEvent, ImportedChange, RiskClass, StreamId, Timestamp};
 use changegate_store::StoreError;
 use serde_json::json;
 
 use crate::helpers::{Answer, TestApp, service};
 
 use changegate_core::civil::DAY_MS;
-use changegate_core::civil::HOUR_MS;
+use changegate_core::testing::imported_change;
 
-/// A change imported from another system, deployed `days_ago` days before `now`.
+/// A change imported from another system, created `2 + 3 × number` days before `now`.
 fn imported(number: u32, now: Timestamp) -> ImportedChange {
-    let name = |text: &str| Name::parse(text).unwrap();
     let created = now.plus_ms(-(2 + i64::from(number) * 3) * DAY_MS);
     ImportedChange {
-        external_id: format!("SNOW-{number}"),
-        title: format!("Imported change {number}"),
-        change_type: ChangeType::Normal,
-        service: name("payments-api"),
-        team: name("payments"),
-        environment: name("production"),
-        requester: name("alice"),
-        created_at: created,
-        submitted_at: Some(created.plus_ms(HOUR_MS)),
         risk_class: (!number.is_multiple_of(4)).then_some(RiskClass::Medium),
-        risk_score: None,
-        approved_at: Some(created.plus_ms(2 * HOUR_MS)),
-        approvers: vec![name("bob")],
-        approval_mode: Some(ApprovalMode::Manual),
-        started_at: Some(created.plus_ms(3 * HOUR_MS)),
-        completed_at: Some(created.plus_ms(4 * HOUR_MS)),
-        outcome: Some(ImportedOutcome::Success),
-        rollback_plan: Some(true),
         test_evidence: Some(true),
-        security_evidence: None,
         created_by: Some(CreatedBy::Manual),
-        pir_done: None,
-        root_cause: None,
-        rollback_automated: None,
-        commit_time: None,
+        ..imported_change(number, created)
     }
 }
 
