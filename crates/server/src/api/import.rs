@@ -123,12 +123,14 @@ impl From<&ImportReport> for ImportReportView {
     }
 }
 
-/// The 422 answer to bad rows: the usual error (`bad_rows`, each problem as a field error
-/// named `file:line:column`) and the report with every problem typed.
+/// The 422 answer: the usual error, and for bad rows (`bad_rows`, each problem as a field error
+/// named `file:line:column`) the report with every problem typed. Other refusals (no file given,
+/// `validation_failed`) have no report.
 #[derive(Serialize, ToSchema)]
 pub struct ImportRejectedBody {
     pub error: ErrorDetail,
-    pub report: ImportReportView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ImportReportView>,
 }
 
 fn rejected(report: &ImportReport) -> Response {
@@ -142,7 +144,7 @@ fn rejected(report: &ImportReport) -> Response {
         .collect();
     let body = ImportRejectedBody {
         error: ErrorDetail { code: "bad_rows".to_owned(), message: report.refusal(), fields },
-        report: ImportReportView::from(report),
+        report: Some(ImportReportView::from(report)),
     };
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }

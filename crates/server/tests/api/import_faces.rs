@@ -161,3 +161,22 @@ fn the_page_is_for_admins_only() {
     assert_eq!(app.event_count(), before + 1);
     assert_eq!(last_event_type(&app), "access_denied");
 }
+
+/// Regression: the 422 of `POST /api/v1/import` was documented with a required `report` that a
+/// refusal other than bad rows (no file given) does not carry.
+#[test]
+fn a_refusal_without_bad_rows_matches_the_documented_422() {
+    let app = spawn_app();
+    let reply = app.post("/api/v1/import", &app.admin.token, json!({}));
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert!(reply.body["error"]["code"].is_string(), "{}", reply.text);
+    assert!(reply.body.get("report").is_none(), "{}", reply.text);
+    let document = app.get("/api/openapi.json", None).body;
+    let schema = &document["components"]["schemas"]["ImportRejectedBody"];
+    let required: Vec<&str> =
+        schema["required"].as_array().unwrap().iter().map(|name| name.as_str().unwrap()).collect();
+    assert_eq!(required, ["error"], "{schema}");
+    let bad = app.post("/api/v1/import", &app.admin.token, json!({"changes_csv": BAD_CHANGES}));
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["report"]["rejected"], true, "bad rows still carry the report");
+}
