@@ -9,12 +9,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceRequest {
-    #[schema(example = "payments-api")]
+    #[schema(example = "payments-api", pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub name: String,
-    #[schema(example = "payments")]
+    #[schema(example = "payments", pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub team: String,
     /// Criticality: 1 (most critical) to 4.
-    #[schema(example = 1)]
+    #[schema(example = 1, minimum = 1, maximum = 4)]
     pub tier: i64,
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -82,11 +82,26 @@ impl From<&changegate_core::RollbackHook> for RollbackHookView {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    #[schema(example = "maria.garcia")]
+    #[schema(example = "maria.garcia", pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub name: String,
     /// Any of requester, approver, security, cab, auditor, admin.
+    #[schema(inline, value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub team: Option<String>,
+}
+
+/// A role's name, as the API takes it.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RoleName {
+    Requester,
+    Approver,
+    Security,
+    Cab,
+    Auditor,
+    Admin,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -370,6 +370,21 @@ fn every_refusal_an_operation_can_answer_is_documented() {
     assert_eq!(malformed.status, 400, "{:?}", malformed.body);
 }
 
+/// Regression: names had no pattern and roles no enum in the document, so generated clients and
+/// fuzzers sent values the server can only refuse.
+#[test]
+fn names_carry_their_pattern_and_roles_their_values() {
+    let app = spawn_app();
+    let schemas = app.get("/api/openapi.json", None).body["components"]["schemas"].clone();
+    let pattern = "^[a-z0-9][a-z0-9._-]{0,63}$";
+    assert_eq!(schemas["CreateServiceRequest"]["properties"]["name"]["pattern"], pattern);
+    assert_eq!(schemas["CreateServiceRequest"]["properties"]["team"]["pattern"], pattern);
+    assert_eq!(schemas["CreateServiceRequest"]["properties"]["tier"]["maximum"], 4);
+    assert_eq!(schemas["CreateUserRequest"]["properties"]["name"]["pattern"], pattern);
+    let roles = &schemas["CreateUserRequest"]["properties"]["roles"]["items"]["enum"];
+    assert_eq!(roles, &json!(["requester", "approver", "security", "cab", "auditor", "admin"]), "{schemas}");
+}
+
 /// Regression: a known path asked with another method answered 405 with an empty body.
 #[test]
 fn a_method_a_path_does_not_take_is_a_json_405() {
