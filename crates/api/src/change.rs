@@ -21,9 +21,9 @@ pub struct CreateChangeRequest {
     #[serde(rename = "type", default)]
     #[schema(example = "normal")]
     pub change_type: String,
-    #[schema(example = "payments-api")]
+    #[schema(example = "payments-api", pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub service: String,
-    #[schema(example = "production")]
+    #[schema(example = "production", pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub environment: String,
     pub implementation_plan: Option<String>,
     pub rollback_plan: Option<String>,

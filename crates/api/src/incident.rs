@@ -12,6 +12,7 @@ use crate::time;
 #[serde(deny_unknown_fields)]
 pub struct CreateIncidentRequest {
     pub title: String,
+    #[schema(pattern = "^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub service: String,
     /// sev1 (worst) to sev4.
     pub severity: String,

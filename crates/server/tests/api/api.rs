@@ -381,6 +381,9 @@ fn names_carry_their_pattern_and_roles_their_values() {
     assert_eq!(schemas["CreateServiceRequest"]["properties"]["team"]["pattern"], pattern);
     assert_eq!(schemas["CreateServiceRequest"]["properties"]["tier"]["maximum"], 4);
     assert_eq!(schemas["CreateUserRequest"]["properties"]["name"]["pattern"], pattern);
+    assert_eq!(schemas["CreateChangeRequest"]["properties"]["service"]["pattern"], pattern);
+    assert_eq!(schemas["CreateChangeRequest"]["properties"]["environment"]["pattern"], pattern);
+    assert_eq!(schemas["CreateIncidentRequest"]["properties"]["service"]["pattern"], pattern);
     let roles = &schemas["CreateUserRequest"]["properties"]["roles"]["items"]["enum"];
     assert_eq!(roles, &json!(["requester", "approver", "security", "cab", "auditor", "admin"]), "{schemas}");
 }
