@@ -39,13 +39,12 @@ impl NewWindow {
     /// The window these fields describe, or every field error at once. The rule, the time zone
     /// and the spans are checked when the window is defined ([`crate::Service::define_window`]).
     pub fn parse(&self) -> Result<CalendarWindow, Vec<FieldError>> {
-        let form = self;
         let mut errors = Vec::new();
-        let name = form.name.trim().to_owned();
+        let name = self.name.trim().to_owned();
         if name.is_empty() {
             errors.push(FieldError::new("name", "must not be empty"));
         }
-        let kind = match form.kind.as_str() {
+        let kind = match self.kind.as_str() {
             "freeze" => Some(WindowKind::Freeze),
             "maintenance" => Some(WindowKind::Maintenance),
             other => {
@@ -53,8 +52,8 @@ impl NewWindow {
                 None
             }
         };
-        let scope_name = form.scope_name.trim().to_owned();
-        let scope = match form.scope_kind.as_str() {
+        let scope_name = self.scope_name.trim().to_owned();
+        let scope = match self.scope_kind.as_str() {
             "global" if scope_name.is_empty() => Some(WindowScope::Global),
             "global" => {
                 errors
@@ -62,7 +61,7 @@ impl NewWindow {
                 None
             }
             "team" | "service" if scope_name.is_empty() => {
-                errors.push(FieldError::new("scope_name", format!("name the {}", form.scope_kind)));
+                errors.push(FieldError::new("scope_name", format!("name the {}", self.scope_kind)));
                 None
             }
             "team" => Some(WindowScope::Team { name: scope_name }),
@@ -72,19 +71,19 @@ impl NewWindow {
                 None
             }
         };
-        let schedule = match form.schedule_kind.as_str() {
+        let schedule = match self.schedule_kind.as_str() {
             "one_off" => {
-                let start = time("start", &form.start, &mut errors);
-                let end = time("end", &form.end, &mut errors);
+                let start = time("start", &self.start, &mut errors);
+                let end = time("end", &self.end, &mut errors);
                 start.zip(end).map(|(start, end)| Schedule::OneOff { start, end })
             }
             "recurring" => {
-                let rule = form.rule.trim().to_owned();
+                let rule = self.rule.trim().to_owned();
                 if rule.is_empty() {
                     errors.push(FieldError::new("rule", "give an RRULE with its DTSTART, or cron: and 5 fields"));
                 }
-                let time_zone = Some(form.time_zone.trim()).filter(|zone| !zone.is_empty()).unwrap_or("UTC").to_owned();
-                let duration_minutes = match form.duration_minutes.trim().parse::<u32>() {
+                let time_zone = Some(self.time_zone.trim()).filter(|zone| !zone.is_empty()).unwrap_or("UTC").to_owned();
+                let duration_minutes = match self.duration_minutes.trim().parse::<u32>() {
                     Ok(minutes) => Some(minutes),
                     Err(_) => {
                         errors.push(FieldError::new("duration_minutes", "must be a whole number of minutes"));
@@ -104,7 +103,7 @@ impl NewWindow {
         };
         match (kind, scope, schedule) {
             (Some(kind), Some(scope), Some(schedule)) if errors.is_empty() => {
-                Ok(CalendarWindow { name, kind, scope, schedule, description: form.description.clone() })
+                Ok(CalendarWindow { name, kind, scope, schedule, description: self.description.clone() })
             }
             _ => Err(errors),
         }

@@ -82,22 +82,23 @@ pub struct NewUser {
 
 /// A user just created, with their token (shown once). Made only by the service, so the caller it
 /// carries is as good as one authenticated with the token.
+/// `non_exhaustive`: no other crate can build one, which is what lets it hand out a caller.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CreatedUser {
     pub user: UserRecord,
     pub token: String,
     pub token_id: String,
-    caller: Caller,
 }
 
 impl CreatedUser {
     fn new(user: UserRecord, token: String, token_id: String) -> Self {
-        CreatedUser { caller: Caller::new(user.clone()), user, token, token_id }
+        CreatedUser { user, token, token_id }
     }
 
     /// The new user as a caller, as if they had signed in with [`CreatedUser::token`].
     pub fn caller(&self) -> Caller {
-        self.caller.clone()
+        Caller::new(self.user.clone())
     }
 }
 
@@ -171,7 +172,7 @@ async fn register_service(
     time: Timestamp,
 ) -> Result<Result<ServiceRecord, Denied>, ServiceError> {
     if !caller.may(Permission::RegisterServices) {
-        let reason = "registering a service needs the admin role".to_owned();
+        let reason = format!("registering a service needs {}", Permission::RegisterServices.roles_text());
         return Ok(Err(denial("register_service", &format!("service/{}", input.name), reason)));
     }
     let mut fields = Fields::default();
@@ -249,7 +250,7 @@ async fn create_user(
     time: Timestamp,
 ) -> Result<Result<CreatedUser, Denied>, ServiceError> {
     if !caller.may(Permission::ManageUsers) {
-        let reason = "adding a user needs the admin role".to_owned();
+        let reason = format!("adding a user needs {}", Permission::ManageUsers.roles_text());
         return Ok(Err(denial("create_user", &format!("user/{}", input.name), reason)));
     }
     Ok(Ok(add_user(tx, caller.name().as_str(), input, time).await?))
@@ -263,7 +264,7 @@ async fn create_change(
     time: Timestamp,
 ) -> Result<Result<ChangeRecord, Denied>, ServiceError> {
     if !caller.may(Permission::CreateChanges) {
-        let reason = "creating a change needs the requester or admin role".to_owned();
+        let reason = format!("creating a change needs {}", Permission::CreateChanges.roles_text());
         return Ok(Err(denial("create_change", "change", reason)));
     }
     let mut fields = Fields::default();

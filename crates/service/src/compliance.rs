@@ -126,7 +126,7 @@ impl Service {
         request: &ComplianceRequest,
     ) -> Result<ComplianceReport, ServiceError> {
         if !caller.may(Permission::ReadCompliance) {
-            let reason = "compliance reports need the auditor, admin or cab role".to_owned();
+            let reason = format!("compliance reports need {}", Permission::ReadCompliance.roles_text());
             return Err(self.refuse(caller, "read_compliance", "compliance", reason).await);
         }
         self.evaluate_compliance(request).await

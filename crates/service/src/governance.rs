@@ -432,7 +432,7 @@ impl Service {
         comment: Option<String>,
     ) -> Result<PolicyVersionRecord, ServiceError> {
         if !caller.may(Permission::SetPolicy) {
-            let reason = "setting the approval policy needs the admin or security role".to_owned();
+            let reason = format!("setting the approval policy needs {}", Permission::SetPolicy.roles_text());
             return Err(self.refuse(caller, "set_policy", "policy", reason).await);
         }
         if files.is_empty() || files.len() > POLICY_FILES_MAX {
@@ -484,7 +484,7 @@ impl Service {
     /// Defines (or redefines) a standard-change template. Needs the admin or cab role.
     pub async fn define_template(&self, caller: &Caller, input: NewTemplate) -> Result<TemplateRecord, ServiceError> {
         if !caller.may(Permission::Govern) {
-            let reason = "defining a standard-change template needs the admin or cab role".to_owned();
+            let reason = format!("defining a standard-change template needs {}", Permission::Govern.roles_text());
             return Err(self.refuse(caller, "define_template", &format!("template/{}", input.name), reason).await);
         }
         let mut errors = Vec::new();
@@ -559,7 +559,7 @@ impl Service {
         window: CalendarWindow,
     ) -> Result<CalendarWindowRecord, ServiceError> {
         if !caller.may(Permission::Govern) {
-            let reason = "defining a calendar window needs the admin or cab role".to_owned();
+            let reason = format!("defining a calendar window needs {}", Permission::Govern.roles_text());
             return Err(self.refuse(caller, "define_window", &format!("calendar/{}", window.name), reason).await);
         }
         let name = Name::parse(&window.name).map_err(|message| ServiceError::invalid("name", message))?;
@@ -586,7 +586,7 @@ impl Service {
     /// Removes a window. Needs the admin or cab role.
     pub async fn remove_window(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
         if !caller.may(Permission::Govern) {
-            let reason = "removing a calendar window needs the admin or cab role".to_owned();
+            let reason = format!("removing a calendar window needs {}", Permission::Govern.roles_text());
             return Err(self.refuse(caller, "remove_window", &format!("calendar/{name}"), reason).await);
         }
         let name = Name::parse(name).map_err(|message| ServiceError::invalid("name", message))?;

@@ -154,7 +154,7 @@ impl Service {
         progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> Result<ImportReport, ServiceError> {
         if !caller.may(Permission::ImportHistory) {
-            let reason = "importing history needs the admin role".to_owned();
+            let reason = format!("importing history needs {}", Permission::ImportHistory.roles_text());
             return Err(self.refuse(caller, "import_history", "import", reason).await);
         }
         self.import_as(caller.name().as_str(), input, options, progress).await

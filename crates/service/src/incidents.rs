@@ -31,7 +31,7 @@ fn authorize(caller: &Caller, action: &str, target: &str) -> Option<Denied> {
     if caller.may(Permission::EditIncidents) {
         return None;
     }
-    let reason = format!("{} an incident needs the requester, cab or admin role", action.replace('_', " "));
+    let reason = format!("{} an incident needs {}", action.replace('_', " "), Permission::EditIncidents.roles_text());
     Some(denial(action, target, reason))
 }
 

@@ -126,7 +126,7 @@ impl Service {
     /// owner with [`Service::system_caller`]).
     pub async fn checkpoint_now(&self, caller: &Caller) -> Result<Option<StoredCheckpoint>, ServiceError> {
         if !caller.may(Permission::OperateLedger) {
-            let reason = "signing a checkpoint needs the admin or auditor role".to_owned();
+            let reason = format!("signing a checkpoint needs {}", Permission::OperateLedger.roles_text());
             return Err(self.refuse(caller, "sign_checkpoint", "ledger", reason).await);
         }
         let signer = self.require_signer()?;
@@ -171,7 +171,7 @@ impl Service {
     /// Admins and auditors (it reads the whole log).
     pub async fn verify_projections(&self, caller: &Caller) -> Result<Vec<String>, ServiceError> {
         if !caller.may(Permission::OperateLedger) {
-            let reason = "verifying the projections needs the admin or auditor role".to_owned();
+            let reason = format!("verifying the projections needs {}", Permission::OperateLedger.roles_text());
             return Err(self.refuse(caller, "verify_projections", "ledger", reason).await);
         }
         Ok(self.store().verify_projections().await?)
@@ -307,7 +307,7 @@ impl Service {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<VerificationReport, ServiceError> {
         if !caller.may(Permission::OperateLedger) {
-            let reason = "verifying the ledger needs the admin or auditor role".to_owned();
+            let reason = format!("verifying the ledger needs {}", Permission::OperateLedger.roles_text());
             return Err(self.refuse(caller, "verify_ledger", "ledger", reason).await);
         }
         let report = self.verify_ledger_quietly(progress).await?;

@@ -129,7 +129,8 @@ impl Service {
         comment: Option<String>,
     ) -> Result<Vec<RecordedAnswer>, ServiceError> {
         if !caller.may(Permission::AnswerMaturity) {
-            let reason = "answering the maturity questionnaire needs the admin or cab role".to_owned();
+            let reason =
+                format!("answering the maturity questionnaire needs {}", Permission::AnswerMaturity.roles_text());
             return Err(self.refuse(caller, "answer_maturity", "maturity", reason).await);
         }
         changegate_maturity::validate_answers(answers.keys()).map_err(invalid)?;

@@ -66,7 +66,8 @@ impl Permission {
         }
     }
 
-    /// "the admin or cab role", for refusal messages.
+    /// "the admin or cab role": every refusal message names the roles from here, so a message
+    /// cannot disagree with the check.
     pub fn roles_text(self) -> String {
         let names: Vec<&str> = self.roles().iter().map(|role| role.as_str()).collect();
         match names.as_slice() {
@@ -109,5 +110,9 @@ mod tests {
         assert_eq!(Permission::ManageUsers.roles_text(), "the admin role");
         assert_eq!(Permission::Govern.roles_text(), "the admin or cab role");
         assert_eq!(Permission::EditIncidents.roles_text(), "the requester, cab or admin role");
+        assert_eq!(Permission::CreateChanges.roles_text(), "the requester or admin role");
+        assert_eq!(Permission::ReadCompliance.roles_text(), "the auditor, admin or cab role");
+        assert_eq!(Permission::OperateLedger.roles_text(), "the admin or auditor role");
+        assert_eq!(Permission::SetPolicy.roles_text(), "the admin or security role");
     }
 }

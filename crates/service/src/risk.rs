@@ -292,7 +292,7 @@ impl Service {
         config: &TrainConfig,
     ) -> Result<RiskModelRecord, ServiceError> {
         if !caller.may(Permission::TrainRiskModel) {
-            let reason = "training the risk model needs the admin role".to_owned();
+            let reason = format!("training the risk model needs {}", Permission::TrainRiskModel.roles_text());
             return Err(self.refuse(caller, "train_risk_model", "risk", reason).await);
         }
         let changes = self.store().all_changes().await?;

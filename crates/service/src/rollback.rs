@@ -114,7 +114,7 @@ impl Service {
         request: Option<RollbackHookRequest>,
     ) -> Result<ServiceRecord, ServiceError> {
         if !caller.may(Permission::ManageRollbackHooks) {
-            let reason = "setting a rollback hook needs the admin role".to_owned();
+            let reason = format!("setting a rollback hook needs {}", Permission::ManageRollbackHooks.roles_text());
             return Err(self.refuse(caller, "set_rollback_hook", &format!("service/{service}"), reason).await);
         }
         let name = Name::parse(service).map_err(|message| ServiceError::invalid("service", message))?;

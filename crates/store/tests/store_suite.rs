@@ -387,22 +387,34 @@ async fn a_writer_cancelled_mid_transaction_leaves_nothing_behind() {
     }
 }
 
+/// A change carried through its lifecycle and an incident linked to it (CHG-000001 and
+/// INC-000001), with every projection checked to be the fold of the events before a test doctors
+/// one.
+async fn projected_history(test_store: &TestStore, title: &str) {
+    let world = world(test_store).await;
+    run_lifecycle(&world, title).await;
+    let incident = changegate_service::NewIncident {
+        title: "Errors".into(),
+        service: "payments-api".into(),
+        severity: "sev3".into(),
+        detected_at: None,
+        caused_by: Some("CHG-000001".into()),
+        downtime_minutes: None,
+    };
+    world.service.open_incident(&world.alice, incident, None).await.unwrap();
+    assert_eq!(
+        test_store.store.verify_projections().await.unwrap(),
+        Vec::<String>::new(),
+        "{:?}",
+        test_store.backend()
+    );
+}
+
 #[tokio::test]
 async fn every_projection_is_the_fold_of_the_events_and_a_doctored_row_is_found() {
     for test_store in every_backend().await {
-        let world = world(&test_store).await;
-        run_lifecycle(&world, "Folded").await;
-        let incident = changegate_service::NewIncident {
-            title: "Errors".into(),
-            service: "payments-api".into(),
-            severity: "sev3".into(),
-            detected_at: None,
-            caused_by: Some("CHG-000001".into()),
-            downtime_minutes: None,
-        };
-        world.service.open_incident(&world.alice, incident, None).await.unwrap();
+        projected_history(&test_store, "Folded").await;
         let store = &test_store.store;
-        assert_eq!(store.verify_projections().await.unwrap(), Vec::<String>::new(), "{:?}", test_store.backend());
         // Projections are not append-only (they are derived); a doctored one is found.
         let pool = raw_pool(&test_store).await;
         sqlx::query(
@@ -424,19 +436,8 @@ async fn every_projection_is_the_fold_of_the_events_and_a_doctored_row_is_found(
 #[tokio::test]
 async fn a_doctored_filter_column_is_found_beside_its_record() {
     for test_store in every_backend().await {
-        let world = world(&test_store).await;
-        run_lifecycle(&world, "Columns").await;
-        let incident = changegate_service::NewIncident {
-            title: "Errors".into(),
-            service: "payments-api".into(),
-            severity: "sev3".into(),
-            detected_at: None,
-            caused_by: Some("CHG-000001".into()),
-            downtime_minutes: None,
-        };
-        world.service.open_incident(&world.alice, incident, None).await.unwrap();
+        projected_history(&test_store, "Columns").await;
         let store = &test_store.store;
-        assert_eq!(store.verify_projections().await.unwrap(), Vec::<String>::new(), "{:?}", test_store.backend());
         let pool = raw_pool(&test_store).await;
         for doctor in [
             "UPDATE changes SET state = 'approved' WHERE id = 1",

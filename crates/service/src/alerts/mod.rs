@@ -172,7 +172,7 @@ impl Service {
         rule: &Value,
     ) -> Result<AlertRuleRecord, ServiceError> {
         if !caller.may(Permission::ManageAlerts) {
-            let reason = "defining an alert rule needs the admin role".to_owned();
+            let reason = format!("defining an alert rule needs {}", Permission::ManageAlerts.roles_text());
             return Err(self.refuse(caller, "define_alert_rule", &format!("alert-rule/{name}"), reason).await);
         }
         let name = Name::parse(name).map_err(|message| ServiceError::invalid("name", message))?;
@@ -203,7 +203,7 @@ impl Service {
     /// Removes the alert rule `name` (admin). Its firings stay in the log.
     pub async fn remove_alert_rule(&self, caller: &Caller, name: &str) -> Result<(), ServiceError> {
         if !caller.may(Permission::ManageAlerts) {
-            let reason = "removing an alert rule needs the admin role".to_owned();
+            let reason = format!("removing an alert rule needs {}", Permission::ManageAlerts.roles_text());
             return Err(self.refuse(caller, "remove_alert_rule", &format!("alert-rule/{name}"), reason).await);
         }
         let name = Name::parse(name).map_err(|message| ServiceError::invalid("name", message))?;
